@@ -1,0 +1,35 @@
+"""Synchronous clients, one per protocol, behind the interface in ``clients.base``."""
+
+from __future__ import annotations
+
+import importlib
+
+from clients.base import ClientError, InferenceClient
+from protobench.protocols import Protocol
+
+CLIENT_CLASSES: dict[Protocol, str] = {
+    "rest": "clients.rest_client:RestClient",
+    "grpc": "clients.grpc_client:GrpcClient",
+    "graphql": "clients.graphql_client:GraphQLClient",
+    "jsonrpc": "clients.jsonrpc_client:JsonRpcClient",
+}
+
+
+def client_class(protocol: Protocol) -> type[InferenceClient]:
+    """The client class for a protocol, imported on first use (gRPC must not load early)."""
+    module_name, _, class_name = CLIENT_CLASSES[protocol].partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        raise NotImplementedError(f"the {protocol} client is not built yet") from None
+    cls: type[InferenceClient] = getattr(module, class_name)
+    return cls
+
+
+def connect(protocol: Protocol, target: str, *, timeout: float = 10.0) -> InferenceClient:
+    return client_class(protocol)(target, timeout=timeout)
+
+
+__all__ = ["ClientError", "InferenceClient", "client_class", "connect"]

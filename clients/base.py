@@ -1,0 +1,92 @@
+"""The interface every protocol client implements, and the one error they all raise.
+
+A client is synchronous (Locust users run on gevent), holds one connection or channel for its
+lifetime, and turns every protocol error back into ``ClientError`` with a core ``ErrorCode`` —
+so a caller, a test or a load test never needs to know which protocol it talks.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any, Self
+
+from protobench.core.errors import ErrorCode
+from protobench.core.types import Health, ModelMetadata, PredictResponse
+
+
+class ClientError(Exception):
+    """A failed call: the server's error, or a transport failure mapped to the nearest code.
+
+    Connection failures are ``NOT_READY`` (gRPC's UNAVAILABLE means both) and client-side
+    timeouts are ``DEADLINE_EXCEEDED``.
+    """
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        details: dict[str, Any] | None = None,
+        *,
+        protocol_status: object = None,
+    ) -> None:
+        super().__init__(f"{code.value}: {message}")
+        self.code = code
+        self.message = message
+        self.details: dict[str, Any] = details or {}
+        self.protocol_status = protocol_status  # what the wire said: 422, "INVALID_ARGUMENT", ...
+
+
+class InferenceClient(ABC):
+    """One server, one connection, the core operations."""
+
+    protocol: str
+
+    def __init__(self, target: str, *, timeout: float = 10.0) -> None:
+        self.target = target
+        self.timeout = timeout
+
+    @abstractmethod
+    def list_models(self) -> list[ModelMetadata]: ...
+
+    @abstractmethod
+    def get_model(self, name: str) -> ModelMetadata: ...
+
+    @abstractmethod
+    def predict(
+        self, model: str, instances: Sequence[Sequence[float]], version: str | None = None
+    ) -> PredictResponse: ...
+
+    @abstractmethod
+    def predict_image(
+        self, model: str, image: bytes, version: str | None = None
+    ) -> PredictResponse: ...
+
+    @abstractmethod
+    def delete_version(self, model: str, version: str) -> None:
+        """Unload a version from the server (REST answers 204 with no body, so none returns)."""
+
+    @abstractmethod
+    def health(self) -> Health: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def http_base_url(target: str) -> str:
+    """``host:port`` or a full URL -> a base URL without a trailing slash."""
+    if "://" not in target:
+        target = f"http://{target}"
+    return target.rstrip("/")

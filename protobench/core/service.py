@@ -1,0 +1,224 @@
+"""The one place with inference logic; every protocol adapter calls this and nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from protobench.core.errors import CoreError, ErrorCode
+from protobench.core.images import image_to_features
+from protobench.core.models import FloatArray, ServedModel
+from protobench.core.registry import ModelRegistry
+from protobench.core.settings import Settings
+from protobench.core.types import (
+    DeleteVersionResponse,
+    Health,
+    ModelMetadata,
+    Prediction,
+    PredictResponse,
+)
+
+# The operations every protocol exposes; the parity test holds each adapter to this list.
+OPERATIONS = ("list_models", "get_model", "predict", "predict_image", "delete_version", "health")
+
+Instances = Sequence[Sequence[float]] | FloatArray
+
+
+class InferenceService:
+    """Validation, version choice, prediction, metadata and readiness, for any transport.
+
+    Prediction comes in two flavours that differ only in how the synthetic model delay is
+    waited: ``predict`` sleeps the calling thread (for thread-pool servers), ``apredict``
+    awaits (for event-loop servers). Both run the same validation and computation.
+    """
+
+    def __init__(self, settings: Settings, registry: ModelRegistry | None = None) -> None:
+        self.settings = settings
+        self.registry = registry or ModelRegistry(settings.models_dir)
+        self._ready = threading.Event()
+        self._delay_s = settings.model_delay_ms / 1000.0
+
+    @property
+    def served_by(self) -> str:
+        return self.settings.replica_name
+
+    # -- readiness -------------------------------------------------------------------------
+
+    def load(self) -> None:
+        self.registry.load()
+        self._ready.set()
+
+    def load_in_background(self) -> threading.Thread:
+        """Start loading (and, on first use, training) so the server can answer health at once."""
+        thread = threading.Thread(target=self.load, name="protobench-load", daemon=True)
+        thread.start()
+        return thread
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    def _require_ready(self) -> None:
+        if not self._ready.is_set():
+            raise CoreError(
+                ErrorCode.NOT_READY, "models are still loading; retry in a moment", {"retry": True}
+            )
+
+    def health(self) -> Health:
+        return Health(
+            live=True,
+            ready=self.ready,
+            served_by=self.served_by,
+            models=self.registry.names() if self.ready else [],
+        )
+
+    # -- metadata --------------------------------------------------------------------------
+
+    def list_models(self) -> list[ModelMetadata]:
+        self._require_ready()
+        return [self.registry.metadata(name) for name in self.registry.names()]
+
+    def get_model(self, name: str) -> ModelMetadata:
+        self._require_ready()
+        return self.registry.metadata(name)
+
+    def delete_version(self, model: str, version: str) -> DeleteVersionResponse:
+        self._require_ready()
+        remaining = self.registry.delete(model, version)
+        return DeleteVersionResponse(model=model, deleted_version=version, versions=remaining)
+
+    # -- prediction ------------------------------------------------------------------------
+
+    def predict(
+        self,
+        model: str,
+        instances: Instances,
+        version: str | None = None,
+        *,
+        probabilities: bool = True,
+    ) -> PredictResponse:
+        if self._delay_s:
+            time.sleep(self._delay_s)
+        return self._predict_now(model, instances, version, probabilities)
+
+    async def apredict(
+        self,
+        model: str,
+        instances: Instances,
+        version: str | None = None,
+        *,
+        probabilities: bool = True,
+    ) -> PredictResponse:
+        if self._delay_s:
+            await asyncio.sleep(self._delay_s)
+        return self._predict_now(model, instances, version, probabilities)
+
+    def predict_image(
+        self, model: str, image: bytes, version: str | None = None, *, probabilities: bool = True
+    ) -> PredictResponse:
+        if self._delay_s:
+            time.sleep(self._delay_s)
+        return self._predict_image_now(model, image, version, probabilities)
+
+    async def apredict_image(
+        self, model: str, image: bytes, version: str | None = None, *, probabilities: bool = True
+    ) -> PredictResponse:
+        if self._delay_s:
+            await asyncio.sleep(self._delay_s)
+        return self._predict_image_now(model, image, version, probabilities)
+
+    def _predict_now(
+        self, model: str, instances: Instances, version: str | None, probabilities: bool
+    ) -> PredictResponse:
+        self._require_ready()
+        served = self.registry.get(model, version)
+        x = self._as_matrix(instances, served)
+        return self._answer(served, x, probabilities)
+
+    def _predict_image_now(
+        self, model: str, image: bytes, version: str | None, probabilities: bool
+    ) -> PredictResponse:
+        self._require_ready()
+        served = self.registry.get(model, version)
+        if served.card.task != "image-classification":
+            raise CoreError(
+                ErrorCode.INVALID_INPUT,
+                f"model {model!r} does not take images; send features with predict instead",
+                {"model": model, "task": served.card.task},
+            )
+        x = image_to_features(image, self.settings.max_image_bytes, self.settings.max_image_pixels)
+        return self._answer(served, x, probabilities)
+
+    def _answer(self, served: ServedModel, x: FloatArray, probabilities: bool) -> PredictResponse:
+        labels = served.card.labels
+        if probabilities:
+            proba = served.network.predict_proba(x)
+            best = proba.argmax(axis=1)
+            predictions = [
+                Prediction(label=labels[i], probabilities=row)
+                for i, row in zip(best.tolist(), proba.tolist(), strict=True)
+            ]
+        else:
+            best = served.network.logits(x).argmax(axis=1)
+            predictions = [Prediction(label=labels[i], probabilities=[]) for i in best.tolist()]
+        return PredictResponse(
+            model=served.card.name,
+            version=served.card.version,
+            served_by=self.served_by,
+            predictions=predictions,
+        )
+
+    def _as_matrix(self, instances: Any, served: ServedModel) -> FloatArray:
+        """Check shape, count, types and finiteness; a numpy array or nested lists of numbers."""
+        n_features = served.network.n_features
+        if isinstance(instances, np.ndarray):
+            raw = instances
+        else:
+            if not isinstance(instances, Sequence) or isinstance(instances, str | bytes):
+                raise CoreError(ErrorCode.INVALID_INPUT, "instances must be a list of rows")
+            self._check_count(len(instances))
+            try:
+                raw = np.asarray(instances)
+            except (ValueError, TypeError) as exc:
+                raise CoreError(
+                    ErrorCode.INVALID_INPUT,
+                    f"instances must be rows of {n_features} numbers each, all the same length",
+                    {"expected_features": n_features},
+                ) from exc
+        if raw.dtype.kind not in "iuf":
+            raise CoreError(
+                ErrorCode.INVALID_INPUT,
+                f"instances must hold numbers only (got {raw.dtype.name} values)",
+                {"expected_features": n_features},
+            )
+        if raw.ndim != 2 or raw.shape[1] != n_features:
+            raise CoreError(
+                ErrorCode.INVALID_INPUT,
+                f"each instance must have {n_features} features; got shape {list(raw.shape)}",
+                {"expected_features": n_features, "shape": list(raw.shape)},
+            )
+        self._check_count(raw.shape[0])
+        x = raw.astype(np.float64, copy=False)
+        if not np.isfinite(x).all():
+            row = int(np.argwhere(~np.isfinite(x))[0][0])
+            raise CoreError(
+                ErrorCode.INVALID_INPUT,
+                f"instance {row} holds NaN or infinity; features must be finite numbers",
+                {"instance": row},
+            )
+        return x
+
+    def _check_count(self, n: int) -> None:
+        if n == 0:
+            raise CoreError(ErrorCode.INVALID_INPUT, "instances is empty; send at least one row")
+        if n > self.settings.max_batch:
+            raise CoreError(
+                ErrorCode.TOO_LARGE,
+                f"{n} instances in one call; the limit is {self.settings.max_batch}",
+                {"instances": n, "limit": self.settings.max_batch},
+            )

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the system programs the test suite drives for real: nginx and haproxy (the load
+# balancers) and chromium (renders the report). Uses apt-get when it can; otherwise says what
+# to install and fails, so a missing program is never a silently skipped test.
+set -euo pipefail
+
+declare -A PACKAGE_OF=([nginx]=nginx [haproxy]=haproxy [chromium]=chromium)
+missing=()
+for program in nginx haproxy chromium; do
+  command -v "$program" >/dev/null 2>&1 || [ -x "/usr/sbin/$program" ] || missing+=("${PACKAGE_OF[$program]}")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "protobench: installing system packages: ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo -n"
+if command -v apt-get >/dev/null 2>&1 && { [ -z "$sudo" ] || $sudo true 2>/dev/null; }; then
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  exit 0
+fi
+cat >&2 <<MSG
+protobench: the tests need these programs and they could not be installed automatically:
+  ${missing[*]}
+On Debian/Ubuntu:   sudo apt-get install ${missing[*]}
+Elsewhere, install nginx, haproxy and chromium with your package manager, then run make test.
+MSG
+exit 1

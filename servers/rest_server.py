@@ -1,0 +1,217 @@
+"""REST adapter: FastAPI routes that decode, call the core service, and encode.
+
+Routes (all JSON unless said):
+  GET    /health/live                      liveness (always 200 while the process answers)
+  GET    /health/ready                     200 once models are loaded, 503 before
+  GET    /models                           metadata of every model
+  GET    /models/{name}                    metadata of one model
+  POST   /models/{name}/predict            {"instances": [[...], ...], "version": "optional"}
+  PUT    /models/{name}/image?version=     raw PNG/JPEG body, Content-Type image/png|image/jpeg
+  DELETE /models/{name}/versions/{version} 204
+Every error is a JSON body {"code", "message", "details"} with the status from the error table.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+import protobench
+from protobench.core.errors import CoreError, ErrorCode
+from protobench.core.service import InferenceService
+from protobench.core.types import Health, ModelMetadata, PredictResponse
+from protobench.error_table import ERROR_TABLE, HTTP_MALFORMED_BODY, from_http_status
+from servers.asgi_runner import serve_asgi
+from servers.listen import Listen
+
+log = logging.getLogger(__name__)
+
+IMAGE_TYPES = ("image/png", "image/jpeg")
+
+# Which route carries each core operation; the parity test checks it against the app.
+OPERATIONS: dict[str, tuple[str, str]] = {
+    "list_models": ("GET", "/models"),
+    "get_model": ("GET", "/models/{name}"),
+    "predict": ("POST", "/models/{name}/predict"),
+    "predict_image": ("PUT", "/models/{name}/image"),
+    "delete_version": ("DELETE", "/models/{name}/versions/{version}"),
+    "health": ("GET", "/health/ready"),
+}
+
+
+class PredictBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    instances: list[list[StrictFloat]] = Field(
+        description="One row of features per instance (4 for iris, 64 for digits).",
+        examples=[[[5.1, 3.5, 1.4, 0.2]]],
+    )
+    version: str | None = Field(default=None, description="Model version; default if omitted.")
+
+
+class ErrorBody(BaseModel):
+    code: ErrorCode
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class CoreErrorWithStatus(CoreError):
+    """An input error whose HTTP status is HTTP's own idiom (415), not the table's."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(ErrorCode.INVALID_INPUT, message)
+        self.status = status
+
+
+def _error(
+    code: ErrorCode, message: str, details: dict[str, Any] | None = None, status: int | None = None
+) -> JSONResponse:
+    body = {"code": code.value, "message": message, "details": details or {}}
+    return JSONResponse(body, status_code=status or ERROR_TABLE[code].http_status)
+
+
+def _error_responses(*codes: ErrorCode) -> dict[int | str, dict[str, Any]]:
+    return {ERROR_TABLE[c].http_status: {"model": ErrorBody, "description": c.value} for c in codes}
+
+
+def _validation_message(exc: RequestValidationError) -> tuple[int, str, list[dict[str, Any]]]:
+    errors = [
+        {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
+        for e in exc.errors()
+    ]
+    if any(e.get("type") == "json_invalid" for e in exc.errors()):
+        return HTTP_MALFORMED_BODY, "the request body is not valid JSON", errors
+    first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+    where = ".".join(first["loc"]) or "request"
+    return 422, f"{where}: {first['msg']}", errors
+
+
+def create_app(service: InferenceService) -> FastAPI:
+    app = FastAPI(
+        title="protobench REST API",
+        version=protobench.__version__,
+        description="Iris and digits classifiers served over REST. The same core serves gRPC, "
+        "GraphQL and JSON-RPC.",
+    )
+
+    @app.exception_handler(CoreErrorWithStatus)
+    async def status_error(_: Request, exc: CoreErrorWithStatus) -> JSONResponse:
+        return _error(exc.code, exc.message, exc.details, exc.status)
+
+    @app.exception_handler(CoreError)
+    async def core_error(_: Request, exc: CoreError) -> JSONResponse:
+        return _error(exc.code, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        status, message, errors = _validation_message(exc)
+        return _error(ErrorCode.INVALID_INPUT, message, {"errors": errors}, status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _error(from_http_status(exc.status_code), str(exc.detail), status=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return _error(ErrorCode.INTERNAL, "internal error; the server log has the details")
+
+    @app.get("/health/live", response_model=Health, tags=["health"])
+    async def live() -> Health:
+        return service.health()
+
+    @app.get(
+        "/health/ready",
+        response_model=Health,
+        tags=["health"],
+        responses={503: {"model": Health, "description": "models are still loading"}},
+    )
+    async def ready(response: Response) -> Health:
+        health = service.health()
+        if not health.ready:
+            response.status_code = ERROR_TABLE[ErrorCode.NOT_READY].http_status
+        return health
+
+    @app.get("/models", tags=["models"], responses=_error_responses(ErrorCode.NOT_READY))
+    async def list_models() -> list[ModelMetadata]:
+        return service.list_models()
+
+    @app.get(
+        "/models/{name}",
+        tags=["models"],
+        responses=_error_responses(ErrorCode.NOT_FOUND, ErrorCode.NOT_READY),
+    )
+    async def get_model(name: str) -> ModelMetadata:
+        return service.get_model(name)
+
+    @app.post(
+        "/models/{name}/predict",
+        tags=["predict"],
+        responses={
+            HTTP_MALFORMED_BODY: {"model": ErrorBody, "description": "body is not JSON"},
+            **_error_responses(
+                ErrorCode.INVALID_INPUT,
+                ErrorCode.NOT_FOUND,
+                ErrorCode.TOO_LARGE,
+                ErrorCode.NOT_READY,
+            ),
+        },
+    )
+    async def predict(name: str, body: PredictBody) -> PredictResponse:
+        return await service.apredict(name, body.instances, body.version)
+
+    @app.put(
+        "/models/{name}/image",
+        tags=["predict"],
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    t: {"schema": {"type": "string", "format": "binary"}} for t in IMAGE_TYPES
+                },
+            }
+        },
+        responses={
+            415: {"model": ErrorBody, "description": "body is not image/png or image/jpeg"},
+            **_error_responses(
+                ErrorCode.INVALID_INPUT,
+                ErrorCode.NOT_FOUND,
+                ErrorCode.TOO_LARGE,
+                ErrorCode.NOT_READY,
+            ),
+        },
+    )
+    async def predict_image(
+        name: str, request: Request, version: str | None = None
+    ) -> PredictResponse:
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type not in IMAGE_TYPES:
+            raise CoreErrorWithStatus(
+                415, f"Content-Type must be image/png or image/jpeg, not {content_type!r}"
+            )
+        return await service.apredict_image(name, await request.body(), version)
+
+    @app.delete(
+        "/models/{name}/versions/{version}",
+        status_code=204,
+        response_class=Response,
+        tags=["models"],
+        responses=_error_responses(
+            ErrorCode.NOT_FOUND, ErrorCode.FAILED_PRECONDITION, ErrorCode.NOT_READY
+        ),
+    )
+    async def delete_version(name: str, version: str) -> Response:
+        service.delete_version(name, version)
+        return Response(status_code=204)
+
+    return app
+
+
+def serve(service: InferenceService, listen: Listen) -> None:
+    serve_asgi(create_app(service), "rest", service, listen)

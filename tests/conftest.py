@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from protobench.core.registry import ModelRegistry
+from protobench.core.service import InferenceService
+from protobench.core.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Artifacts trained once per test session and shared by every server the tests start."""
+    path = tmp_path_factory.mktemp("models")
+    ModelRegistry(path).load()
+    return path
+
+
+@pytest.fixture
+def settings(models_dir: Path) -> Settings:
+    return Settings(models_dir=models_dir, replica_name="test-replica")
+
+
+@pytest.fixture
+def service(settings: Settings) -> InferenceService:
+    service = InferenceService(settings)
+    service.load()
+    return service
