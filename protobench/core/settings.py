@@ -44,3 +44,23 @@ class Settings(BaseSettings):
     max_image_pixels: int = Field(
         default=4096 * 4096, ge=64, description="Largest decoded image (width x height) accepted."
     )
+    max_body_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=1024,
+        description="Largest request body (HTTP) or message (gRPC) accepted.",
+    )
+
+    # -- gRPC ---------------------------------------------------------------------------------
+    grpc_workers: int = Field(default=16, ge=1, description="Threads serving gRPC calls.")
+
+    # -- GraphQL ------------------------------------------------------------------------------
+    graphql_introspection: bool = Field(default=True, description="Allow schema introspection.")
+    graphql_max_depth: int = Field(default=8, ge=1, description="Deepest query accepted.")
+    graphql_max_tokens: int = Field(default=1000, ge=10, description="Most tokens in a query.")
+    graphql_max_aliases: int = Field(default=10, ge=0, description="Most aliases in a query.")
+    graphql_max_query_bytes: int = Field(
+        default=16 * 1024, ge=256, description="Longest query document accepted (bytes)."
+    )
+
+    # -- JSON-RPC -----------------------------------------------------------------------------
+    jsonrpc_max_batch: int = Field(default=100, ge=1, description="Most calls in one batch.")

@@ -7,12 +7,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 from clients import connect
 from clients.base import ClientError
+from protobench.commands.common import add_protocol
 from protobench.core.images import features_to_png
 
 IRIS_EXAMPLES = [[5.1, 3.5, 1.4, 0.2], [6.2, 2.9, 4.3, 1.3], [7.7, 3.0, 6.1, 2.3]]
@@ -75,3 +77,14 @@ def run_demo(protocol: str = "rest") -> int:
             process.terminate()
             process.wait(15)
     return 0
+
+
+def register(commands: Any) -> None:
+    demo = commands.add_parser(
+        "demo",
+        help="the main job: start servers, call them, show the results",
+        description="Start a server on a free loopback port, send predictions with the "
+        "client and print them.",
+    )
+    add_protocol(demo)
+    demo.set_defaults(run=lambda args: run_demo(args.protocol))
