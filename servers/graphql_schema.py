@@ -1,0 +1,166 @@
+"""The GraphQL schema: object types mirroring the core types, and resolvers that call the core.
+
+Resolvers return the core's pydantic values unchanged. GraphQL reads fields by attribute
+name (strawberry's default resolver is ``getattr``), so the object types below only *declare*
+the shape; nothing is copied per request. ``tests/servers/graphql`` holds each object type to
+the fields of its core type, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+import strawberry
+from strawberry.types.nodes import SelectedField, Selection
+
+from protobench.core.errors import CoreError, ErrorCode
+from protobench.core.service import InferenceService
+from protobench.core.types import DeleteVersionResponse, Health, ModelMetadata, PredictResponse
+
+# Which root field carries each core operation; the parity test checks it against the schema.
+OPERATIONS: dict[str, str] = {
+    "list_models": "models",
+    "get_model": "model",
+    "predict": "predict",
+    "predict_image": "predictImage",
+    "delete_version": "deleteVersion",
+    "health": "health",
+}
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every resolver reaches through ``info.context``; one instance for the server's life."""
+
+    service: InferenceService
+
+
+Info = strawberry.Info[Context, None]
+Resolver = TypeVar("Resolver", bound=Callable[..., Any])
+
+
+@strawberry.type(name="TensorSpec", description="The input a model expects.")
+class TensorSpecType:
+    name: str
+    dtype: str
+    shape: list[int] = strawberry.field(description="-1 is the batch axis.")
+
+
+@strawberry.type(name="ModelMetadata")
+class ModelMetadataType:
+    name: str
+    task: str = strawberry.field(description="tabular-classification or image-classification.")
+    description: str
+    versions: list[str] = strawberry.field(description="Versions served, oldest first.")
+    default_version: str = strawberry.field(description="Used when a request names none.")
+    input: TensorSpecType
+    labels: list[str] = strawberry.field(description="Class names, in probabilities order.")
+
+
+@strawberry.type(name="Prediction")
+class PredictionType:
+    label: str
+    probabilities: list[float] = strawberry.field(
+        description="One per class, in the order of `labels`. Not computed unless selected."
+    )
+
+
+@strawberry.type(name="PredictResponse")
+class PredictResponseType:
+    model: str
+    version: str
+    served_by: str = strawberry.field(description="The replica that answered.")
+    predictions: list[PredictionType]
+
+
+@strawberry.type(name="DeleteVersionResponse")
+class DeleteVersionResponseType:
+    model: str
+    deleted_version: str
+    versions: list[str] = strawberry.field(description="Versions still served.")
+
+
+@strawberry.type(name="Health")
+class HealthType:
+    live: bool
+    ready: bool
+    served_by: str
+    models: list[str] = strawberry.field(description="Models loaded and ready to serve.")
+
+
+def _selects(selections: list[Selection], name: str) -> bool:
+    """Whether the field ``name`` is selected anywhere below, through fragments too.
+
+    ``@skip``/``@include`` are not evaluated: a conditionally selected field counts as
+    selected, which only costs the computation, never a wrong answer.
+    """
+    return any(
+        (isinstance(s, SelectedField) and s.name == name) or _selects(s.selections, name)
+        for s in selections
+    )
+
+
+def wants_probabilities(info: Info) -> bool:
+    return _selects(info.selected_fields, "probabilities")
+
+
+def decode_image(image: str) -> bytes:
+    try:
+        return base64.b64decode(image, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise CoreError(
+            ErrorCode.INVALID_INPUT, "image must be standard base64 (RFC 4648, with padding)"
+        ) from exc
+
+
+def _root_field(graphql_type: object, description: str) -> Callable[[Resolver], Resolver]:
+    """``strawberry.field`` typed for mypy: the GraphQL type is declared, the Python
+    annotation stays the core type the resolver really returns."""
+    decorator = strawberry.field(graphql_type=graphql_type, description=description)
+    return cast(Callable[[Resolver], Resolver], decorator)
+
+
+@strawberry.type
+class Query:
+    @_root_field(list[ModelMetadataType], "Every served model.")
+    def models(self, info: Info) -> list[ModelMetadata]:
+        return info.context.service.list_models()
+
+    @_root_field(ModelMetadataType, "One model's metadata.")
+    def model(self, info: Info, name: str) -> ModelMetadata:
+        return info.context.service.get_model(name)
+
+    @_root_field(
+        PredictResponseType, "Classify rows of features (4 per row for iris, 64 for digits)."
+    )
+    async def predict(
+        self, info: Info, model: str, instances: list[list[float]], version: str | None = None
+    ) -> PredictResponse:
+        return await info.context.service.apredict(
+            model, instances, version, probabilities=wants_probabilities(info)
+        )
+
+    @_root_field(PredictResponseType, "Classify a PNG or JPEG image, sent as base64 (digits only).")
+    async def predict_image(
+        self, info: Info, model: str, image: str, version: str | None = None
+    ) -> PredictResponse:
+        return await info.context.service.apredict_image(
+            model, decode_image(image), version, probabilities=wants_probabilities(info)
+        )
+
+    @_root_field(HealthType, "Liveness, readiness, loaded models.")
+    def health(self, info: Info) -> Health:
+        return info.context.service.health()
+
+
+@strawberry.type
+class Mutation:
+    @_root_field(
+        DeleteVersionResponseType, "Unload a version (not the default one) from this server."
+    )
+    def delete_version(self, info: Info, model: str, version: str) -> DeleteVersionResponse:
+        return info.context.service.delete_version(model, version)

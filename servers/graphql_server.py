@@ -1,0 +1,223 @@
+"""GraphQL adapter: strawberry's ASGI view on uvicorn, serving ``/graphql``.
+
+HTTP status convention (GraphQL-over-HTTP, ``application/json`` responses, as strawberry
+implements it): every request that carries a GraphQL operation gets ``200``, whatever errors
+its ``errors[]`` holds (validation, limits, core errors); a request that carries no usable
+operation (body not JSON, no query, a mutation over GET, wrong content type) gets ``400``, a
+body over ``max_body_bytes`` gets ``413``, another path ``404``. Those HTTP-level refusals
+carry a GraphQL-shaped body too: ``{"errors": [{"message", "extensions": {"code"}}]}``.
+
+Each ``errors[]`` entry from the core has ``extensions.code`` from ``protobench.error_table``
+and ``extensions.details`` when the core gave details. Validation errors (a malformed query, a
+limit exceeded, a variable of the wrong type) carry no code, as graphql-core words them. An
+unexpected exception is logged here and answered as ``INTERNAL`` with a generic message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import orjson
+import strawberry
+from cross_web import HTTPException
+from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Message, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionContext, ExecutionResult
+
+from protobench.core.errors import CoreError, ErrorCode
+from protobench.core.service import InferenceService
+from protobench.core.settings import Settings
+from protobench.error_table import ERROR_TABLE
+from servers.asgi_runner import serve_asgi
+from servers.graphql_schema import Context, Mutation, Query
+from servers.listen import Listen
+
+log = logging.getLogger(__name__)
+
+PATH = "/graphql"
+INTERNAL_MESSAGE = "internal error; the server log has the details"
+CACHE_SIZE = 256  # distinct query documents kept parsed and validated
+
+
+def _is_unexpected(error: GraphQLError) -> bool:
+    """An exception that is neither the core's nor graphql-core's own refusal of the request."""
+    original = error.original_error
+    return original is not None and not isinstance(original, CoreError | GraphQLError)
+
+
+class ProtobenchSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log only what the server did wrong; the caller's mistakes are answered, not logged."""
+        for error in errors:
+            if _is_unexpected(error):
+                log.error("unexpected error at %s", error.path, exc_info=error.original_error)
+
+
+class QuerySizeLimiter(SchemaExtension):
+    """Refuse a query document longer than the limit before it is parsed."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+
+    def on_operation(self) -> Iterator[None]:
+        query = self.execution_context.query or ""
+        size = len(query.encode())
+        if size > self.max_bytes:
+            raise GraphQLError(
+                f"the query document is {size} bytes; the limit is {self.max_bytes}",
+                extensions={
+                    "code": ERROR_TABLE[ErrorCode.TOO_LARGE].graphql_code,
+                    "details": {"bytes": size, "limit": self.max_bytes},
+                },
+            )
+        yield
+
+
+def schema_extensions(settings: Settings, *, caches: bool = True) -> list[Callable[[], Any]]:
+    """Limits first, then the caches. The validation rules are built once so the validation
+    cache, keyed by the rule classes, hits across requests."""
+    rules = [
+        *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
+    ]
+    if not settings.graphql_introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    extensions: list[Callable[[], Any]] = [
+        lambda: QuerySizeLimiter(settings.graphql_max_query_bytes),
+        lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+        lambda: AddValidationRules(rules),
+    ]
+    if caches:
+        extensions += [lambda: ParserCache(CACHE_SIZE), lambda: ValidationCache(CACHE_SIZE)]
+    return extensions
+
+
+def build_schema(settings: Settings, *, caches: bool = True) -> strawberry.Schema:
+    return ProtobenchSchema(
+        query=Query, mutation=Mutation, extensions=schema_extensions(settings, caches=caches)
+    )
+
+
+def format_error(error: GraphQLError) -> dict[str, Any]:
+    formatted: dict[str, Any] = dict(error.formatted)
+    original = error.original_error
+    if isinstance(original, CoreError):
+        formatted["message"] = original.message
+        formatted["extensions"] = {"code": ERROR_TABLE[original.code].graphql_code}
+        if original.details:
+            formatted["extensions"]["details"] = original.details
+    elif _is_unexpected(error):
+        formatted["message"] = INTERNAL_MESSAGE
+        formatted["extensions"] = {"code": ERROR_TABLE[ErrorCode.INTERNAL].graphql_code}
+    return formatted
+
+
+def _http_error(status: int, code: ErrorCode, message: str) -> Response:
+    body = {
+        "errors": [{"message": message, "extensions": {"code": ERROR_TABLE[code].graphql_code}}]
+    }
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+class BodyTooLargeError(Exception):
+    pass
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    """strawberry's view, with protobench's errors, orjson, one path and a body limit."""
+
+    def __init__(self, schema: strawberry.Schema, context: Context, max_body_bytes: int) -> None:
+        introspection = context.service.settings.graphql_introspection
+        # GraphiQL needs introspection to be of any use; without it the page is not served.
+        super().__init__(schema, graphql_ide="graphiql" if introspection else None)
+        self.context = context
+        self.max_body_bytes = max_body_bytes
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        return self.context
+
+    def decode_json(self, data: str | bytes) -> object:
+        value = orjson.loads(data)
+        if not isinstance(value, dict | list):
+            raise HTTPException(400, "the request body must be a JSON object")
+        return value
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        response: GraphQLHTTPResponse = {"data": result.data}
+        if result.errors:
+            response["errors"] = [format_error(e) for e in result.errors]
+        if result.extensions:
+            response["extensions"] = result.extensions
+        return response
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await super().__call__(scope, receive, send)
+        response = await self._answer(scope, receive)
+        await response(scope, receive, send)
+
+    async def _answer(self, scope: Scope, receive: Receive) -> Response:
+        if scope["path"].rstrip("/") != PATH:
+            return _http_error(404, ErrorCode.NOT_FOUND, f"no such path; GraphQL is at {PATH}")
+        request = Request(scope, receive=self._limited(receive))
+        length = request.headers.get("content-length", "")
+        try:
+            if length.isdigit() and int(length) > self.max_body_bytes:
+                raise BodyTooLargeError
+            return await self.run(request)
+        except HTTPException as exc:
+            return _http_error(exc.status_code, ErrorCode.INVALID_INPUT, exc.reason)
+        except BodyTooLargeError:
+            return _http_error(
+                413,
+                ErrorCode.TOO_LARGE,
+                f"the request body is over the limit of {self.max_body_bytes} bytes",
+            )
+
+    def _limited(self, receive: Receive) -> Receive:
+        """``receive`` that refuses a chunked body once it grows past the limit."""
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_body_bytes:
+                raise BodyTooLargeError
+            return message
+
+        return limited
+
+
+def create_app(service: InferenceService, *, caches: bool = True) -> GraphQLApp:
+    settings = service.settings
+    return GraphQLApp(
+        build_schema(settings, caches=caches), Context(service), settings.max_body_bytes
+    )
+
+
+def serve(service: InferenceService, listen: Listen) -> None:
+    serve_asgi(create_app(service), "graphql", service, listen)
