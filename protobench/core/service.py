@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Literal
 
 import numpy as np
 
@@ -27,6 +28,37 @@ from protobench.core.types import (
 OPERATIONS = ("list_models", "get_model", "predict", "predict_image", "delete_version", "health")
 
 Instances = Sequence[Sequence[float]] | FloatArray
+Outcome = Literal["ok", "error"]
+
+
+class RequestCounters:
+    """Calls served, per operation and outcome: what a balancer's per-replica share is read from.
+
+    One lock around a dict increment costs well under a microsecond, so every call is counted.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[tuple[str, Outcome], int] = {}
+
+    def add(self, operation: str, outcome: Outcome) -> None:
+        with self._lock:
+            key = (operation, outcome)
+            self._counts[key] = self._counts.get(key, 0) + 1
+
+    @contextmanager
+    def track(self, operation: str) -> Iterator[None]:
+        """Count the enclosed call as ``ok``, or as ``error`` if it raises (then re-raise)."""
+        try:
+            yield
+        except BaseException:
+            self.add(operation, "error")
+            raise
+        self.add(operation, "ok")
+
+    def snapshot(self) -> dict[tuple[str, Outcome], int]:
+        with self._lock:
+            return dict(self._counts)
 
 
 class InferenceService:
@@ -42,6 +74,7 @@ class InferenceService:
         self.registry = registry or ModelRegistry(settings.models_dir)
         self._ready = threading.Event()
         self._delay_s = settings.model_delay_ms / 1000.0
+        self.counters = RequestCounters()
 
     @property
     def served_by(self) -> str:
@@ -70,27 +103,31 @@ class InferenceService:
             )
 
     def health(self) -> Health:
-        return Health(
-            live=True,
-            ready=self.ready,
-            served_by=self.served_by,
-            models=self.registry.names() if self.ready else [],
-        )
+        with self.counters.track("health"):
+            return Health(
+                live=True,
+                ready=self.ready,
+                served_by=self.served_by,
+                models=self.registry.names() if self.ready else [],
+            )
 
     # -- metadata --------------------------------------------------------------------------
 
     def list_models(self) -> list[ModelMetadata]:
-        self._require_ready()
-        return [self.registry.metadata(name) for name in self.registry.names()]
+        with self.counters.track("list_models"):
+            self._require_ready()
+            return [self.registry.metadata(name) for name in self.registry.names()]
 
     def get_model(self, name: str) -> ModelMetadata:
-        self._require_ready()
-        return self.registry.metadata(name)
+        with self.counters.track("get_model"):
+            self._require_ready()
+            return self.registry.metadata(name)
 
     def delete_version(self, model: str, version: str) -> DeleteVersionResponse:
-        self._require_ready()
-        remaining = self.registry.delete(model, version)
-        return DeleteVersionResponse(model=model, deleted_version=version, versions=remaining)
+        with self.counters.track("delete_version"):
+            self._require_ready()
+            remaining = self.registry.delete(model, version)
+            return DeleteVersionResponse(model=model, deleted_version=version, versions=remaining)
 
     # -- prediction ------------------------------------------------------------------------
 
@@ -102,9 +139,10 @@ class InferenceService:
         *,
         probabilities: bool = True,
     ) -> PredictResponse:
-        if self._delay_s:
-            time.sleep(self._delay_s)
-        return self._predict_now(model, instances, version, probabilities)
+        with self.counters.track("predict"):
+            if self._delay_s:
+                time.sleep(self._delay_s)
+            return self._predict_now(model, instances, version, probabilities)
 
     async def apredict(
         self,
@@ -114,23 +152,26 @@ class InferenceService:
         *,
         probabilities: bool = True,
     ) -> PredictResponse:
-        if self._delay_s:
-            await asyncio.sleep(self._delay_s)
-        return self._predict_now(model, instances, version, probabilities)
+        with self.counters.track("predict"):
+            if self._delay_s:
+                await asyncio.sleep(self._delay_s)
+            return self._predict_now(model, instances, version, probabilities)
 
     def predict_image(
         self, model: str, image: bytes, version: str | None = None, *, probabilities: bool = True
     ) -> PredictResponse:
-        if self._delay_s:
-            time.sleep(self._delay_s)
-        return self._predict_image_now(model, image, version, probabilities)
+        with self.counters.track("predict_image"):
+            if self._delay_s:
+                time.sleep(self._delay_s)
+            return self._predict_image_now(model, image, version, probabilities)
 
     async def apredict_image(
         self, model: str, image: bytes, version: str | None = None, *, probabilities: bool = True
     ) -> PredictResponse:
-        if self._delay_s:
-            await asyncio.sleep(self._delay_s)
-        return self._predict_image_now(model, image, version, probabilities)
+        with self.counters.track("predict_image"):
+            if self._delay_s:
+                await asyncio.sleep(self._delay_s)
+            return self._predict_image_now(model, image, version, probabilities)
 
     def _predict_now(
         self, model: str, instances: Instances, version: str | None, probabilities: bool
