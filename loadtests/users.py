@@ -1,0 +1,170 @@
+"""Locust users for the four protocols, all built on the shared clients.
+
+One abstract ``ProtocolUser`` does everything; the concrete classes only name their protocol.
+Each user owns one client (one connection or channel) for its whole life.
+
+Two load models:
+- closed (default): each user sends its next request as soon as the previous answer arrives;
+  N users means at most N requests in flight. Server stalls slow the senders down, so they
+  hide in the numbers (coordinated omission).
+- open (``--pb-rate R``): the users share a fixed schedule of R requests/s. Each request has an
+  *intended* send time; latency is also measured from it, as wrk2 does, so a stall shows as
+  the queue that would have built up in front of a real server.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import gevent
+import grpc.experimental.gevent
+from locust import User, constant, events, task
+from locust.env import Environment
+
+from clients import client_class
+from clients.base import ClientError, InferenceClient
+from loadtests.samples import OK, Samples
+from loadtests.workload import PAYLOADS, Workload
+from protobench.protocols import Protocol
+
+# httpx logs every request at INFO, which Locust enables: that alone costs a third of the rate.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+# grpcio must cooperate with gevent before the first channel exists (Locust runs on gevent).
+grpc.experimental.gevent.init_gevent()
+
+RECORDER = Samples()
+_saved: list[Path] = []
+
+
+@events.init_command_line_parser.add_listener
+def _options(parser: Any) -> None:
+    group = parser.add_argument_group("protobench")
+    group.add_argument(
+        "--pb-payload",
+        choices=PAYLOADS,
+        default="iris",
+        env_var="PROTOBENCH_LT_PAYLOAD",
+        help="iris (features), digits-image (PNG upload) or mix (with metadata)",
+    )
+    group.add_argument(
+        "--pb-batch",
+        type=int,
+        default=1,
+        env_var="PROTOBENCH_LT_BATCH",
+        help="instances per predict call (iris payload)",
+    )
+    group.add_argument(
+        "--pb-rate",
+        type=float,
+        default=0.0,
+        env_var="PROTOBENCH_LT_RATE",
+        help="open model: total requests/s shared by all users (0: closed model)",
+    )
+    group.add_argument(
+        "--pb-timeout",
+        type=float,
+        default=30.0,
+        env_var="PROTOBENCH_LT_TIMEOUT",
+        help="seconds before a call counts as DEADLINE_EXCEEDED",
+    )
+    group.add_argument("--pb-samples-dir", default="", env_var="PROTOBENCH_LT_SAMPLES_DIR",
+                       help="write exact per-request samples here when the test stops")  # fmt: skip
+
+
+def _save_samples(environment: Environment) -> None:
+    folder = getattr(environment.parsed_options, "pb_samples_dir", "")
+    if folder and not _saved:
+        path = RECORDER.save(Path(folder))
+        if path is not None:
+            _saved.append(path)
+
+
+@events.test_stop.add_listener
+def _on_test_stop(environment: Environment, **_: Any) -> None:
+    _save_samples(environment)
+
+
+def _make_client(protocol: Protocol, target: str, timeout: float) -> InferenceClient:
+    cls = client_class(protocol)
+    if protocol == "grpc":
+        # Without a local pool, every channel to one target shares a single TCP connection.
+        return cls(target, timeout=timeout, local_subchannel_pool=True)  # type: ignore[call-arg]
+    return cls(target, timeout=timeout)
+
+
+class ProtocolUser(User):
+    abstract = True
+    protocol: Protocol
+    wait_time = constant(0)
+
+    def on_start(self) -> None:
+        options = self.environment.parsed_options
+        assert options is not None and self.host, "start Locust with --host HOST:PORT"
+        self.workload = Workload(options.pb_payload, options.pb_batch)
+        self.client: InferenceClient = _make_client(self.protocol, self.host, options.pb_timeout)
+        self.rng = random.Random()
+        rate = float(options.pb_rate)
+        users = max(1, int(options.num_users or 1))
+        self.interval = users / rate if rate > 0 else 0.0
+        # Spread the users' schedules evenly over one interval instead of sending in bursts.
+        self.next_intended = time.time() + self.rng.random() * self.interval
+
+    def on_stop(self) -> None:
+        self.client.close()
+
+    @task
+    def call(self) -> None:
+        if self.interval:
+            intended = self.next_intended
+            self.next_intended += self.interval
+            delay = intended - time.time()
+            if delay > 0:
+                gevent.sleep(delay)
+        call = self.workload.next_call(self.rng)
+        sent = time.time()
+        if not self.interval:
+            intended = sent
+        error: ClientError | None = None
+        try:
+            call.send(self.client)
+        except ClientError as exc:
+            error = exc
+        done = time.time()
+        RECORDER.add(intended, sent, done, call.predictions, error.code.value if error else OK)
+        self.environment.events.request.fire(
+            request_type=self.protocol,
+            name=call.name,
+            response_time=(done - sent) * 1000.0,
+            response_length=0,
+            exception=error,
+            context={},
+        )
+
+
+class RestUser(ProtocolUser):
+    protocol = "rest"
+
+
+class GrpcUser(ProtocolUser):
+    protocol = "grpc"
+
+
+class GraphQLUser(ProtocolUser):
+    protocol = "graphql"
+
+
+class JsonRpcUser(ProtocolUser):
+    protocol = "jsonrpc"
+
+
+USER_CLASSES: dict[Protocol, type[ProtocolUser]] = {
+    "rest": RestUser,
+    "grpc": GrpcUser,
+    "graphql": GraphQLUser,
+    "jsonrpc": JsonRpcUser,
+}
