@@ -1,0 +1,179 @@
+"""gRPC client over one channel, with a default deadline on every call.
+
+The target is ``host:port``, any gRPC target URI, or several addresses for client-side load
+balancing (``ipv4:127.0.0.1:5001,127.0.0.1:5002`` or a list of ``host:port``); with several,
+the channel balances calls round robin over one connection per address.
+
+Under gevent (Locust), call ``grpc.experimental.gevent.init_gevent()`` before the first
+channel is created in the process.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, NamedTuple, TypeVar
+
+import grpc
+
+from clients.base import ClientError, InferenceClient
+from protobench.core.errors import ErrorCode
+from protobench.core.types import Health, ModelMetadata, PredictResponse
+from protobench.error_table import from_grpc_status
+from protobench.proto_convert import (
+    health_from_pb,
+    model_metadata_from_pb,
+    predict_request_to_pb,
+    predict_response_from_pb,
+)
+from protobench.v1 import inference_pb2 as pb
+from protobench.v1 import inference_pb2_grpc as pb_grpc
+
+# Where the server puts a CoreError's details dict (JSON) on a failed call.
+ERROR_DETAILS_KEY = "protobench-error-details"
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+
+Reply = TypeVar("Reply")
+
+
+class PredictCall(NamedTuple):
+    """One request on a prediction stream."""
+
+    model: str
+    instances: Sequence[Sequence[float]]
+    version: str | None = None
+
+
+def channel_target(target: str | Sequence[str]) -> str:
+    """A list of ``host:port`` -> one ``ipv4:``/``ipv6:`` target URI; a string is kept."""
+    if isinstance(target, str):
+        return target
+    scheme = "ipv6" if any(address.startswith("[") for address in target) else "ipv4"
+    return f"{scheme}:{','.join(target)}"
+
+
+def is_multi_address(target: str) -> bool:
+    return "," in target
+
+
+def _server_details(error: grpc.RpcError) -> dict[str, Any] | None:
+    """The details dict our server attaches to every error it raises; None when the error
+    did not come from protobench's code (the transport, or grpc's own limits)."""
+    for item in error.trailing_metadata() or ():
+        if item.key == ERROR_DETAILS_KEY:
+            try:
+                details = json.loads(item.value)
+            except ValueError:
+                return {}
+            return details if isinstance(details, dict) else {}
+    return None
+
+
+# Statuses that, without our server's details, mean the call never got an answer.
+TRANSPORT_STATUSES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+
+
+class GrpcClient(InferenceClient):
+    protocol = "grpc"
+
+    def __init__(
+        self,
+        target: str | Sequence[str],
+        *,
+        timeout: float = 10.0,
+        local_subchannel_pool: bool = False,
+    ) -> None:
+        """``local_subchannel_pool`` gives this client connections of its own instead of
+        sharing them with every other channel to the same address in the process (load tests
+        want one connection per simulated user)."""
+        uri = channel_target(target)
+        super().__init__(uri, timeout=timeout)
+        options: list[tuple[str, Any]] = [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)]
+        if is_multi_address(uri):
+            options.append(("grpc.lb_policy_name", "round_robin"))
+        if local_subchannel_pool:
+            options.append(("grpc.use_local_subchannel_pool", 1))
+        self._channel = grpc.insecure_channel(uri, options=options)
+        # The generated grpc module has no type hints; its stub methods are Any.
+        self._stub = pb_grpc.InferenceServiceStub(self._channel)  # type: ignore[no-untyped-call]
+
+    def _error(self, error: grpc.RpcError) -> ClientError:
+        status: grpc.StatusCode = error.code()
+        message: str = error.details() or status.name
+        details = _server_details(error)
+        if details is None and status in TRANSPORT_STATUSES:
+            if status is grpc.StatusCode.DEADLINE_EXCEEDED:
+                message = f"no answer within {self.timeout}s"
+            else:
+                message = f"cannot reach {self.target}: {message}"
+            return ClientError(from_grpc_status(status.name), message)
+        return ClientError(
+            from_grpc_status(status.name), message, details, protocol_status=status.name
+        )
+
+    def _call(self, method: Any, request: Any) -> Any:
+        try:
+            return method(request, timeout=self.timeout)
+        except grpc.RpcError as exc:
+            raise self._error(exc) from None
+
+    def list_models(self) -> list[ModelMetadata]:
+        reply: pb.ListModelsResponse = self._call(self._stub.ListModels, pb.ListModelsRequest())
+        return [model_metadata_from_pb(m) for m in reply.models]
+
+    def get_model(self, name: str) -> ModelMetadata:
+        return model_metadata_from_pb(
+            self._call(self._stub.GetModel, pb.GetModelRequest(name=name))
+        )
+
+    def predict(
+        self, model: str, instances: Sequence[Sequence[float]], version: str | None = None
+    ) -> PredictResponse:
+        request = _predict_request(PredictCall(model, instances, version))
+        return predict_response_from_pb(self._call(self._stub.Predict, request))
+
+    def predict_image(
+        self, model: str, image: bytes, version: str | None = None
+    ) -> PredictResponse:
+        request = pb.PredictImageRequest(model=model, image=image)
+        if version is not None:
+            request.version = version
+        return predict_response_from_pb(self._call(self._stub.PredictImage, request))
+
+    def predict_stream(
+        self, calls: Iterable[PredictCall], *, timeout: float | None = None
+    ) -> Iterator[PredictResponse | ClientError]:
+        """Send every call on one PredictStream and yield one result per call, in order: the
+        response, or the ClientError of that call alone (the stream goes on). A failure of the
+        whole stream (unreachable server, the deadline of ``timeout`` or the client's default
+        timeout over the whole stream) raises ClientError. Every call is encoded before the first
+        is sent, so a malformed one raises ClientError before anything goes out."""
+        requests = [_predict_request(call) for call in calls]
+        try:
+            for item in self._stub.PredictStream(requests, timeout=timeout or self.timeout):
+                if item.HasField("error"):
+                    error = item.error
+                    code = ErrorCode.__members__.get(error.code, ErrorCode.INTERNAL)
+                    yield ClientError(code, error.message, protocol_status=error.grpc_status)
+                else:
+                    yield predict_response_from_pb(item.response)
+        except grpc.RpcError as exc:
+            raise self._error(exc) from None
+
+    def delete_version(self, model: str, version: str) -> None:
+        self._call(self._stub.DeleteVersion, pb.DeleteVersionRequest(model=model, version=version))
+
+    def health(self) -> Health:
+        return health_from_pb(self._call(self._stub.Health, pb.HealthRequest()))
+
+    def close(self) -> None:
+        self._channel.close()
+
+
+def _predict_request(call: PredictCall) -> pb.PredictRequest:
+    try:
+        return predict_request_to_pb(call.model, call.instances, call.version)
+    except (TypeError, ValueError) as exc:
+        raise ClientError(
+            ErrorCode.INVALID_INPUT, f"instances must be rows of numbers: {exc}"
+        ) from None

@@ -1,0 +1,106 @@
+"""gRPC adapter: protobench.v1.InferenceService, grpc.health.v1.Health and server reflection
+on one grpcio server.
+
+The server is grpcio's synchronous flavour (a thread pool of ``settings.grpc_workers``): it
+answered more predicts per second than ``grpc.aio`` on this machine; docs/grpc.md has the
+numbers. SO_REUSEPORT, which grpcio turns on by default, is off unless the launcher asks for
+it (``--reuse-port``), so a second server on a busy port fails instead of silently sharing.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from protobench.core.service import InferenceService
+from protobench.v1 import inference_pb2_grpc as pb_grpc
+from servers.grpc_servicer import SERVICE_NAME, InferenceServicer
+from servers.listen import Listen, announce
+
+log = logging.getLogger(__name__)
+
+GRACEFUL_SHUTDOWN_S = 10.0
+HEALTH_SERVICE_NAME: str = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
+# The names a health check may ask about: "" is the whole server.
+HEALTH_NAMES = ("", SERVICE_NAME)
+
+
+def address(listen: Listen) -> str:
+    host = f"[{listen.host}]" if ":" in listen.host else listen.host
+    return f"{host}:{listen.port}"
+
+
+def server_options(service: InferenceService, listen: Listen) -> list[tuple[str, int]]:
+    max_bytes = service.settings.max_body_bytes
+    return [
+        ("grpc.max_receive_message_length", max_bytes),
+        ("grpc.max_send_message_length", max_bytes),
+        ("grpc.so_reuseport", int(listen.reuse_port)),
+    ]
+
+
+def build_server(
+    service: InferenceService, listen: Listen
+) -> tuple[grpc.Server, health.HealthServicer, int]:
+    """A bound, not yet started server with every service added, its health servicer (every
+    name NOT_SERVING) and the bound port."""
+    workers = ThreadPoolExecutor(
+        max_workers=service.settings.grpc_workers, thread_name_prefix="protobench-grpc"
+    )
+    server = grpc.server(workers, options=server_options(service, listen))
+    servicer = InferenceServicer(service)
+    pb_grpc.add_InferenceServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
+    health_servicer = health.HealthServicer()
+    for name in HEALTH_NAMES:
+        health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        (SERVICE_NAME, HEALTH_SERVICE_NAME, reflection.SERVICE_NAME), server
+    )
+    try:
+        port = server.add_insecure_port(address(listen))
+    except RuntimeError:
+        port = 0
+    if not port:
+        hint = "" if listen.reuse_port else ", or pass --reuse-port to share it on purpose"
+        raise SystemExit(
+            f"cannot listen on {address(listen)}: the address is in use or not available. "
+            f"Choose another --port (0 picks a free one){hint}."
+        )
+    return server, health_servicer, port
+
+
+def _serve_once_loaded(service: InferenceService, health_servicer: health.HealthServicer) -> None:
+    """Load the models in the background; report SERVING when they are in."""
+    loader = service.load_in_background()
+
+    def report() -> None:
+        loader.join()
+        if not service.ready:
+            log.error("the models did not load; health stays NOT_SERVING")
+            return
+        for name in HEALTH_NAMES:
+            health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+    threading.Thread(target=report, name="protobench-health", daemon=True).start()
+
+
+def serve(service: InferenceService, listen: Listen) -> None:
+    """Serve until SIGINT/SIGTERM, then stop accepting calls and give in-flight ones
+    ``GRACEFUL_SHUTDOWN_S`` to finish."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    server, health_servicer, port = build_server(service, listen)
+    server.start()
+    _serve_once_loaded(service, health_servicer)
+    announce(listen, "grpc", port)
+    stop.wait()
+    health_servicer.enter_graceful_shutdown()
+    server.stop(GRACEFUL_SHUTDOWN_S).wait()
