@@ -1,0 +1,159 @@
+"""JSON-RPC 2.0 client over one pooled httpx connection, with an optional batch call."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import httpx
+import orjson
+
+from clients.base import ClientError, InferenceClient, http_base_url
+from protobench.core.errors import ErrorCode
+from protobench.core.types import DeleteVersionResponse, Health, ModelMetadata, PredictResponse
+from protobench.error_table import from_http_status, from_jsonrpc_code
+
+PATH = "/jsonrpc"
+HEADERS = {"content-type": "application/json"}
+
+Call = tuple[str, Mapping[str, Any] | None]
+
+
+def _models(result: Any) -> list[ModelMetadata]:
+    return [ModelMetadata.model_validate(m) for m in result]
+
+
+# How each method's result becomes a core type; a method not listed returns its raw JSON.
+DECODERS: dict[str, Callable[[Any], Any]] = {
+    "list_models": _models,
+    "get_model": ModelMetadata.model_validate,
+    "predict": PredictResponse.model_validate,
+    "predict_image": PredictResponse.model_validate,
+    "delete_version": DeleteVersionResponse.model_validate,
+    "health": Health.model_validate,
+}
+
+
+def _decode(method: str, result: Any) -> Any:
+    decoder = DECODERS.get(method)
+    return result if decoder is None else decoder(result)
+
+
+def _result(response: Any) -> Any:
+    """The ``result`` of a Response object; its ``error`` raised as a ClientError."""
+    if not isinstance(response, dict) or not ("result" in response or "error" in response):
+        raise ClientError(ErrorCode.INTERNAL, f"not a JSON-RPC response: {response!r:.200}")
+    error = response.get("error")
+    if error is None:
+        return response.get("result")
+    code = error.get("code") if isinstance(error, dict) else None
+    data = error.get("data") if isinstance(error, dict) else None
+    details = data.get("details") if isinstance(data, dict) else None
+    raise ClientError(
+        from_jsonrpc_code(code) if isinstance(code, int) else ErrorCode.INTERNAL,
+        str(error.get("message") if isinstance(error, dict) else error),
+        details if isinstance(details, dict) else None,
+        protocol_status=code,
+    )
+
+
+class JsonRpcClient(InferenceClient):
+    protocol = "jsonrpc"
+
+    def __init__(self, target: str, *, timeout: float = 10.0) -> None:
+        super().__init__(target, timeout=timeout)
+        self._http = httpx.Client(
+            base_url=http_base_url(target),
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+        )
+        self._ids = itertools.count(1)
+
+    def _request(self, method: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
+        request: dict[str, Any] = {"jsonrpc": "2.0", "method": method, "id": next(self._ids)}
+        if params:
+            request["params"] = params
+        return request
+
+    def _post(self, payload: object) -> Any:
+        content = orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY)
+        try:
+            response = self._http.post(PATH, content=content, headers=HEADERS)
+        except httpx.TimeoutException as exc:
+            raise ClientError(
+                ErrorCode.DEADLINE_EXCEEDED, f"no answer within {self.timeout}s"
+            ) from exc
+        except httpx.TransportError as exc:
+            raise ClientError(ErrorCode.NOT_READY, f"cannot reach {self.target}: {exc}") from exc
+        if response.status_code != 200:
+            raise ClientError(
+                from_http_status(response.status_code),
+                f"HTTP {response.status_code} {response.reason_phrase} from {PATH}",
+                protocol_status=response.status_code,
+            )
+        try:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError as exc:
+            raise ClientError(ErrorCode.INTERNAL, "the server's answer is not JSON") from exc
+
+    def call(self, method: str, params: Mapping[str, Any] | None = None) -> Any:
+        """One call; its result decoded to core types (raw JSON for methods not in DECODERS)."""
+        return _decode(method, _result(self._post(self._request(method, params))))
+
+    def batch(self, calls: Sequence[Call]) -> list[Any]:
+        """Several calls in one HTTP request: a decoded result or a ClientError per call, in the
+        order given (the server may answer in any order; answers are matched by id)."""
+        requests = [self._request(method, params) for method, params in calls]
+        answer = self._post(requests)
+        if not isinstance(answer, list):  # the batch as a whole was refused
+            _result(answer)
+            raise ClientError(ErrorCode.INTERNAL, "a batch was answered by a single result")
+        by_id = {reply.get("id"): reply for reply in answer if isinstance(reply, dict)}
+        outcomes: list[Any] = []
+        for request in requests:
+            reply = by_id.get(request["id"])
+            try:
+                if reply is None:
+                    raise ClientError(ErrorCode.INTERNAL, f"no answer to call {request['id']}")
+                outcomes.append(_decode(request["method"], _result(reply)))
+            except ClientError as exc:
+                outcomes.append(exc)
+        return outcomes
+
+    def list_models(self) -> list[ModelMetadata]:
+        models: list[ModelMetadata] = self.call("list_models")
+        return models
+
+    def get_model(self, name: str) -> ModelMetadata:
+        model: ModelMetadata = self.call("get_model", {"name": name})
+        return model
+
+    def predict(
+        self, model: str, instances: Sequence[Sequence[float]], version: str | None = None
+    ) -> PredictResponse:
+        params: dict[str, Any] = {"model": model, "instances": instances}
+        if version is not None:
+            params["version"] = version
+        answer: PredictResponse = self.call("predict", params)
+        return answer
+
+    def predict_image(
+        self, model: str, image: bytes, version: str | None = None
+    ) -> PredictResponse:
+        params: dict[str, Any] = {"model": model, "image": base64.b64encode(image).decode()}
+        if version is not None:
+            params["version"] = version
+        answer: PredictResponse = self.call("predict_image", params)
+        return answer
+
+    def delete_version(self, model: str, version: str) -> None:
+        self.call("delete_version", {"model": model, "version": version})
+
+    def health(self) -> Health:
+        health: Health = self.call("health")
+        return health
+
+    def close(self) -> None:
+        self._http.close()

@@ -1,0 +1,256 @@
+"""JSON-RPC 2.0 from request bytes to response bytes, with jsonrpcserver doing the dispatch.
+
+jsonrpcserver 5 looks the method up (-32601), calls it, turns its Result into a Response and
+drops the answers to notifications. Where it falls short of the specification this module
+fills the gap:
+
+- It validates a whole batch against one JSON Schema, so one bad entry turns the batch into a
+  single -32600; the spec wants one error per bad entry. Entries are checked here, one by one,
+  and only valid ones reach the library.
+- It parses with ``json.loads``, which accepts ``NaN`` and ``Infinity``; orjson does not.
+- Its errors carry an exception's text as ``data``; here every error's ``data`` is
+  ``{"code": <core ErrorCode>, "details": {...}}`` and an unexpected exception is logged,
+  never sent.
+- It has no batch size limit (``settings.jsonrpc_max_batch``) and checks no param types (each
+  method's pydantic params model does, see ``servers.jsonrpc_methods``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, cast
+
+import orjson
+from jsonrpcserver import Error, Result, Success, async_dispatch_to_response
+from jsonrpcserver.response import to_serializable_one
+from pydantic import ValidationError
+
+from protobench.core.errors import CoreError, ErrorCode
+from protobench.core.service import InferenceService
+from protobench.error_table import (
+    ERROR_TABLE,
+    JSONRPC_INVALID_PARAMS,
+    JSONRPC_INVALID_REQUEST,
+    JSONRPC_METHOD_NOT_FOUND,
+    JSONRPC_PARSE_ERROR,
+)
+from servers.jsonrpc_methods import MethodSpec
+
+log = logging.getLogger(__name__)
+
+DISCOVER = "rpc.discover"
+INTERNAL_MESSAGE = "internal error; the server log has the details"
+_MEMBERS = frozenset(("jsonrpc", "method", "params", "id"))
+
+Handler = Callable[..., Awaitable[Result]]
+Wire = dict[str, Any]
+
+
+def error_object(
+    code: ErrorCode,
+    message: str,
+    details: Mapping[str, Any] | None = None,
+    *,
+    jsonrpc_code: int | None = None,
+) -> Wire:
+    """An Error object; ``jsonrpc_code`` overrides the table for the spec's own -327xx codes."""
+    return {
+        "code": ERROR_TABLE[code].jsonrpc_code if jsonrpc_code is None else jsonrpc_code,
+        "message": message,
+        "data": {"code": code.value, "details": dict(details or {})},
+    }
+
+
+def error_response(error: Wire) -> Wire:
+    """A Response to a request whose id could not be read (parse error, invalid request...)."""
+    return {"jsonrpc": "2.0", "error": error, "id": None}
+
+
+def encode(answer: Wire | list[Wire]) -> bytes:
+    return orjson.dumps(answer)
+
+
+def request_problem(request: object) -> str | None:
+    """Why ``request`` is not a JSON-RPC 2.0 Request object, or None when it is one."""
+    if not isinstance(request, dict):
+        return f"a request must be a JSON object, not {_json_type(request)}"
+    if request.get("jsonrpc") != "2.0":
+        return 'member "jsonrpc" must be exactly "2.0"'
+    if "method" not in request:
+        return 'member "method" is missing'
+    if not isinstance(request["method"], str):
+        return 'member "method" must be a string'
+    if "params" in request and not isinstance(request["params"], dict | list):
+        return 'member "params" must be an object or an array'
+    if "id" in request and not _is_valid_id(request["id"]):
+        return 'member "id" must be a string, a number or null'
+    unknown = request.keys() - _MEMBERS
+    if unknown:
+        return f"unknown member(s) {sorted(unknown)}; a request has jsonrpc, method, params, id"
+    return None
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "a string" if isinstance(value, str) else "an array"
+
+
+def _is_valid_id(value: object) -> bool:
+    return value is None or (isinstance(value, str | int | float) and not isinstance(value, bool))
+
+
+def _already_parsed(request: Any) -> Any:
+    return request
+
+
+def _already_checked(request: Any) -> Any:
+    return request
+
+
+def _to_wire(response: Any) -> Wire:
+    """jsonrpcserver's serialisation, with its own errors brought to our ``data`` shape."""
+    wire = cast(Wire, to_serializable_one(response))
+    error = wire.get("error")
+    if error is not None and not isinstance(error.get("data"), dict):
+        wire["error"] = _library_error(error)
+    return wire
+
+
+def _library_error(error: Wire) -> Wire:
+    if error["code"] == JSONRPC_METHOD_NOT_FOUND:
+        name = error.get("data")
+        return error_object(
+            ErrorCode.INVALID_INPUT,
+            f"method {name!r} not found; rpc.discover lists the methods",
+            {"method": name},
+            jsonrpc_code=JSONRPC_METHOD_NOT_FOUND,
+        )
+    # Anything else the library made itself wraps an exception; its text stays in the log.
+    return error_object(ErrorCode.INTERNAL, INTERNAL_MESSAGE)
+
+
+def _core_error(exc: CoreError) -> Result:
+    error = error_object(exc.code, exc.message, exc.details)
+    return Error(error["code"], error["message"], error["data"])
+
+
+def _invalid_params(message: str, details: Mapping[str, Any] | None = None) -> Result:
+    error = error_object(ErrorCode.INVALID_INPUT, message, details)
+    return Error(JSONRPC_INVALID_PARAMS, error["message"], error["data"])
+
+
+def _params_error(method: str, exc: ValidationError) -> Result:
+    errors = [
+        {"loc": [str(part) for part in e["loc"]], "msg": e["msg"]}
+        for e in exc.errors(include_url=False, include_input=False)
+    ]
+    first = errors[0]
+    where = ".".join(first["loc"]) or "params"
+    return _invalid_params(f"{method}: {where}: {first['msg']}", {"errors": errors})
+
+
+def _handler(spec: MethodSpec, service: InferenceService) -> Handler:
+    async def handle(*positional: Any, **named: Any) -> Result:
+        if positional:
+            return _invalid_params(
+                f"{spec.name} takes named params (an object), not an array",
+                {"expected": list(spec.params.model_fields)},
+            )
+        try:
+            params = spec.params.model_validate(named)
+        except ValidationError as exc:
+            return _params_error(spec.name, exc)
+        try:
+            value = await spec.run(service, params)
+        except CoreError as exc:
+            return _core_error(exc)
+        except Exception:
+            log.exception("unexpected error in JSON-RPC method %s", spec.name)
+            error = error_object(ErrorCode.INTERNAL, INTERNAL_MESSAGE)
+            return Error(error["code"], error["message"], error["data"])
+        return Success(spec.result.dump_python(value, mode="json"))
+
+    return handle
+
+
+def _discover_handler(document: Wire) -> Handler:
+    async def discover(*positional: Any, **named: Any) -> Result:
+        if positional or named:
+            return _invalid_params(f"{DISCOVER} takes no params")
+        return Success(document)
+
+    return discover
+
+
+class Dispatcher:
+    """Answers one HTTP body: a single request, a batch, or something that is neither."""
+
+    def __init__(
+        self,
+        service: InferenceService,
+        methods: Sequence[MethodSpec],
+        discover_document: Wire,
+        max_batch: int,
+    ) -> None:
+        self.methods: dict[str, Handler] = {m.name: _handler(m, service) for m in methods}
+        self.methods[DISCOVER] = _discover_handler(discover_document)
+        self.max_batch = max_batch
+
+    async def answer(self, body: bytes) -> bytes | None:
+        """The response body, or None when there is nothing to answer (only notifications)."""
+        try:
+            parsed = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            return encode(error_response(_parse_error(str(exc))))
+        if not isinstance(parsed, list):
+            single = await self._one(parsed)
+            return None if single is None else encode(single)
+        if not parsed:
+            return encode(error_response(_invalid_request("an empty batch has no requests")))
+        if len(parsed) > self.max_batch:
+            return encode(error_response(_batch_too_large(len(parsed), self.max_batch)))
+        answers = await asyncio.gather(*(self._one(request) for request in parsed))
+        replies = [a for a in answers if a is not None]
+        return encode(replies) if replies else None
+
+    async def _one(self, request: Any) -> Wire | None:
+        problem = request_problem(request)
+        if problem is not None:
+            return error_response(_invalid_request(problem))
+        answer = await async_dispatch_to_response(
+            request,
+            self.methods,
+            deserializer=_already_parsed,
+            validator=_already_checked,
+            post_process=_to_wire,
+        )
+        return cast(Wire | None, answer)
+
+
+def _parse_error(reason: str) -> Wire:
+    return error_object(
+        ErrorCode.INVALID_INPUT,
+        f"parse error: the body is not valid JSON ({reason})",
+        jsonrpc_code=JSONRPC_PARSE_ERROR,
+    )
+
+
+def _invalid_request(reason: str) -> Wire:
+    return error_object(
+        ErrorCode.INVALID_INPUT, f"invalid request: {reason}", jsonrpc_code=JSONRPC_INVALID_REQUEST
+    )
+
+
+def _batch_too_large(size: int, limit: int) -> Wire:
+    return error_object(
+        ErrorCode.TOO_LARGE,
+        f"a batch of {size} requests; the limit is {limit} (send several batches)",
+        {"requests": size, "limit": limit},
+    )

@@ -1,0 +1,196 @@
+"""The JSON-RPC methods, defined once: each core operation's named params, result and call.
+
+The dispatcher (``servers.jsonrpc_dispatch``) validates params and encodes results with these
+definitions, and the OpenRPC document (``servers.jsonrpc_openrpc``) is generated from them, so
+what the server accepts and what it describes cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StrictFloat,
+    StrictStr,
+    TypeAdapter,
+    WithJsonSchema,
+)
+
+from protobench.core.errors import ErrorCode
+from protobench.core.service import InferenceService
+from protobench.core.types import (
+    DeleteVersionResponse,
+    Health,
+    ModelMetadata,
+    PredictResponse,
+)
+
+
+def _decode_base64(value: object) -> bytes:
+    """Standard base64 (RFC 4648 §4, no line breaks); anything else is the caller's mistake."""
+    if not isinstance(value, str):
+        raise ValueError("must be a base64 string")
+    try:
+        return base64.b64decode(value, validate=True)
+    except binascii.Error as exc:
+        raise ValueError(f"is not valid base64 ({exc})") from None
+
+
+Base64Bytes = Annotated[
+    bytes,
+    PlainValidator(_decode_base64),
+    WithJsonSchema({"type": "string", "contentEncoding": "base64"}),
+]
+
+ModelName = Annotated[StrictStr, Field(description="Model name: iris or digits.")]
+OptionalVersion = Annotated[
+    StrictStr | None, Field(description="Model version; the model's default when omitted.")
+]
+
+
+class Params(BaseModel):
+    """Named params of one method: unknown names and wrong types are -32602 Invalid params."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoParams(Params):
+    pass
+
+
+class GetModelParams(Params):
+    name: ModelName
+
+
+class PredictParams(Params):
+    model: ModelName
+    instances: list[list[StrictFloat]] = Field(
+        description="One row of features per instance (4 for iris, 64 for digits).",
+        examples=[[[5.1, 3.5, 1.4, 0.2]]],
+    )
+    version: OptionalVersion = None
+
+
+class PredictImageParams(Params):
+    model: ModelName
+    image: Base64Bytes = Field(description="A PNG or JPEG file, base64-encoded (digits model).")
+    version: OptionalVersion = None
+
+
+class DeleteVersionParams(Params):
+    model: ModelName
+    version: StrictStr = Field(description="The version to unload; not the default one.")
+
+
+Run = Callable[[InferenceService, Any], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """One JSON-RPC method: what it takes, what it returns, which core errors it can raise."""
+
+    name: str
+    summary: str
+    params: type[Params]
+    result_name: str
+    result: TypeAdapter[Any]
+    run: Run
+    errors: tuple[ErrorCode, ...] = field(default=())
+
+
+async def _list_models(service: InferenceService, _: NoParams) -> list[ModelMetadata]:
+    return service.list_models()
+
+
+async def _get_model(service: InferenceService, p: GetModelParams) -> ModelMetadata:
+    return service.get_model(p.name)
+
+
+async def _predict(service: InferenceService, p: PredictParams) -> PredictResponse:
+    return await service.apredict(p.model, p.instances, p.version)
+
+
+async def _predict_image(service: InferenceService, p: PredictImageParams) -> PredictResponse:
+    return await service.apredict_image(p.model, p.image, p.version)
+
+
+async def _delete_version(
+    service: InferenceService, p: DeleteVersionParams
+) -> DeleteVersionResponse:
+    return service.delete_version(p.model, p.version)
+
+
+async def _health(service: InferenceService, _: NoParams) -> Health:
+    return service.health()
+
+
+_PREDICT_ERRORS = (
+    ErrorCode.INVALID_INPUT,
+    ErrorCode.NOT_FOUND,
+    ErrorCode.TOO_LARGE,
+    ErrorCode.NOT_READY,
+)
+
+METHODS: tuple[MethodSpec, ...] = (
+    MethodSpec(
+        "list_models",
+        "Metadata of every model: versions, input shape, labels.",
+        NoParams,
+        "models",
+        TypeAdapter(list[ModelMetadata]),
+        _list_models,
+        (ErrorCode.NOT_READY,),
+    ),
+    MethodSpec(
+        "get_model",
+        "Metadata of one model.",
+        GetModelParams,
+        "model",
+        TypeAdapter(ModelMetadata),
+        _get_model,
+        (ErrorCode.NOT_FOUND, ErrorCode.NOT_READY),
+    ),
+    MethodSpec(
+        "predict",
+        "Classify one or more rows of features.",
+        PredictParams,
+        "prediction",
+        TypeAdapter(PredictResponse),
+        _predict,
+        _PREDICT_ERRORS,
+    ),
+    MethodSpec(
+        "predict_image",
+        "Classify a picture of a handwritten digit.",
+        PredictImageParams,
+        "prediction",
+        TypeAdapter(PredictResponse),
+        _predict_image,
+        _PREDICT_ERRORS,
+    ),
+    MethodSpec(
+        "delete_version",
+        "Unload one version of a model (the default version cannot be deleted).",
+        DeleteVersionParams,
+        "deleted",
+        TypeAdapter(DeleteVersionResponse),
+        _delete_version,
+        (ErrorCode.NOT_FOUND, ErrorCode.FAILED_PRECONDITION, ErrorCode.NOT_READY),
+    ),
+    MethodSpec(
+        "health",
+        "Liveness and readiness of this replica (ready is false while models load).",
+        NoParams,
+        "health",
+        TypeAdapter(Health),
+        _health,
+    ),
+)
