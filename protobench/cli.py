@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from protobench.commands import call, demo, serve
+from protobench.commands import bench, call, demo, serve
 
 EPILOG = """\
 examples:
@@ -19,7 +19,7 @@ examples:
 Run `protobench COMMAND --help` for a command's options.
 """
 
-COMMAND_MODULES = (demo, serve, call)
+COMMAND_MODULES = (demo, serve, call, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,89 @@
+"""The cells of a benchmark matrix and the configuration they come from."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from loadtests.workload import Payload
+from protobench.protocols import PROTOCOLS, Protocol
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    protocols: tuple[Protocol, ...] = PROTOCOLS
+    replicas: tuple[int, ...] = (1,)
+    balancer: str = "reuseport"
+    users: tuple[int, ...] = (16,)
+    rates: tuple[float, ...] = ()  # non-empty: open model at these total request rates
+    batches: tuple[int, ...] = (1,)
+    payload: Payload = "iris"
+    duration_s: float = 10.0
+    warmup_s: float = 3.0
+    repeat: int = 1
+    model_delay_ms: float = 0.0
+    generator_processes: int = 0  # 0: decide from the free cores
+    pin: bool = True
+    calibration_calls: int = 50
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def open_model(self) -> bool:
+        return bool(self.rates)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Cell:
+    protocol: Protocol
+    replicas: int
+    balancer: str
+    users: int
+    rate: float | None
+    batch: int
+    payload: Payload
+    repeat: int
+
+    @property
+    def cell_id(self) -> str:
+        load = f"r{self.rate:g}" if self.rate is not None else f"u{self.users}"
+        return (
+            f"{self.protocol}-x{self.replicas}-{self.balancer}-{load}-b{self.batch}"
+            f"-{self.payload}-{self.repeat}"
+        )
+
+    @property
+    def label(self) -> str:
+        load = f"{self.rate:g} req/s" if self.rate is not None else f"{self.users} users"
+        return (
+            f"{self.protocol} ×{self.replicas} ({self.balancer}) · {load} · batch {self.batch}"
+            + (f" · repeat {self.repeat + 1}" if self.repeat else "")
+        )
+
+
+def balancer_for(protocol: Protocol, replicas: int, balancer: str) -> str:
+    """One replica needs no balancer; `client` round-robin exists for gRPC only."""
+    if replicas == 1:
+        return "none"
+    if balancer == "client" and protocol != "grpc":
+        return "reuseport"
+    return balancer
+
+
+def cells(config: BenchConfig) -> list[Cell]:
+    """Repeats are the outer loop so a slow drift of the machine spreads over every cell."""
+    loads: list[tuple[int, float | None]] = (
+        [(max(config.users), rate) for rate in config.rates]
+        if config.open_model
+        else [(users, None) for users in config.users]
+    )
+    out = []
+    for repeat, protocol, replicas, (users, rate), batch in itertools.product(
+        range(config.repeat), config.protocols, config.replicas, loads, config.batches
+    ):
+        balancer = balancer_for(protocol, replicas, config.balancer)
+        out.append(Cell(protocol, replicas, balancer, users, rate, batch, config.payload, repeat))
+    return out

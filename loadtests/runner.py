@@ -1,0 +1,262 @@
+"""``protobench bench``: for every cell, launch servers, drive Locust headless, measure, tear down.
+
+Timeline of one cell (absolute wall-clock times, shared by every process):
+  launch -> wire-byte calibration -> Locust starts -> warm-up -> measured window -> Locust stops
+Samples, CPU and per-replica counters are all taken over the same measured window.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from clients import client_class
+from clients.base import InferenceClient
+from loadtests.cpu import CpuUsage, CpuWindow
+from loadtests.matrix import BenchConfig, Cell, cells
+from loadtests.results import write_run
+from loadtests.samples import load_samples
+from loadtests.stats import WindowStats, percentile_curve, window_stats
+from loadtests.users import USER_CLASSES
+from loadtests.wire import calibrate
+from loadtests.workload import Workload
+from protobench.protocols import Protocol
+
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+GENERATOR_BOUND_SHARE = 0.85
+LOCUST_START_SLACK_S = 20.0  # Locust's own start-up and shutdown, beyond the run time
+
+
+def plan_cpus(replicas: int, generator_processes: int, pin: bool) -> dict[str, Any]:
+    """Split the usable cores between server replicas and the load generator, if there are
+    enough for both; otherwise share them all and say so."""
+    usable = sorted(os.sched_getaffinity(0))
+    if pin and len(usable) >= replicas + 1:
+        server = usable[:replicas]
+        generator = usable[replicas:]
+        processes = generator_processes or len(generator)
+        return {"pinned": True, "server_cpus": server, "generator_cpus": generator,
+                "generator_processes": processes}  # fmt: skip
+    return {"pinned": False, "server_cpus": None, "generator_cpus": None,
+            "generator_processes": generator_processes or 1}  # fmt: skip
+
+
+def _client_factory(protocol: Protocol) -> Callable[[str], InferenceClient]:
+    cls = client_class(protocol)
+    return lambda target: cls(target, timeout=30.0)
+
+
+def _wire_target(cluster: Any) -> tuple[str, int]:
+    """Where to put the counting relay: the public target, or one replica for client-side
+    balancing (a multi-address target cannot go through one relay)."""
+    target: str = cluster.target
+    if "," in target or target.startswith("ipv4:"):
+        replica = cluster.replicas[0]
+        return "127.0.0.1", int(replica.port)
+    host, _, port = target.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def _locust_command(cell: Cell, config: BenchConfig, target: str, processes: int,
+                    csv_prefix: Path, run_time_s: float) -> list[str]:  # fmt: skip
+    command = [
+        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE),
+        USER_CLASSES[cell.protocol].__name__,
+        "--headless", "--only-summary", "--loglevel", "WARNING",
+        "-u", str(cell.users), "-r", str(cell.users),
+        "-t", f"{run_time_s:.0f}s", "--stop-timeout", "5",
+        "--host", target, "--csv", str(csv_prefix),
+        "--pb-payload", cell.payload, "--pb-batch", str(cell.batch),
+    ]  # fmt: skip
+    if cell.rate is not None:
+        command += ["--pb-rate", str(cell.rate)]
+    if processes > 1:
+        command += ["--processes", str(processes)]
+    return command
+
+
+class CellRun:
+    """One cell, measured. ``progress`` is called about twice a second with live numbers."""
+
+    def __init__(self, cell: Cell, config: BenchConfig, folder: Path) -> None:
+        self.cell = cell
+        self.config = config
+        self.folder = folder
+
+    def run(self, progress: Callable[[float, float], None]) -> dict[str, Any]:
+        from servers.launcher import launch
+
+        cell, config = self.cell, self.config
+        cpus = plan_cpus(cell.replicas, config.generator_processes, config.pin)
+        serve_args = ["--model-delay-ms", str(config.model_delay_ms)]
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with launch(
+            cell.protocol,
+            replicas=cell.replicas,
+            balancer=cell.balancer if cell.balancer != "none" else "reuseport",
+            serve_args=serve_args,
+            workdir=self.folder / "servers",
+            cpus=cpus["server_cpus"],
+        ) as cluster:
+            workload = Workload(cell.payload, cell.batch)
+            host, port = _wire_target(cluster)
+            wire = calibrate(
+                host, port, http2=cell.protocol == "grpc",
+                open_client=_client_factory(cell.protocol),
+                send=lambda c: workload.next_call(random.Random(0)).send(c),
+                calls=config.calibration_calls,
+            )  # fmt: skip
+            measured = self._drive(cluster, cpus, progress)
+        return {**self._describe(cpus), **measured, "wire_bytes": asdict(wire)}
+
+    def _describe(self, cpus: dict[str, Any]) -> dict[str, Any]:
+        cell = self.cell
+        return {
+            "cell_id": cell.cell_id, "protocol": cell.protocol, "replicas": cell.replicas,
+            "balancer": cell.balancer, "model": "digits" if cell.payload == "digits-image"
+            else "iris", "users": cell.users, "rate": cell.rate, "batch": cell.batch,
+            "payload": cell.payload, "repeat": cell.repeat,
+            "model_delay_ms": self.config.model_delay_ms,
+            "load_model": "open" if cell.rate is not None else "closed",
+            "warmup_s": self.config.warmup_s, "duration_s": self.config.duration_s,
+            "pinning": cpus,
+        }  # fmt: skip
+
+    def _drive(self, cluster: Any, cpus: dict[str, Any],
+               progress: Callable[[float, float], None]) -> dict[str, Any]:  # fmt: skip
+        cell, config = self.cell, self.config
+        samples_dir = self.folder / "samples"
+        run_time = config.warmup_s + config.duration_s + 1.0
+        command = _locust_command(cell, config, cluster.target, cpus["generator_processes"],
+                                  self.folder / "locust", run_time)  # fmt: skip
+        generator_cpus = cpus["generator_cpus"]
+        env = {**os.environ, "PROTOBENCH_LT_SAMPLES_DIR": str(samples_dir)}
+        log = (self.folder / "locust.log").open("wb")
+        started = time.time()
+        generator = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.folder,
+            preexec_fn=(lambda: os.sched_setaffinity(0, generator_cpus)) if generator_cpus
+            else None,
+        )  # fmt: skip
+        try:
+            window = self._follow(cluster, generator, started, progress)
+            generator.wait(timeout=run_time + LOCUST_START_SLACK_S)
+        finally:
+            if generator.poll() is None:
+                generator.kill()
+                generator.wait()
+            log.close()
+        if generator.returncode not in (0, 1):  # 1: Locust saw failed requests
+            tail = (self.folder / "locust.log").read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"Locust exited with {generator.returncode}:\n{tail}")
+        stats = window_stats(load_samples(samples_dir), window["start"], window["end"])
+        return self._measurements(stats, window, samples_dir)
+
+    def _follow(self, cluster: Any, generator: subprocess.Popen[bytes], started: float,
+                progress: Callable[[float, float], None]) -> dict[str, Any]:  # fmt: skip
+        """Watch the run: live req/s from the replicas' counters; CPU and counters snapshotted
+        at the edges of the measured window."""
+        config = self.config
+        start = started + config.warmup_s
+        end = start + config.duration_s
+        servers = CpuWindow(r.pid for r in cluster.replicas)
+        balancer = CpuWindow([cluster.balancer_pid] if cluster.balancer_pid else [])
+        load = CpuWindow([generator.pid])
+        last_total, last_time = sum(cluster.request_counts().values()), time.time()
+        counts_start: dict[str, int] = {}
+        measuring = False
+        while time.time() < end and generator.poll() is None:
+            time.sleep(min(0.5, max(0.01, (start if not measuring else end) - time.time())))
+            now = time.time()
+            if not measuring and now >= start:
+                counts_start = cluster.request_counts()
+                for w in (servers, balancer, load):
+                    w.start()
+                measuring = True
+            total = sum(cluster.request_counts().values())
+            progress(now - started, (total - last_total) / max(now - last_time, 1e-6))
+            last_total, last_time = total, now
+        if not measuring:
+            raise RuntimeError("the load generator stopped before the measured window began")
+        usage = {"server": servers.stop(), "balancer": balancer.stop(), "generator": load.stop()}
+        counts_end = cluster.request_counts()
+        shares = {name: counts_end.get(name, 0) - counts_start.get(name, 0) for name in counts_end}
+        return {"start": start, "end": end, "cpu": usage, "replica_requests": shares}
+
+    def _measurements(self, stats: WindowStats, window: dict[str, Any],
+                      samples_dir: Path) -> dict[str, Any]:  # fmt: skip
+        cpu: dict[str, CpuUsage] = window["cpu"]
+        ok = max(stats.ok, 1)
+        flags = []
+        if cpu["generator"].busiest_share > GENERATOR_BOUND_SHARE:
+            flags.append("generator-bound")
+        if stats.unstable:
+            flags.append("unstable")
+        if stats.errors:
+            flags.append("errors")
+        if stats.ok == 0:
+            flags.append("no-successful-requests")
+        total_shares = sum(window["replica_requests"].values()) or 1
+        latencies = load_samples(samples_dir).window(window["start"], window["end"])
+        good = latencies.errors == ""
+        return {
+            "requests": stats.requests,
+            "ok": stats.ok,
+            "errors": stats.errors,
+            "requests_per_s": stats.requests_per_s,
+            "predictions_per_s": stats.predictions_per_s,
+            "latency_ms": asdict(stats.latency),
+            "latency_corrected_ms": asdict(stats.latency_corrected),
+            "percentile_curve": percentile_curve((latencies.done - latencies.sent)[good]),
+            "percentile_curve_corrected": percentile_curve(
+                (latencies.done - latencies.intended)[good]
+            ),
+            "little_concurrency": stats.requests_per_s * stats.latency.mean / 1000.0,
+            "throughput_halves": [stats.first_half_rps, stats.second_half_rps],
+            "cpu": {
+                "server_s": cpu["server"].total_s,
+                "balancer_s": cpu["balancer"].total_s,
+                "generator_s": cpu["generator"].total_s,
+                "server_us_per_request": cpu["server"].total_s / ok * 1e6,
+                "balancer_us_per_request": cpu["balancer"].total_s / ok * 1e6,
+                "generator_us_per_request": cpu["generator"].total_s / ok * 1e6,
+                "generator_busiest_share": cpu["generator"].busiest_share,
+                "generator_processes": cpu["generator"].processes,
+            },
+            "replica_requests": window["replica_requests"],
+            "replica_shares": {
+                name: count / total_shares for name, count in window["replica_requests"].items()
+            },
+            "flags": flags,
+        }
+
+
+def run_matrix(
+    config: BenchConfig,
+    out: Path,
+    argv: list[str],
+    on_cell_start: Callable[[int, int, Cell], None],
+    progress: Callable[[float, float], None],
+) -> Path:
+    """Run every cell and write the results; returns the path of the run's results.json."""
+    from loadtests.manifest import build_manifest
+
+    run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    folder = out / run_id
+    manifest = build_manifest(argv)
+    plan = cells(config)
+    results = []
+    for i, cell in enumerate(plan):
+        on_cell_start(i, len(plan), cell)
+        results.append(CellRun(cell, config, folder / "cells" / cell.cell_id).run(progress))
+    document = {"run_id": run_id, "manifest": manifest, "config": config.to_json(),
+                "cells": results}  # fmt: skip
+    return write_run(out, run_id, document)

@@ -1,0 +1,47 @@
+"""The table printed at the end of a bench run: one row per protocol x replicas x load."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from loadtests.stats import confidence_interval
+
+
+def group_repeats(cells: list[dict[str, Any]]) -> dict[tuple[Any, ...], list[dict[str, Any]]]:
+    """Cells that differ only by their repeat index, together."""
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
+    for cell in cells:
+        key = (cell["protocol"], cell["replicas"], cell["balancer"], cell["users"], cell["rate"],
+               cell["batch"], cell["payload"])  # fmt: skip
+        groups[key].append(cell)
+    return groups
+
+
+def print_summary(document: dict[str, Any], console: Console) -> None:
+    table = Table(title=f"protobench run {document['run_id']}")
+    for column in ("protocol", "replicas", "load", "batch", "req/s", "p50 ms", "p99 ms",
+                   "p99.9 ms", "errors", "B/req", "B/resp", "server µs/req", "flags"):  # fmt: skip
+        table.add_column(column, justify="left" if column in ("protocol", "flags") else "right")
+    for (protocol, replicas, balancer, users, rate, batch, _), group in group_repeats(
+        document["cells"]
+    ).items():
+        rps = confidence_interval([c["requests_per_s"] for c in group])
+        first = group[0]
+        ci = f" ±{(rps.high - rps.low) / 2:,.0f}" if rps.n > 1 else ""
+        load = f"{rate:g}/s open" if rate is not None else f"{users} users"
+        flags = sorted({f for c in group for f in c["flags"]})
+        table.add_row(
+            protocol, f"{replicas} ({balancer})", load, str(batch), f"{rps.median:,.0f}{ci}",
+            f"{first['latency_ms']['p50']:.2f}", f"{first['latency_ms']['p99']:.2f}",
+            f"{first['latency_ms']['p999']:.2f}",
+            str(sum(sum(c["errors"].values()) for c in group)),
+            f"{first['wire_bytes']['request']['total']:.0f}",
+            f"{first['wire_bytes']['response']['total']:.0f}",
+            f"{first['cpu']['server_us_per_request']:.0f}",
+            ", ".join(flags) or "-",
+        )  # fmt: skip
+    console.print(table)

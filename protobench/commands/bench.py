@@ -1,0 +1,174 @@
+"""``protobench bench``: the load-test matrix, headless, with a live progress bar."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from protobench.protocols import PROTOCOLS
+
+BALANCERS = ("reuseport", "nginx", "haproxy", "client")
+
+
+def _list(kind: type, allowed: tuple[str, ...] | None = None) -> Any:
+    def parse(text: str) -> tuple[Any, ...]:
+        try:
+            values = tuple(kind(v.strip()) for v in text.split(",") if v.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list") from None
+        if not values:
+            raise argparse.ArgumentTypeError("the list is empty")
+        if allowed is not None and (bad := [v for v in values if v not in allowed]):
+            raise argparse.ArgumentTypeError(
+                f"unknown {', '.join(map(str, bad))}; choose from {', '.join(allowed)}"
+            )
+        return values
+
+    return parse
+
+
+def register(commands: Any) -> None:
+    bench = commands.add_parser(
+        "bench",
+        help="run the load-test matrix and record the results",
+        description="For every cell of protocols x replicas x load x batch: start the servers "
+        "(through the replica launcher and balancer), run Locust headless, measure after the "
+        "warm-up, tear everything down. Results go to OUT/<run-id>/results.json and "
+        "OUT/results.db; `protobench report OUT` turns them into a page.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    bench.add_argument(
+        "--protocols",
+        type=_list(str, PROTOCOLS),
+        default=",".join(PROTOCOLS),
+        help="protocols to compare (comma-separated)",
+    )
+    bench.add_argument(
+        "--replicas", type=_list(int), default="1", help="replica counts, e.g. 1,2,4"
+    )
+    bench.add_argument(
+        "--balancer",
+        choices=BALANCERS,
+        default="reuseport",
+        help="how replicas share the load (client = gRPC round_robin; "
+        "other protocols then use reuseport)",
+    )
+    load = bench.add_mutually_exclusive_group()
+    load.add_argument(
+        "--users",
+        type=_list(int),
+        default="16",
+        help="closed model: concurrent users, each sending as soon as answered",
+    )
+    load.add_argument(
+        "--rate",
+        type=_list(float),
+        default=None,
+        help="open model: total requests/s (latency also from intended send time)",
+    )
+    bench.add_argument(
+        "--connections",
+        type=int,
+        default=16,
+        help="open model: users (connections) sharing the --rate schedule",
+    )
+    bench.add_argument(
+        "--batch",
+        type=_list(int),
+        default="1",
+        help="instances per predict call, e.g. 1,10,100,1000",
+    )
+    bench.add_argument(
+        "--payload",
+        choices=("iris", "digits-image", "mix"),
+        default="iris",
+        help="what each call sends",
+    )
+    bench.add_argument("--duration", type=float, default=10.0, help="measured seconds per cell")
+    bench.add_argument(
+        "--warmup", type=float, default=3.0, help="seconds of load before measuring starts"
+    )
+    bench.add_argument(
+        "--repeat", type=int, default=1, help="repeat the whole matrix N times (median and 95%% CI)"
+    )
+    bench.add_argument(
+        "--model-delay-ms",
+        type=float,
+        default=0.0,
+        help="synthetic per-prediction wait on the servers",
+    )
+    bench.add_argument(
+        "--generator-processes",
+        type=int,
+        default=0,
+        help="Locust processes (0: one per core left after pinning replicas)",
+    )
+    bench.add_argument(
+        "--no-pin",
+        action="store_true",
+        help="do not pin replicas and load generator to separate cores",
+    )
+    bench.add_argument("--out", type=Path, default=Path("results"), help="results folder")
+    bench.set_defaults(run=run)  # fmt: skip
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from loadtests.matrix import BenchConfig, Cell, cells
+    from loadtests.results import load_run
+    from loadtests.runner import run_matrix
+    from loadtests.summary import print_summary
+
+    config = BenchConfig(
+        protocols=args.protocols,
+        replicas=args.replicas,
+        balancer=args.balancer,
+        users=(args.connections,) if args.rate else args.users,
+        rates=args.rate or (),
+        batches=args.batch,
+        payload=args.payload,
+        duration_s=args.duration,
+        warmup_s=args.warmup,
+        repeat=args.repeat,
+        model_delay_ms=args.model_delay_ms,
+        generator_processes=args.generator_processes,
+        pin=not args.no_pin,
+    )
+    console = Console(stderr=True)
+    plan = cells(config)
+    per_cell = config.warmup_s + config.duration_s
+    console.print(f"[bold]{len(plan)} cells[/], about {len(plan) * (per_cell + 6) / 60:.1f} min")
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[rate]}"),
+        console=console,
+    ) as bar:
+        overall = bar.add_task("matrix", total=len(plan), rate="")
+        current = bar.add_task("starting", total=per_cell, rate="")
+
+        def on_cell_start(i: int, total: int, cell: Cell) -> None:
+            bar.update(overall, completed=i, description=f"cell {i + 1}/{total}")
+            bar.reset(current, total=per_cell, description=cell.label, rate="launching…")
+
+        def progress(elapsed: float, rate: float) -> None:
+            phase = "warm-up" if elapsed < config.warmup_s else "measuring"
+            bar.update(current, completed=min(elapsed, per_cell), rate=f"{rate:,.0f} req/s {phase}")
+
+        path = run_matrix(config, args.out, sys.argv, on_cell_start, progress)
+        bar.update(overall, completed=len(plan))
+    print_summary(load_run(path), Console())
+    print(f"results: {path}")
+    return 0
