@@ -1,29 +1,42 @@
-"""``protobench serve``: run one protocol's server until Ctrl-C or SIGTERM."""
+"""``protobench serve``: run one protocol's server, or N replicas behind a balancer, until
+Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from protobench.commands.common import add_protocol
 from protobench.protocols import DEFAULT_PORTS
+
+if TYPE_CHECKING:
+    from servers.launcher import Cluster
+
+BALANCER_NAMES = ("reuseport", "nginx", "haproxy", "client")  # servers.balancers.BALANCERS
 
 
 def register(commands: Any) -> None:
     serve = commands.add_parser(
         "serve",
-        help="run a server for one protocol",
+        help="run a server for one protocol, or several replicas behind a balancer",
         description="Run the iris and digits models behind one protocol's server until Ctrl-C "
         "or SIGTERM (in-flight requests finish first). Models are trained on first use and "
         "stored under --models-dir. Every setting can also come from a PROTOBENCH_* "
-        "environment variable (see the README's settings table).",
+        "environment variable (see the README's settings table). With --replicas or "
+        "--balancer, start that many supervised server processes behind a load balancer "
+        "instead (see docs/scaling.md).",
     )
     add_protocol(serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     serve.add_argument(
-        "--port", type=int, help="port to bind; 0 picks a free one (default: the protocol's)"
+        "--port",
+        type=int,
+        help="port to bind (with replicas: the balancer's public port); 0 picks a free one "
+        "(default: the protocol's)",
     )
     serve.add_argument(
         "--model-delay-ms",
@@ -45,10 +58,45 @@ def register(commands: Any) -> None:
         "second server on a busy port is an error)",
     )
     serve.add_argument("--port-file", type=Path, help="write the bound port here once listening")
+    serve.add_argument(
+        "--metrics-port",
+        type=int,
+        help="also serve the request counters as Prometheus text on GET /metrics at this port "
+        "(0 picks a free one; off by default)",
+    )
+    serve.add_argument(
+        "--metrics-port-file", type=Path, help="write the metrics port here once listening"
+    )
+    scaling = serve.add_argument_group("replicas (docs/scaling.md)")
+    scaling.add_argument(
+        "--replicas", type=int, help="start this many server processes behind --balancer"
+    )
+    scaling.add_argument(
+        "--balancer",
+        choices=BALANCER_NAMES,
+        help="reuseport (default: the kernel spreads connections), nginx or haproxy "
+        "(spread requests), client (gRPC only: the client's round_robin)",
+    )
+    scaling.add_argument(
+        "--cpus",
+        type=_cpu_list,
+        help="pin the replicas and the balancer to these cores, e.g. 0,1",
+    )
     serve.set_defaults(run=run)
 
 
+def _cpu_list(text: str) -> list[int]:
+    try:
+        return [int(cpu) for cpu in text.split(",") if cpu.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a comma-separated list of cores"
+        ) from None
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.replicas is not None or args.balancer is not None or args.cpus is not None:
+        return run_cluster(args)
     from protobench.core.service import InferenceService
     from protobench.core.settings import Settings
     from servers import NotBuiltError, load_serve
@@ -68,5 +116,117 @@ def run(args: argparse.Namespace) -> int:
         return 2
     port = DEFAULT_PORTS[args.protocol] if args.port is None else args.port
     listen = Listen(args.host, port, reuse_port=args.reuse_port, port_file=args.port_file)
-    serve(InferenceService(settings), listen)
+    service = InferenceService(settings)
+    if args.metrics_port is not None:
+        from servers.metrics import start_metrics_server
+
+        start_metrics_server(
+            service, Listen(args.host, args.metrics_port, port_file=args.metrics_port_file)
+        )
+    serve(service, listen)
     return 0
+
+
+def _replica_serve_args(args: argparse.Namespace) -> list[str]:
+    """The options every replica inherits; the launcher adds name, ports and files."""
+    passed = {
+        "--model-delay-ms": args.model_delay_ms,
+        "--models-dir": args.models_dir,
+        "--max-batch": args.max_batch,
+    }
+    return [item for option, value in passed.items() if value is not None
+            for item in (option, str(value))]  # fmt: skip
+
+
+def run_cluster(args: argparse.Namespace) -> int:
+    from servers import NotBuiltError, load_serve
+    from servers.balancers import BalancerError
+    from servers.launcher import LaunchError, launch
+
+    single_only = {"--reuse-port": args.reuse_port, "--replica-name": args.replica_name,
+                   "--metrics-port": args.metrics_port is not None}  # fmt: skip
+    if wrong := [option for option, given in single_only.items() if given]:
+        print(
+            f"protobench: {', '.join(wrong)} apply to a single server, not to --replicas "
+            "(replicas are named replica-0..N-1 and always expose metrics)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        load_serve(args.protocol)
+    except NotBuiltError as exc:
+        print(f"protobench: {exc}", file=sys.stderr)
+        return 2
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not cut the shutdown
+        signal.signal(sig, lambda *_: stop.set())
+    port = DEFAULT_PORTS[args.protocol] if args.port is None else args.port
+    replicas = args.replicas or 1
+    print(f"protobench: starting {replicas} {args.protocol} replica(s) behind "
+          f"{args.balancer or 'reuseport'}…", file=sys.stderr, flush=True)  # fmt: skip
+    try:
+        with launch(
+            args.protocol,
+            replicas=replicas,
+            balancer=args.balancer or "reuseport",
+            host=args.host,
+            port=port,
+            serve_args=_replica_serve_args(args),
+            cpus=args.cpus,
+        ) as cluster:
+            _print_cluster(cluster)
+            if args.port_file is not None and cluster.port is not None:
+                args.port_file.write_text(str(cluster.port))
+            stop.wait()
+            counts = cluster.request_counts()
+            print("protobench: stopping the balancer, then the replicas…", file=sys.stderr)
+        _print_counts(counts)
+    except (BalancerError, LaunchError) as exc:
+        print(f"protobench: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _print_cluster(cluster: Cluster) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from servers.balancers import get_balancer
+
+    engine = get_balancer(cluster.balancer)
+    health = cluster.health()
+    table = Table(title=f"{cluster.protocol} · {len(cluster.replicas)} replicas · {engine.name}")
+    for column in ("process", "pid", "port", "metrics port", "health"):
+        table.add_column(column)
+    for replica in cluster.replicas:
+        table.add_row(
+            replica.name,
+            str(replica.pid),
+            str(replica.port),
+            (replica.metrics_url or "-").rpartition(":")[2].removesuffix("/metrics"),
+            "ready" if health.get(replica.name) else "[red]down[/]",
+        )
+    table.add_row(
+        f"balancer: {engine.name}",
+        str(cluster.balancer_pid or "-"),
+        str(cluster.port or "-"),
+        "",
+        engine.layer,
+    )
+    console = Console(stderr=True)
+    console.print(table)
+    console.print(f"{engine.name}: {engine.summary}")
+    console.print(f"target: [bold]{cluster.target}[/]")
+    console.print(
+        f"try:    protobench predict --protocol {cluster.protocol} --target {cluster.target} "
+        "--features 5.1,3.5,1.4,0.2"
+    )
+    console.print("Ctrl-C stops everything; a replica that dies is restarted.")
+
+
+def _print_counts(counts: dict[str, int]) -> None:
+    total = sum(counts.values())
+    shares = ", ".join(f"{name} {n} ({n / total:.0%})" if total else f"{name} 0"
+                       for name, n in counts.items())  # fmt: skip
+    print(f"protobench: predictions served per replica: {shares}", file=sys.stderr)
