@@ -26,6 +26,7 @@ class BenchConfig:
     generator_processes: int = 0  # 0: decide from the free cores
     pin: bool = True
     calibration_calls: int = 50
+    stall: tuple[float, float] | None = None  # pause the replicas at (s into window, for s)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

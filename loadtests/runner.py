@@ -7,8 +7,11 @@ Samples, CPU and per-replica counters are all taken over the same measured windo
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
 import random
+import signal
 import subprocess
 import sys
 import time
@@ -33,6 +36,36 @@ from protobench.protocols import Protocol
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 GENERATOR_BOUND_SHARE = 0.85
 LOCUST_START_SLACK_S = 20.0  # Locust's own start-up and shutdown, beyond the run time
+
+
+class Stall:
+    """A planted server stall: every replica paused (SIGSTOP) for a while mid-window, to show
+    what coordinated omission hides. ``spec`` is (seconds after the window start, seconds)."""
+
+    def __init__(self, pids: list[int], window_start: float, spec: tuple[float, float] | None):
+        self.pids = pids
+        self.begin = window_start + spec[0] if spec else math.inf
+        self.end = self.begin + spec[1] if spec else math.inf
+        self.active = False
+        self.done = False
+
+    def tick(self, now: float) -> None:
+        if not self.active and not self.done and now >= self.begin:
+            self._signal(signal.SIGSTOP)
+            self.active = True
+        elif self.active and now >= self.end:
+            self.release()
+
+    def release(self) -> None:
+        if self.active:
+            self._signal(signal.SIGCONT)
+            self.active = False
+            self.done = True
+
+    def _signal(self, sig: signal.Signals) -> None:
+        for pid in self.pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
 
 
 def plan_cpus(replicas: int, generator_processes: int, pin: bool) -> dict[str, Any]:
@@ -140,14 +173,14 @@ class CellRun:
         generator_cpus = cpus["generator_cpus"]
         env = {**os.environ, "PROTOBENCH_LT_SAMPLES_DIR": str(samples_dir)}
         log = (self.folder / "locust.log").open("wb")
-        started = time.time()
+        launched = time.time()
         generator = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.folder,
             preexec_fn=(lambda: os.sched_setaffinity(0, generator_cpus)) if generator_cpus
             else None,
         )  # fmt: skip
         try:
-            window = self._follow(cluster, generator, started, progress)
+            window = self._follow(cluster, generator, launched, progress)
             generator.wait(timeout=run_time + LOCUST_START_SLACK_S)
         finally:
             if generator.poll() is None:
@@ -160,30 +193,45 @@ class CellRun:
         stats = window_stats(load_samples(samples_dir), window["start"], window["end"])
         return self._measurements(stats, window, samples_dir)
 
-    def _follow(self, cluster: Any, generator: subprocess.Popen[bytes], started: float,
+    def _follow(self, cluster: Any, generator: subprocess.Popen[bytes], launched: float,
                 progress: Callable[[float, float], None]) -> dict[str, Any]:  # fmt: skip
-        """Watch the run: live req/s from the replicas' counters; CPU and counters snapshotted
-        at the edges of the measured window."""
+        """Watch the run. The clock starts when the replicas' counters show the first request
+        (Locust takes a second or two to start); the warm-up runs from there, then the
+        measured window, at whose edges CPU and counters are snapshotted."""
         config = self.config
+        baseline = sum(cluster.request_counts().values())
+        while sum(cluster.request_counts().values()) == baseline:
+            if generator.poll() is not None or time.time() - launched > LOCUST_START_SLACK_S:
+                raise RuntimeError("the load generator sent no request; see locust.log")
+            time.sleep(0.05)
+        started = time.time()
         start = started + config.warmup_s
         end = start + config.duration_s
         servers = CpuWindow(r.pid for r in cluster.replicas)
         balancer = CpuWindow([cluster.balancer_pid] if cluster.balancer_pid else [])
         load = CpuWindow([generator.pid])
+        stall = Stall([r.pid for r in cluster.replicas], start, config.stall)
         last_total, last_time = sum(cluster.request_counts().values()), time.time()
         counts_start: dict[str, int] = {}
         measuring = False
-        while time.time() < end and generator.poll() is None:
-            time.sleep(min(0.5, max(0.01, (start if not measuring else end) - time.time())))
-            now = time.time()
-            if not measuring and now >= start:
-                counts_start = cluster.request_counts()
-                for w in (servers, balancer, load):
-                    w.start()
-                measuring = True
-            total = sum(cluster.request_counts().values())
-            progress(now - started, (total - last_total) / max(now - last_time, 1e-6))
-            last_total, last_time = total, now
+        try:
+            while time.time() < end and generator.poll() is None:
+                time.sleep(min(0.25, max(0.01, (start if not measuring else end) - time.time())))
+                now = time.time()
+                stall.tick(now)
+                if not measuring and now >= start:
+                    counts_start = cluster.request_counts()
+                    for w in (servers, balancer, load):
+                        w.start()
+                    measuring = True
+                if stall.active:
+                    progress(now - started, 0.0)
+                    continue
+                total = sum(cluster.request_counts().values())
+                progress(now - started, max(0.0, total - last_total) / max(now - last_time, 1e-6))
+                last_total, last_time = total, now
+        finally:
+            stall.release()
         if not measuring:
             raise RuntimeError("the load generator stopped before the measured window began")
         usage = {"server": servers.stop(), "balancer": balancer.stop(), "generator": load.stop()}

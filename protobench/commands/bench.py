@@ -29,6 +29,14 @@ def _list(kind: type, allowed: tuple[str, ...] | None = None) -> Any:
     return parse
 
 
+def _stall(values: tuple[float, ...] | None) -> tuple[float, float] | None:
+    if values is None:
+        return None
+    if len(values) != 2 or min(values) < 0:
+        raise SystemExit("protobench bench: --stall takes AT,SECONDS, e.g. --stall 2,1")
+    return values[0], values[1]
+
+
 def register(commands: Any) -> None:
     bench = commands.add_parser(
         "bench",
@@ -110,6 +118,12 @@ def register(commands: Any) -> None:
         action="store_true",
         help="do not pin replicas and load generator to separate cores",
     )
+    bench.add_argument(
+        "--stall",
+        type=_list(float),
+        help="AT,SECONDS: pause every replica (SIGSTOP) AT seconds into the measured window for "
+        "SECONDS, to show coordinated omission; pair it with --rate",
+    )
     bench.add_argument("--out", type=Path, default=Path("results"), help="results folder")
     bench.set_defaults(run=run)  # fmt: skip
 
@@ -143,6 +157,7 @@ def run(args: argparse.Namespace) -> int:
         model_delay_ms=args.model_delay_ms,
         generator_processes=args.generator_processes,
         pin=not args.no_pin,
+        stall=_stall(args.stall),
     )
     console = Console(stderr=True)
     plan = cells(config)
