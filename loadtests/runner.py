@@ -167,7 +167,9 @@ class CellRun:
                progress: Callable[[float, float], None]) -> dict[str, Any]:  # fmt: skip
         cell, config = self.cell, self.config
         samples_dir = self.folder / "samples"
-        run_time = config.warmup_s + config.duration_s + 1.0
+        # Locust is stopped (SIGTERM, which still writes its CSVs and our samples) as soon as the
+        # measured window ends; its own -t is only a backstop.
+        run_time = config.warmup_s + config.duration_s + LOCUST_START_SLACK_S
         command = _locust_command(cell, config, cluster.target, cpus["generator_processes"],
                                   self.folder / "locust", run_time)  # fmt: skip
         generator_cpus = cpus["generator_cpus"]
@@ -181,13 +183,14 @@ class CellRun:
         )  # fmt: skip
         try:
             window = self._follow(cluster, generator, launched, progress)
-            generator.wait(timeout=run_time + LOCUST_START_SLACK_S)
+            generator.terminate()
+            generator.wait(timeout=LOCUST_START_SLACK_S)
         finally:
             if generator.poll() is None:
                 generator.kill()
                 generator.wait()
             log.close()
-        if generator.returncode not in (0, 1):  # 1: Locust saw failed requests
+        if generator.returncode not in (0, 1, -signal.SIGTERM):  # 1: Locust saw failures
             tail = (self.folder / "locust.log").read_text(errors="replace")[-2000:]
             raise RuntimeError(f"Locust exited with {generator.returncode}:\n{tail}")
         stats = window_stats(load_samples(samples_dir), window["start"], window["end"])

@@ -175,10 +175,13 @@ class CountingRelay:
                 writer.close()
 
     async def _handle(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
-        server_r, server_w = await asyncio.open_connection(*self.upstream)
-        await asyncio.gather(
-            self._pipe(client_r, server_w, self.up), self._pipe(server_r, client_w, self.down)
-        )
+        try:
+            server_r, server_w = await asyncio.open_connection(*self.upstream)
+            await asyncio.gather(
+                self._pipe(client_r, server_w, self.up), self._pipe(server_r, client_w, self.down)
+            )
+        except (OSError, asyncio.CancelledError):
+            client_w.close()
 
     def __enter__(self) -> CountingRelay:
         self._thread.start()

@@ -184,6 +184,6 @@ def run(args: argparse.Namespace) -> int:
 
         path = run_matrix(config, args.out, sys.argv, on_cell_start, progress)
         bar.update(overall, completed=len(plan))
-    print_summary(load_run(path), Console())
+    print_summary(load_run(path), Console(width=None if sys.stdout.isatty() else 160))
     print(f"results: {path}")
     return 0
