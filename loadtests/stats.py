@@ -10,7 +10,7 @@ import numpy as np
 
 from loadtests.samples import OK, SampleArrays
 
-PERCENTILES = (50.0, 90.0, 99.0, 99.9)
+PERCENTILES = (50.0, 90.0, 99.0, 99.9)  # nearest rank: the smallest latency >= p % of samples
 UNSTABLE_RATIO = 0.15  # halves whose throughput differs by more than this flag the cell
 
 # Two-sided 95 % Student t quantiles for n-1 degrees of freedom (n = repeats), n <= 30.
@@ -35,7 +35,7 @@ class LatencySummary:
             nan = math.nan
             return cls(nan, nan, nan, nan, nan, nan)
         ms = seconds * 1000.0
-        p50, p90, p99, p999 = np.percentile(ms, PERCENTILES, method="higher")
+        p50, p90, p99, p999 = np.percentile(ms, PERCENTILES, method="inverted_cdf")
         return cls(float(p50), float(p90), float(p99), float(p999), float(ms.max()),
                    float(ms.mean()))  # fmt: skip
 
@@ -88,7 +88,7 @@ def percentile_curve(seconds: np.ndarray, points: int = 60) -> list[tuple[float,
         return []
     # 1 - 10^-k for k in [0.3, 5]: 50 %, 90 %, 99 %, ..., 99.999 %.
     tails = 1.0 - np.logspace(-0.30103, -5, points)
-    values = np.percentile(seconds * 1000.0, tails * 100.0, method="higher")
+    values = np.percentile(seconds * 1000.0, tails * 100.0, method="inverted_cdf")
     return [(float(p * 100.0), float(v)) for p, v in zip(tails, values, strict=True)]
 
 
