@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -16,6 +17,18 @@ UNSTABLE_RATIO = 0.15  # halves whose throughput differs by more than this flag 
 # Two-sided 95 % Student t quantiles for n-1 degrees of freedom (n = repeats), n <= 30.
 _T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
         9: 2.262, 10: 2.228, 15: 2.131, 20: 2.086, 29: 2.045}  # fmt: skip
+
+
+def nearest_rank(values: np.ndarray, percentiles: Any) -> np.ndarray:
+    """The smallest value that at least p % of the values do not exceed (no interpolation).
+
+    The rank is rounded before ``ceil`` so that 99.9 % of 1000 is rank 999, not 1000 through
+    floating-point noise.
+    """
+    ordered = np.sort(values)
+    ranks = np.ceil(np.round(np.asarray(percentiles, dtype=float) / 100.0 * len(ordered), 9))
+    result: np.ndarray = ordered[np.clip(ranks.astype(int), 1, len(ordered)) - 1]
+    return result
 
 
 @dataclass(frozen=True)
@@ -35,7 +48,7 @@ class LatencySummary:
             nan = math.nan
             return cls(nan, nan, nan, nan, nan, nan)
         ms = seconds * 1000.0
-        p50, p90, p99, p999 = np.percentile(ms, PERCENTILES, method="inverted_cdf")
+        p50, p90, p99, p999 = nearest_rank(ms, PERCENTILES)
         return cls(float(p50), float(p90), float(p99), float(p999), float(ms.max()),
                    float(ms.mean()))  # fmt: skip
 
@@ -88,7 +101,7 @@ def percentile_curve(seconds: np.ndarray, points: int = 60) -> list[tuple[float,
         return []
     # 1 - 10^-k for k in [0.3, 5]: 50 %, 90 %, 99 %, ..., 99.999 %.
     tails = 1.0 - np.logspace(-0.30103, -5, points)
-    values = np.percentile(seconds * 1000.0, tails * 100.0, method="inverted_cdf")
+    values = nearest_rank(seconds * 1000.0, tails * 100.0)
     return [(float(p * 100.0), float(v)) for p, v in zip(tails, values, strict=True)]
 
 
