@@ -150,7 +150,7 @@ class GrpcClient(InferenceClient):
         is sent, so a malformed one raises ClientError before anything goes out."""
         requests = [_predict_request(call) for call in calls]
         try:
-            for item in self._stub.PredictStream(requests, timeout=timeout or self.timeout):
+            for item in self._stub.PredictStream(iter(requests), timeout=timeout or self.timeout):
                 if item.HasField("error"):
                     error = item.error
                     code = ErrorCode.__members__.get(error.code, ErrorCode.INTERNAL)

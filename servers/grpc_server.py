@@ -76,8 +76,8 @@ def build_server(
     return server, health_servicer, port
 
 
-def _serve_once_loaded(service: InferenceService, health_servicer: health.HealthServicer) -> None:
-    """Load the models in the background; report SERVING when they are in."""
+def start_loading(service: InferenceService, health_servicer: health.HealthServicer) -> None:
+    """Load the models in the background; health reports SERVING once they are in."""
     loader = service.load_in_background()
 
     def report() -> None:
@@ -99,7 +99,7 @@ def serve(service: InferenceService, listen: Listen) -> None:
         signal.signal(sig, lambda *_: stop.set())
     server, health_servicer, port = build_server(service, listen)
     server.start()
-    _serve_once_loaded(service, health_servicer)
+    start_loading(service, health_servicer)
     announce(listen, "grpc", port)
     stop.wait()
     health_servicer.enter_graceful_shutdown()
