@@ -1,9 +1,14 @@
 """The GraphQL schema: object types mirroring the core types, and resolvers that call the core.
 
-Resolvers return the core's pydantic values unchanged. GraphQL reads fields by attribute
-name (strawberry's default resolver is ``getattr``), so the object types below only *declare*
-the shape; nothing is copied per request. ``tests/servers/graphql`` holds each object type to
-the fields of its core type, so the two cannot drift apart.
+strawberry *declares* the schema from the classes below; graphql-core *executes* it.
+Resolvers return the core's pydantic values unchanged: graphql-core reads fields by attribute
+name, so the object types only declare the shape and nothing is copied per request
+(``tests/servers/graphql`` holds each object type to the fields of its core type).
+
+The root resolvers are plain graphql-core resolvers (``bind_resolvers``): strawberry reads
+their signatures to declare the arguments, so ``info`` is annotated as ``strawberry.Info``,
+but at run time graphql-core passes its own ``GraphQLResolveInfo``. Both carry ``.context``;
+only ``wants_probabilities`` reads more (the field nodes and fragments).
 """
 
 from __future__ import annotations
@@ -15,7 +20,15 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 import strawberry
-from strawberry.types.nodes import SelectedField, Selection
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLResolveInfo,
+    InlineFragmentNode,
+    SelectionSetNode,
+)
+from strawberry.types.base import StrawberryObjectDefinition
 
 from protobench.core.errors import CoreError, ErrorCode
 from protobench.core.service import InferenceService
@@ -92,20 +105,36 @@ class HealthType:
     models: list[str] = strawberry.field(description="Models loaded and ready to serve.")
 
 
-def _selects(selections: list[Selection], name: str) -> bool:
+def _selects(
+    selection_set: SelectionSetNode | None,
+    name: str,
+    fragments: dict[str, FragmentDefinitionNode],
+) -> bool:
     """Whether the field ``name`` is selected anywhere below, through fragments too.
 
     ``@skip``/``@include`` are not evaluated: a conditionally selected field counts as
     selected, which only costs the computation, never a wrong answer.
     """
-    return any(
-        (isinstance(s, SelectedField) and s.name == name) or _selects(s.selections, name)
-        for s in selections
-    )
+    if selection_set is None:
+        return False
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode) and selection.name.value == name:
+            return True
+        if isinstance(selection, FragmentSpreadNode):
+            fragment = fragments.get(selection.name.value)
+            below = fragment.selection_set if fragment is not None else None
+        else:
+            below = cast(FieldNode | InlineFragmentNode, selection).selection_set
+        if _selects(below, name, fragments):
+            return True
+    return False
 
 
 def wants_probabilities(info: Info) -> bool:
-    return _selects(info.selected_fields, "probabilities")
+    raw = cast(GraphQLResolveInfo[Any], info)  # see the module docstring
+    return any(
+        _selects(node.selection_set, "probabilities", raw.fragments) for node in raw.field_nodes
+    )
 
 
 def decode_image(image: str) -> bytes:
@@ -117,7 +146,7 @@ def decode_image(image: str) -> bytes:
         ) from exc
 
 
-def _root_field(graphql_type: object, description: str) -> Callable[[Resolver], Resolver]:
+def root_field(graphql_type: object, description: str) -> Callable[[Resolver], Resolver]:
     """``strawberry.field`` typed for mypy: the GraphQL type is declared, the Python
     annotation stays the core type the resolver really returns."""
     decorator = strawberry.field(graphql_type=graphql_type, description=description)
@@ -126,15 +155,15 @@ def _root_field(graphql_type: object, description: str) -> Callable[[Resolver], 
 
 @strawberry.type
 class Query:
-    @_root_field(list[ModelMetadataType], "Every served model.")
+    @root_field(list[ModelMetadataType], "Every served model.")
     def models(self, info: Info) -> list[ModelMetadata]:
         return info.context.service.list_models()
 
-    @_root_field(ModelMetadataType, "One model's metadata.")
+    @root_field(ModelMetadataType, "One model's metadata.")
     def model(self, info: Info, name: str) -> ModelMetadata:
         return info.context.service.get_model(name)
 
-    @_root_field(
+    @root_field(
         PredictResponseType, "Classify rows of features (4 per row for iris, 64 for digits)."
     )
     async def predict(
@@ -144,7 +173,7 @@ class Query:
             model, instances, version, probabilities=wants_probabilities(info)
         )
 
-    @_root_field(PredictResponseType, "Classify a PNG or JPEG image, sent as base64 (digits only).")
+    @root_field(PredictResponseType, "Classify a PNG or JPEG image, sent as base64 (digits only).")
     async def predict_image(
         self, info: Info, model: str, image: str, version: str | None = None
     ) -> PredictResponse:
@@ -152,15 +181,33 @@ class Query:
             model, decode_image(image), version, probabilities=wants_probabilities(info)
         )
 
-    @_root_field(HealthType, "Liveness, readiness, loaded models.")
+    @root_field(HealthType, "Liveness, readiness, loaded models.")
     def health(self, info: Info) -> Health:
         return info.context.service.health()
 
 
 @strawberry.type
 class Mutation:
-    @_root_field(
+    @root_field(
         DeleteVersionResponseType, "Unload a version (not the default one) from this server."
     )
     def delete_version(self, info: Info, model: str, version: str) -> DeleteVersionResponse:
         return info.context.service.delete_version(model, version)
+
+
+def bind_resolvers(schema: strawberry.Schema) -> None:
+    """Let graphql-core call the root resolvers above directly, without strawberry's wrapper.
+
+    The wrapper converts arguments (nothing to convert here: strings and lists of floats),
+    builds a ``strawberry.Info`` and runs field extensions (none here); it costs about a third
+    of a one-row predict (docs/graphql.md).
+    """
+    graphql_schema = schema._schema
+    for root in (graphql_schema.query_type, graphql_schema.mutation_type):
+        assert root is not None
+        definition = schema.get_type_by_name(root.name)
+        assert isinstance(definition, StrawberryObjectDefinition)
+        for field in definition.fields:
+            assert field.base_resolver is not None, f"{root.name}.{field.name} has no resolver"
+            name = schema.config.name_converter.get_graphql_name(field)
+            root.fields[name].resolve = field.base_resolver.wrapped_func

@@ -16,27 +16,16 @@ unexpected exception is logged here and answered as ``INTERNAL`` with a generic 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
 import strawberry
 from cross_web import HTTPException
 from graphql import GraphQLError
-from graphql.validation import NoSchemaIntrospectionCustomRule
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionContext, ExecutionResult
 
@@ -45,14 +34,14 @@ from protobench.core.service import InferenceService
 from protobench.core.settings import Settings
 from protobench.error_table import ERROR_TABLE
 from servers.asgi_runner import serve_asgi
-from servers.graphql_schema import Context, Mutation, Query
+from servers.graphql_checks import CACHE_SIZE, CheckedDocuments, DocumentChecks
+from servers.graphql_schema import Context, Mutation, Query, bind_resolvers
 from servers.listen import Listen
 
 log = logging.getLogger(__name__)
 
 PATH = "/graphql"
 INTERNAL_MESSAGE = "internal error; the server log has the details"
-CACHE_SIZE = 256  # distinct query documents kept parsed and validated
 
 
 def _is_unexpected(error: GraphQLError) -> bool:
@@ -71,49 +60,13 @@ class ProtobenchSchema(strawberry.Schema):
                 log.error("unexpected error at %s", error.path, exc_info=error.original_error)
 
 
-class QuerySizeLimiter(SchemaExtension):
-    """Refuse a query document longer than the limit before it is parsed."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-
-    def on_operation(self) -> Iterator[None]:
-        query = self.execution_context.query or ""
-        size = len(query.encode())
-        if size > self.max_bytes:
-            raise GraphQLError(
-                f"the query document is {size} bytes; the limit is {self.max_bytes}",
-                extensions={
-                    "code": ERROR_TABLE[ErrorCode.TOO_LARGE].graphql_code,
-                    "details": {"bytes": size, "limit": self.max_bytes},
-                },
-            )
-        yield
-
-
-def schema_extensions(settings: Settings, *, caches: bool = True) -> list[Callable[[], Any]]:
-    """Limits first, then the caches. The validation rules are built once so the validation
-    cache, keyed by the rule classes, hits across requests."""
-    rules = [
-        *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
-    ]
-    if not settings.graphql_introspection:
-        rules.append(NoSchemaIntrospectionCustomRule)
-    extensions: list[Callable[[], Any]] = [
-        lambda: QuerySizeLimiter(settings.graphql_max_query_bytes),
-        lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-        lambda: AddValidationRules(rules),
-    ]
-    if caches:
-        extensions += [lambda: ParserCache(CACHE_SIZE), lambda: ValidationCache(CACHE_SIZE)]
-    return extensions
-
-
-def build_schema(settings: Settings, *, caches: bool = True) -> strawberry.Schema:
-    return ProtobenchSchema(
-        query=Query, mutation=Mutation, extensions=schema_extensions(settings, caches=caches)
+def build_schema(settings: Settings, *, cache_size: int = CACHE_SIZE) -> strawberry.Schema:
+    documents = CheckedDocuments(settings, cache_size=cache_size)
+    schema = ProtobenchSchema(
+        query=Query, mutation=Mutation, extensions=[lambda: DocumentChecks(documents)]
     )
+    bind_resolvers(schema)
+    return schema
 
 
 def format_error(error: GraphQLError) -> dict[str, Any]:
@@ -212,10 +165,10 @@ class GraphQLApp(GraphQL[Context, None]):
         return limited
 
 
-def create_app(service: InferenceService, *, caches: bool = True) -> GraphQLApp:
+def create_app(service: InferenceService, *, cache_size: int = CACHE_SIZE) -> GraphQLApp:
     settings = service.settings
     return GraphQLApp(
-        build_schema(settings, caches=caches), Context(service), settings.max_body_bytes
+        build_schema(settings, cache_size=cache_size), Context(service), settings.max_body_bytes
     )
 
 
