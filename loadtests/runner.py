@@ -28,12 +28,19 @@ from loadtests.matrix import BenchConfig, Cell, cells
 from loadtests.results import write_run
 from loadtests.samples import load_samples
 from loadtests.stats import WindowStats, percentile_curve, window_stats
-from loadtests.users import USER_CLASSES
 from loadtests.wire import calibrate
 from loadtests.workload import Workload
 from protobench.protocols import Protocol
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+# The Locust user class per protocol (loadtests/users.py). Named, not imported: importing
+# Locust monkey-patches the whole process for gevent, which the runner must not be.
+USER_CLASS_NAMES: dict[Protocol, str] = {
+    "rest": "RestUser",
+    "grpc": "GrpcUser",
+    "graphql": "GraphQLUser",
+    "jsonrpc": "JsonRpcUser",
+}
 GENERATOR_BOUND_SHARE = 0.85
 LOCUST_START_SLACK_S = 20.0  # Locust's own start-up and shutdown, beyond the run time
 
@@ -102,7 +109,7 @@ def _locust_command(cell: Cell, config: BenchConfig, target: str, processes: int
                     csv_prefix: Path, run_time_s: float) -> list[str]:  # fmt: skip
     command = [
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE),
-        USER_CLASSES[cell.protocol].__name__,
+        USER_CLASS_NAMES[cell.protocol],
         "--headless", "--only-summary", "--loglevel", "WARNING",
         "-u", str(cell.users), "-r", str(cell.users),
         "-t", f"{run_time_s:.0f}s", "--stop-timeout", "5",

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs the system programs the test suite drives for real: nginx and haproxy (the load
-# balancers) and chromium (renders the report). Uses apt-get when it can; otherwise says what
+# balancers), chromium (renders the report) and tcpdump (checks the byte counts). Uses apt-get when it can; otherwise says what
 # to install and fails, so a missing program is never a silently skipped test.
 set -euo pipefail
 
-declare -A PACKAGE_OF=([nginx]=nginx [haproxy]=haproxy [chromium]=chromium)
+declare -A PACKAGE_OF=([nginx]=nginx [haproxy]=haproxy [chromium]=chromium [tcpdump]=tcpdump)
 missing=()
-for program in nginx haproxy chromium; do
+for program in nginx haproxy chromium tcpdump; do
   command -v "$program" >/dev/null 2>&1 || [ -x "/usr/sbin/$program" ] || missing+=("${PACKAGE_OF[$program]}")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
@@ -24,6 +24,6 @@ cat >&2 <<MSG
 protobench: the tests need these programs and they could not be installed automatically:
   ${missing[*]}
 On Debian/Ubuntu:   sudo apt-get install ${missing[*]}
-Elsewhere, install nginx, haproxy and chromium with your package manager, then run make test.
+Elsewhere, install nginx, haproxy, chromium and tcpdump with your package manager, then run make test.
 MSG
 exit 1

@@ -136,3 +136,18 @@ def test_matrix_cells() -> None:
     assert len({c.cell_id for c in plan}) == len(plan)
     open_plan = cells(BenchConfig(protocols=("rest",), users=(4, 16), rates=(50.0, 100.0)))
     assert [(c.users, c.rate) for c in open_plan] == [(16, 50.0), (16, 100.0)]
+
+
+def test_the_runner_names_the_real_user_classes() -> None:
+    """Locust lists the locustfile's classes; the runner names them without importing Locust."""
+    import subprocess
+    import sys
+
+    from loadtests.runner import LOCUSTFILE, USER_CLASS_NAMES
+
+    listed = subprocess.run(
+        [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--list"],
+        capture_output=True, text=True, timeout=60, check=True,
+    ).stdout.split()  # fmt: skip
+    assert set(USER_CLASS_NAMES.values()) <= set(listed)
+    assert "gevent" not in sys.modules or "locust" not in sys.modules

@@ -1,0 +1,125 @@
+"""Truth checks: short real bench cells whose right answer is known in advance."""
+
+from __future__ import annotations
+
+import shutil
+import struct
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from clients import connect
+from loadtests.matrix import BenchConfig, Cell
+from loadtests.runner import CellRun
+from loadtests.wire import CountingRelay
+from protobench.protocols import PROTOCOLS, Protocol
+from tests.support.servers import running_server
+
+
+def _run(tmp_path: Path, cell: Cell, **config: Any) -> dict[str, Any]:
+    settings = {"duration_s": 4.0, "warmup_s": 1.0, "calibration_calls": 10, **config}
+    return CellRun(cell, BenchConfig(**settings), tmp_path / cell.cell_id).run(lambda *_: None)
+
+
+def _cell(protocol: Protocol, users: int, rate: float | None = None) -> Cell:
+    return Cell(protocol, 1, "none", users, rate, 1, "iris", 0)
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_littles_law(tmp_path: Path, protocol: Protocol) -> None:
+    """8 closed-loop users, each request held 20 ms: 8 / 0.020 s = 400 requests/s."""
+    result = _run(tmp_path, _cell(protocol, 8), model_delay_ms=20.0)
+    assert result["errors"] == {}
+    assert result["requests_per_s"] == pytest.approx(400.0, rel=0.10)
+    assert 20.0 <= result["latency_ms"]["p50"] <= 20.0 + 8.0
+    assert result["little_concurrency"] == pytest.approx(8.0, rel=0.10)
+    assert "generator-bound" not in result["flags"]
+    assert result["replica_shares"] == {"replica-0": 1.0}
+
+
+def test_a_planted_stall_shows_only_in_corrected_latency(tmp_path: Path) -> None:
+    """Open model at 100 req/s; the server is paused for 1 s mid-window. Only the 4 requests
+    in flight see the stall from their actual send time; the ~100 that were due during it see
+    it from their intended time."""
+    result = _run(tmp_path, _cell("rest", 4, rate=100.0), duration_s=6.0, stall=(2.0, 1.0))
+    raw, corrected = result["latency_ms"]["p99"], result["latency_corrected_ms"]["p99"]
+    assert corrected > 500.0
+    assert corrected > 5 * raw
+    assert result["load_model"] == "open"
+
+
+def test_an_overloaded_generator_is_flagged(tmp_path: Path) -> None:
+    """64 users with no think time on one pinned generator core: it saturates first."""
+    result = _run(tmp_path, _cell("rest", 64), duration_s=3.0, generator_processes=1)
+    assert result["cpu"]["generator_busiest_share"] > 0.85
+    assert "generator-bound" in result["flags"]
+
+
+def _pcap_payload_bytes(path: Path, port: int, after: float) -> tuple[int, int]:
+    """TCP payload bytes (to port, from port) in a pcap file, for packets after a time."""
+    data = path.read_bytes()
+    link = struct.unpack("<I", data[20:24])[0]
+    link_header = {1: 14, 113: 16, 276: 20}[link]
+    up = down = 0
+    offset = 24
+    while offset + 16 <= len(data):
+        seconds, micros, captured, _ = struct.unpack("<IIII", data[offset : offset + 16])
+        packet = data[offset + 16 : offset + 16 + captured]
+        offset += 16 + captured
+        if seconds + micros / 1e6 < after:
+            continue
+        ip = packet[link_header:]
+        if ip[0] >> 4 != 4:
+            continue
+        ihl = (ip[0] & 0x0F) * 4
+        total = struct.unpack("!H", ip[2:4])[0]
+        tcp = ip[ihl:]
+        source, destination = struct.unpack("!HH", tcp[:4])
+        payload = total - ihl - (tcp[12] >> 4) * 4
+        if destination == port:
+            up += payload
+        elif source == port:
+            down += payload
+    return up, down
+
+
+@pytest.mark.parametrize("protocol", ["rest", "grpc"])
+def test_byte_counts_match_a_packet_capture(
+    tmp_path: Path, models_dir: Path, protocol: Protocol
+) -> None:
+    tcpdump = shutil.which("tcpdump") or "/usr/bin/tcpdump"
+    if not Path(tcpdump).exists():
+        pytest.fail("tcpdump is missing: run `bash scripts/install-system-deps.sh`")
+    pcap = tmp_path / "capture.pcap"
+    with (
+        running_server(protocol, tmp_path / "server", models_dir) as server,
+        CountingRelay("127.0.0.1", server.port, http2=protocol == "grpc") as relay,
+    ):
+        capture = subprocess.Popen(
+            [tcpdump, "-i", "lo", "-U", "-n", "-w", str(pcap), f"tcp port {relay.port}"],
+            stderr=subprocess.PIPE,
+        )
+        try:
+            assert capture.stderr is not None
+            capture.stderr.readline()  # "listening on lo ..." comes before the filter is live:
+            time.sleep(1.0)  # packets of the next few hundred ms can still be missed
+            with connect(protocol, f"127.0.0.1:{relay.port}") as client:
+                client.predict("iris", [[5.1, 3.5, 1.4, 0.2]])
+                time.sleep(0.2)
+                boundary = time.time()
+                with relay.measure() as counted:
+                    for _ in range(100):
+                        client.predict("iris", [[5.1, 3.5, 1.4, 0.2]])
+                    time.sleep(0.2)
+                    up, down = counted()
+            time.sleep(0.3)
+        finally:
+            capture.terminate()
+            capture.wait(10)
+    captured_up, captured_down = _pcap_payload_bytes(pcap, relay.port, boundary)
+    assert up.total == pytest.approx(captured_up, rel=0.05)
+    assert down.total == pytest.approx(captured_down, rel=0.05)
+    assert up.body > 0 and up.headers > 0
