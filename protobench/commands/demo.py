@@ -1,90 +1,80 @@
-"""``protobench demo``: start a server, call it, print what came back."""
+"""``protobench demo`` (what `make demo` runs): the protocol comparison on embedded defaults.
+
+1. One server per protocol answers the same prediction: the model is the same, only the
+   protocol changes.
+2. A small bench matrix: four protocols x 1 and 2 replicas (SO_REUSEPORT, nothing to install).
+3. The report, in Spanish and English, and where to find it.
+"""
 
 from __future__ import annotations
 
-import subprocess
+import argparse
 import sys
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from clients import connect
-from clients.base import ClientError
-from protobench.commands.common import add_protocol
-from protobench.core.images import features_to_png
+from protobench.protocols import PROTOCOLS
 
-IRIS_EXAMPLES = [[5.1, 3.5, 1.4, 0.2], [6.2, 2.9, 4.3, 1.3], [7.7, 3.0, 6.1, 2.3]]
-
-
-def _start(protocol: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port_file = workdir / "port"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "protobench.cli", "serve", "--protocol", protocol,
-         "--port", "0", "--port-file", str(port_file)],
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while not port_file.exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"protobench demo: the {protocol} server did not start")
-        time.sleep(0.05)
-    target = f"127.0.0.1:{port_file.read_text()}"
-    with connect(protocol, target) as client:  # type: ignore[arg-type]
-        while True:
-            try:
-                if client.health().ready:
-                    break
-            except ClientError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"protobench demo: the {protocol} server never became ready")
-            time.sleep(0.1)
-    return process, target
-
-
-def run_demo(protocol: str = "rest") -> int:
-    console = Console()
-    with tempfile.TemporaryDirectory(prefix="protobench-demo-") as tmp:
-        console.print(f"[bold]starting a {protocol} server[/] (models train on first use)…")
-        process, target = _start(protocol, Path(tmp))
-        try:
-            with connect(protocol, target) as client:  # type: ignore[arg-type]
-                iris = client.predict("iris", IRIS_EXAMPLES)
-                from sklearn.datasets import load_digits
-
-                digit = load_digits()
-                image = features_to_png(digit.data[7])
-                seen = client.predict_image("digits", image)
-            table = Table(title=f"predictions over {protocol} from {target}")
-            for column in ("model", "version", "input", "label", "p(label)", "served by"):
-                table.add_column(column)
-            labels = ["setosa", "versicolor", "virginica"]
-            for row, p in zip(IRIS_EXAMPLES, iris.predictions, strict=True):
-                table.add_row(
-                    "iris", iris.version, ", ".join(map(str, row)), p.label,
-                    f"{p.probabilities[labels.index(p.label)]:.4f}", iris.served_by,
-                )  # fmt: skip
-            best = seen.predictions[0]
-            table.add_row(
-                "digits", seen.version, f"8x8 PNG of a {digit.target[7]}", best.label,
-                f"{max(best.probabilities):.4f}", seen.served_by,
-            )  # fmt: skip
-            console.print(table)
-        finally:
-            process.terminate()
-            process.wait(15)
-    return 0
+IRIS_EXAMPLE = [6.2, 2.9, 4.3, 1.3]
 
 
 def register(commands: Any) -> None:
     demo = commands.add_parser(
         "demo",
-        help="the main job: start servers, call them, show the results",
-        description="Start a server on a free loopback port, send predictions with the "
-        "client and print them.",
+        help="the main job: compare the four protocols and write the report",
+        description="Start each protocol's server and show one prediction from each, run a "
+        "small load-test matrix (four protocols x 1 and 2 replicas behind SO_REUSEPORT) and "
+        "write the comparison report in Spanish and English. Takes a few minutes.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    add_protocol(demo)
-    demo.set_defaults(run=lambda args: run_demo(args.protocol))
+    demo.add_argument("--out", type=Path, default=Path("results"), help="results folder")
+    demo.add_argument("--duration", type=float, default=6.0, help="measured seconds per cell")
+    demo.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds per cell")
+    demo.add_argument("--users", type=int, default=16, help="closed-model users per cell")
+    demo.set_defaults(run=run)
+
+
+def _same_answer_everywhere(console: Console) -> None:
+    from clients import connect
+    from servers.launcher import launch
+
+    table = Table(title=f"one iris flower {IRIS_EXAMPLE}, four protocols")
+    for column in ("protocol", "target", "label", "probabilities", "served by"):
+        table.add_column(column)
+    for protocol in PROTOCOLS:
+        with launch(protocol, replicas=1) as cluster, connect(protocol, cluster.target) as client:
+            answer = client.predict("iris", [IRIS_EXAMPLE])
+            p = answer.predictions[0]
+            table.add_row(
+                protocol, cluster.target, p.label,
+                ", ".join(f"{x:.4f}" for x in p.probabilities), answer.served_by,
+            )  # fmt: skip
+    console.print(table)
+
+
+def run(args: argparse.Namespace) -> int:
+    from loadtests.report import write_report
+    from protobench.cli import main as cli_main
+
+    console = Console()
+    console.rule("[bold]1. the same model behind four protocols")
+    _same_answer_everywhere(console)
+    console.rule("[bold]2. load test: four protocols x 1 and 2 replicas")
+    args.out.mkdir(parents=True, exist_ok=True)
+    code = cli_main([
+        "bench", "--protocols", ",".join(PROTOCOLS), "--replicas", "1,2",
+        "--users", str(args.users), "--duration", str(args.duration),
+        "--warmup", str(args.warmup), "--out", str(args.out),
+    ])  # fmt: skip
+    if code != 0:
+        return code
+    console.rule("[bold]3. the report")
+    runs = sorted(args.out.glob("*/results.json"))
+    for lang in ("es", "en"):
+        path = write_report(runs[-1], runs[-1].parent / f"report.{lang}.html", lang=lang)
+        console.print(f"report ({lang}): [link=file://{path.resolve()}]{path}[/link]")
+    print(f"open {runs[-1].parent / 'report.es.html'} in a browser", file=sys.stderr)
+    return 0
