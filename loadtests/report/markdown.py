@@ -1,0 +1,76 @@
+"""The Markdown summary: the headline table, every chart's reading, the manifest.
+
+For slides and lecture notes; the charts themselves live in the HTML page.
+"""
+
+from __future__ import annotations
+
+from loadtests.report.page import Page, Row
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _row(row: Row) -> str:
+    rps = row.rps + (f" ({row.rps_ci})" if row.rps_ci else "")
+    flags = ", ".join(f.label for f in row.flags) or "–"
+    values = [
+        row.protocol,
+        row.replicas,
+        row.load,
+        row.batch,
+        rps,
+        row.p50,
+        row.p99,
+        row.p999,
+        row.errors,
+        row.request_bytes,
+        row.response_bytes,
+        row.server_us,
+        row.generator_share,
+        flags,
+    ]
+    return "| " + " | ".join(_cell(v) for v in values) + " |"
+
+
+def render_markdown(page: Page) -> str:
+    t = page.t
+    header = [
+        t("col.protocol"),
+        t("col.replicas"),
+        t("col.load"),
+        t("col.batch"),
+        t("col.rps"),
+        "p50 ms",
+        "p99 ms",
+        t("col.p999"),
+        t("col.errors"),
+        t("col.request_bytes"),
+        t("col.response_bytes"),
+        t("col.server_us"),
+        t("col.generator_share"),
+        t("col.flags"),
+    ]
+    lines = [f"# {page.title}", "", page.subtitle, ""]
+    lines += [f"> {caveat}" for caveat in page.caveats]
+    lines += [
+        "",
+        f"## {t('section.results')}",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|",
+    ]
+    lines += [_row(row) for row in page.rows]
+    lines += ["", f"## {t('section.charts')}", ""]
+    for figure in page.figures:
+        lines += [f"### {figure.title}", "", figure.reading, ""]
+    lines += [f"## {t('section.notes')}", ""]
+    for note in page.notes:
+        lines += [f"### {note.title}", "", note.text, ""]
+        if note.evidence:
+            lines += [f"*{t('notes.in_this_run')}* {note.evidence}", ""]
+    lines += [f"## {t('section.manifest')}", ""]
+    for items in page.manifests:
+        lines += [f"- **{key}**: {_cell(value)}" for key, value in items] + [""]
+    return "\n".join(lines)

@@ -1,0 +1,158 @@
+"""Teaching notes: the lecture's concepts, each followed by what *this* run says about it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from loadtests.report.build import Group, Report
+from loadtests.report.i18n import Locale
+
+LITTLE_FULL = 0.95  # L/users above this for every protocol: the users only waited on servers
+CALLS_PER_PAGE = 20  # a page or a pipeline that makes this many calls, for the p99 note
+
+
+@dataclass(frozen=True)
+class Note:
+    key: str
+    title: str
+    text: str  # the concept, from the catalogue
+    evidence: str  # what this run measured about it ("" when the run cannot say)
+
+
+def _refs(report: Report) -> dict[str, Group]:
+    return {p: g for p in report.protocols if (g := report.reference(p)) is not None}
+
+
+def _call_bytes(g: Group, part: str) -> float:
+    return g.wire("request")[part] + g.wire("response")[part]
+
+
+def _http(report: Report, loc: Locale) -> str:
+    refs = _refs(report)
+    if "rest" not in refs or "grpc" not in refs:
+        return ""
+    rest, grpc = refs["rest"], refs["grpc"]
+    return loc.t(
+        "note.http.evidence",
+        rest=loc.num(_call_bytes(rest, "headers")),
+        grpc=loc.num(_call_bytes(grpc, "headers")),
+        framing=loc.num(_call_bytes(grpc, "framing")),
+    )
+
+
+def _versus(report: Report, loc: Locale, other: str, key: str) -> str:
+    """REST against ``other``: body bytes per call and server CPU per request."""
+    refs = _refs(report)
+    if "rest" not in refs or other not in refs:
+        return ""
+    rest, them = refs["rest"], refs[other]
+    return loc.t(
+        key,
+        rest_body=loc.num(_call_bytes(rest, "body")),
+        body=loc.num(_call_bytes(them, "body")),
+        rest_us=loc.num(rest.cpu("server_us_per_request")),
+        us=loc.num(them.cpu("server_us_per_request")),
+    )
+
+
+def _scaling(report: Report, loc: Locale) -> str:
+    best = None
+    for protocol in report.protocols:
+        for groups in report.scaling(protocol).values():
+            if len(groups) >= 2 and groups[0].rps.median > 0:
+                gain = groups[-1].rps.median / groups[0].rps.median
+                if best is None or gain > best[0]:
+                    best = (gain, protocol, groups[-1].replicas)
+    if best is None:
+        return ""
+    return loc.t("note.scaling.evidence", protocol=best[1], n=best[2], gain=loc.ratio(best[0]))
+
+
+def _little(report: Report, loc: Locale) -> str:
+    closed = [g for g in _refs(report).values() if not g.open and g.little == g.little]
+    if not closed:
+        return ""
+    parts = [
+        loc.t(
+            "note.little.line",
+            protocol=g.protocol,
+            users=g.users,
+            rps=loc.num(g.rps.median),
+            w=loc.auto(g.latency("mean")),
+            l=loc.auto(g.little),
+            share=loc.pct(g.little / g.users),
+        )
+        for g in closed
+    ]
+    short = min(g.little / g.users for g in closed) < LITTLE_FULL
+    return "; ".join(parts) + ". " + loc.t("note.little.gap" if short else "note.little.full")
+
+
+def _p99(report: Report, loc: Locale) -> str:
+    refs = [g for g in _refs(report).values() if g.measured]
+    if not refs:
+        return ""
+    g = max(refs, key=lambda g: g.latency("p99") / max(g.latency("mean"), 1e-9))
+    return loc.t(
+        "note.p99.evidence",
+        protocol=g.protocol,
+        mean=loc.auto(g.latency("mean")),
+        p99=loc.auto(g.latency("p99")),
+        calls=CALLS_PER_PAGE,
+        chance=loc.pct(1 - 0.99**CALLS_PER_PAGE),
+    )
+
+
+def _omission(report: Report, loc: Locale) -> str:
+    groups = report.open_groups()
+    if not groups:
+        return loc.t("note.omission.no_open")
+    g = max(groups, key=lambda g: g.latency("p99", True) / max(g.latency("p99"), 1e-9))
+    return loc.t(
+        "note.omission.evidence",
+        protocol=g.protocol,
+        rate=loc.num(g.rate),
+        raw=loc.auto(g.latency("p99")),
+        fixed=loc.auto(g.latency("p99", True)),
+    )
+
+
+EVIDENCE: dict[str, Callable[[Report, Locale], str]] = {
+    "http": _http,
+    "serialization": lambda r, loc: _versus(r, loc, "grpc", "note.serialization.evidence"),
+    "graphql": lambda r, loc: _versus(r, loc, "graphql", "note.graphql.evidence"),
+    "jsonrpc": lambda r, loc: _versus(r, loc, "jsonrpc", "note.jsonrpc.evidence"),
+    "scaling": _scaling,
+    "little": _little,
+    "p99": _p99,
+    "omission": _omission,
+}
+GLOSSARY = (
+    "latency",
+    "throughput",
+    "percentile",
+    "replica",
+    "balancer",
+    "l4l7",
+    "http2",
+    "protobuf",
+    "closed",
+    "open",
+    "omission",
+    "little",
+    "generator",
+    "batch",
+    "ci",
+)
+
+
+def notes(report: Report, loc: Locale) -> list[Note]:
+    return [
+        Note(key, loc.t(f"note.{key}.title"), loc.t(f"note.{key}.text"), evidence(report, loc))
+        for key, evidence in EVIDENCE.items()
+    ]
+
+
+def glossary(loc: Locale) -> list[tuple[str, str]]:
+    return [(loc.t(f"glossary.{k}.term"), loc.t(f"glossary.{k}.text")) for k in GLOSSARY]

@@ -1,0 +1,201 @@
+"""Everything the page and the Markdown summary show, as plain values already in the locale."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from loadtests.report.build import Group, Report
+from loadtests.report.figures import Figure, figures
+from loadtests.report.i18n import Locale
+from loadtests.report.notes import Note, glossary, notes
+from loadtests.report.readings import load_label
+
+# Which flag qualifies which number: it is shown next to that number, not only in a column.
+FLAG_PLACES = {
+    "generator-bound": "rps",
+    "unstable": "rps",
+    "errors": "errors",
+    "no-successful-requests": "latency",
+}
+
+
+@dataclass(frozen=True)
+class Flag:
+    key: str
+    label: str
+    explain: str
+
+
+@dataclass(frozen=True)
+class Row:
+    protocol: str
+    replicas: str
+    load: str
+    batch: str
+    rps: str
+    rps_ci: str  # "" for one repeat
+    p50: str
+    p99: str
+    p999: str
+    errors: str
+    error_codes: str
+    request_bytes: str
+    response_bytes: str
+    server_us: str
+    generator_share: str
+    flags: tuple[Flag, ...]
+
+    def flags_at(self, place: str) -> tuple[Flag, ...]:
+        return tuple(f for f in self.flags if FLAG_PLACES.get(f.key) == place)
+
+
+@dataclass(frozen=True)
+class Page:
+    lang: str
+    title: str
+    subtitle: str
+    caveats: list[str]
+    rows: list[Row]
+    figures: list[Figure]
+    notes: list[Note]
+    glossary: list[tuple[str, str]]
+    manifests: list[list[tuple[str, str]]]
+    t: Any  # the locale's message lookup, for the template's fixed words
+
+
+def _flag(key: str, loc: Locale) -> Flag:
+    label = loc.t(f"flag.{key}") if loc.has(f"flag.{key}") else key
+    explain = loc.t(f"flag.{key}.explain") if loc.has(f"flag.{key}.explain") else ""
+    return Flag(key, label, explain)
+
+
+def row(g: Group, loc: Locale) -> Row:
+    rps = g.rps
+    ci = (
+        loc.t("table.ci", low=loc.num(rps.low), high=loc.num(rps.high), n=rps.n)
+        if rps.n > 1
+        else ""
+    )
+    codes = ", ".join(f"{code}: {n}" for code, n in sorted(g.error_codes.items()))
+    replicas = f"{g.replicas}" + (f" · {g.balancer}" if g.balancer != "none" else "")
+    return Row(
+        protocol=g.protocol,
+        replicas=replicas,
+        load=load_label(g, loc),
+        batch=loc.num(g.batch),
+        rps=loc.num(rps.median),
+        rps_ci=ci,
+        p50=loc.auto(g.latency("p50")),
+        p99=loc.auto(g.latency("p99")),
+        p999=loc.auto(g.latency("p999")),
+        errors=loc.num(g.errors),
+        error_codes=codes,
+        request_bytes=loc.num(g.wire("request")["total"]),
+        response_bytes=loc.num(g.wire("response")["total"]),
+        server_us=loc.num(g.cpu("server_us_per_request")),
+        generator_share=loc.pct(g.generator_share),
+        flags=tuple(_flag(f, loc) for f in g.flags),
+    )
+
+
+def _list(values: Any) -> str:
+    return ", ".join(str(v) for v in values) if values else "–"
+
+
+def _pinning(report: Report, loc: Locale) -> str:
+    seen = []
+    for cell in report.cells:
+        pin = cell.get("pinning") or {}
+        text = (
+            loc.t(
+                "manifest.pinned",
+                server=_list(pin.get("server_cpus")),
+                generator=_list(pin.get("generator_cpus")),
+                processes=pin.get("generator_processes", "–"),
+            )
+            if pin.get("pinned")
+            else loc.t("manifest.unpinned")
+        )
+        replicas = f"×{cell['replicas']}: {text}"
+        if replicas not in seen:
+            seen.append(replicas)
+    return "; ".join(seen)
+
+
+def manifest(run: dict[str, Any], report: Report, loc: Locale) -> list[tuple[str, str]]:
+    m, config = run.get("manifest", {}), run.get("config", {})
+    libraries = ", ".join(f"{k} {v}" for k, v in (m.get("libraries") or {}).items() if v)
+    balancers = ", ".join(v for v in (m.get("balancers") or {}).values() if v)
+    settings = ", ".join(
+        f"{k}={config[k]}"
+        for k in (
+            "duration_s",
+            "warmup_s",
+            "repeat",
+            "payload",
+            "model_delay_ms",
+            "pin",
+            "calibration_calls",
+        )
+        if k in config
+    )
+    items = [
+        ("run_id", str(run.get("run_id", "–"))),
+        ("command", str(m.get("command", "–"))),
+        ("started_at", str(m.get("started_at", "–"))),
+        (
+            "machine",
+            f"{m.get('cpu_model', '–')} · {m.get('cpu_count', '–')} CPU · "
+            f"{loc.t('manifest.usable')} {_list(m.get('usable_cpus'))}",
+        ),
+        ("platform", f"{m.get('platform', '–')} · Python {m.get('python', '–')}"),
+        ("pinning", _pinning(report, loc)),
+        ("config", settings or "–"),
+        ("libraries", libraries or "–"),
+        ("balancers", balancers or "–"),
+    ]
+    return [(loc.t(f"manifest.{key}"), value) for key, value in items]
+
+
+def _caveats(report: Report, loc: Locale) -> list[str]:
+    out = []
+    cores = min((r["manifest"].get("cpu_count") or 0 for r in report.runs), default=0)
+    if 0 < cores <= 4:
+        out.append(loc.t("caveat.cores", cores=cores))
+    durations = [float(c.get("duration_s", math.nan)) for c in report.cells]
+    shortest = min((d for d in durations if d == d), default=math.nan)
+    if shortest < 10:
+        out.append(
+            loc.t("caveat.short", seconds=loc.num(shortest, 0 if shortest.is_integer() else 1))
+        )
+    bound = sum(1 for g in report.groups if "generator-bound" in g.flags)
+    if bound:
+        out.append(loc.t("caveat.generator", n=bound, total=len(report.groups)))
+    return out
+
+
+def build_page(report: Report, loc: Locale) -> Page:
+    run_ids = ", ".join(str(r.get("run_id", "?")) for r in report.runs)
+    started = min(
+        (str(r.get("manifest", {}).get("started_at", "")) for r in report.runs), default=""
+    )
+    return Page(
+        lang=loc.lang,
+        title=loc.t("page.title"),
+        subtitle=loc.t(
+            "page.subtitle",
+            runs=run_ids,
+            started=started,
+            cells=len(report.cells),
+            protocols=", ".join(report.protocols),
+        ),
+        caveats=_caveats(report, loc),
+        rows=[row(g, loc) for g in report.groups],
+        figures=figures(report, loc),
+        notes=notes(report, loc),
+        glossary=glossary(loc),
+        manifests=[manifest(r, report, loc) for r in report.runs],
+        t=loc.t,
+    )
