@@ -71,11 +71,15 @@ def replica_command(
     metrics_port_file: Path,
     serve_args: Sequence[str] = (),
 ) -> list[str]:
-    """The command line of one replica; ours come last so they win over ``serve_args``."""
+    """The command line of one replica; ours come last so they win over ``serve_args``.
+
+    ``--load-first``: a replica opens its port only once it can answer, because with
+    ``reuseport`` the kernel hands connections to any socket in the group, ready or not.
+    """
     return [
         sys.executable, "-m", "protobench.cli", "serve", *serve_args,
         "--protocol", protocol, "--host", host, "--port", str(port),
-        "--port-file", str(port_file), "--replica-name", name,
+        "--port-file", str(port_file), "--replica-name", name, "--load-first",
         "--metrics-port", "0", "--metrics-port-file", str(metrics_port_file),
         *(["--reuse-port"] if reuse_port else []),
     ]  # fmt: skip

@@ -59,6 +59,12 @@ def register(commands: Any) -> None:
     )
     serve.add_argument("--port-file", type=Path, help="write the bound port here once listening")
     serve.add_argument(
+        "--load-first",
+        action="store_true",
+        help="load the models before listening, so the port opens only once the server can "
+        "answer (replicas behind a balancer start this way)",
+    )
+    serve.add_argument(
         "--metrics-port",
         type=int,
         help="also serve the request counters as Prometheus text on GET /metrics at this port "
@@ -117,6 +123,8 @@ def run(args: argparse.Namespace) -> int:
     port = DEFAULT_PORTS[args.protocol] if args.port is None else args.port
     listen = Listen(args.host, port, reuse_port=args.reuse_port, port_file=args.port_file)
     service = InferenceService(settings)
+    if args.load_first:
+        service.load()
     if args.metrics_port is not None:
         from servers.metrics import start_metrics_server
 

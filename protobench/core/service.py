@@ -83,6 +83,10 @@ class InferenceService:
     # -- readiness -------------------------------------------------------------------------
 
     def load(self) -> None:
+        """Load (training on first use) every model; a no-op once loaded, so a server may load
+        before it listens and its adapter's background load then has nothing left to do."""
+        if self._ready.is_set():
+            return
         self.registry.load()
         self._ready.set()
 
