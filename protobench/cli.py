@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from protobench.commands import bench, call, demo, serve
+from protobench.commands import bench, call, demo, report, serve
 
 EPILOG = """\
 examples:
@@ -15,11 +15,13 @@ examples:
   protobench models --protocol rest --target 127.0.0.1:8000
   protobench predict --protocol rest --model iris --features 5.1,3.5,1.4,0.2
   protobench predict --protocol rest --model digits --image seven.png
+  protobench bench --protocols rest,grpc --replicas 1,2 --users 1,16
+  protobench report results --out report.html --lang es
 
 Run `protobench COMMAND --help` for a command's options.
 """
 
-COMMAND_MODULES = (demo, serve, call, bench)
+COMMAND_MODULES = (demo, serve, call, bench, report)
 
 
 def build_parser() -> argparse.ArgumentParser:
