@@ -7,6 +7,8 @@ import argparse
 import signal
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
     from servers.launcher import Cluster
 
 BALANCER_NAMES = ("reuseport", "nginx", "haproxy", "client")  # servers.balancers.BALANCERS
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def register(commands: Any) -> None:
@@ -146,11 +149,7 @@ def _replica_serve_args(args: argparse.Namespace) -> list[str]:
             for item in (option, str(value))]  # fmt: skip
 
 
-def run_cluster(args: argparse.Namespace) -> int:
-    from servers import NotBuiltError, load_serve
-    from servers.balancers import BalancerError
-    from servers.launcher import LaunchError, launch
-
+def _refuse_single_server_options(args: argparse.Namespace) -> bool:
     single_only = {"--reuse-port": args.reuse_port, "--replica-name": args.replica_name,
                    "--metrics-port": args.metrics_port is not None}  # fmt: skip
     if wrong := [option for option, given in single_only.items() if given]:
@@ -159,40 +158,62 @@ def run_cluster(args: argparse.Namespace) -> int:
             "(replicas are named replica-0..N-1 and always expose metrics)",
             file=sys.stderr,
         )
+    return bool(wrong)
+
+
+@contextmanager
+def _stop_requested() -> Iterator[threading.Event]:
+    """An event set by Ctrl-C or SIGTERM; while it is held, a second Ctrl-C cannot cut the
+    shutdown short. The previous handlers come back afterwards."""
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in STOP_SIGNALS}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def run_cluster(args: argparse.Namespace) -> int:
+    from servers import NotBuiltError, load_serve
+    from servers.balancers import BalancerError, get_balancer
+    from servers.launcher import LaunchError, launch
+
+    if _refuse_single_server_options(args):
         return 2
+    balancer = args.balancer or "reuseport"
     try:
         load_serve(args.protocol)
-    except NotBuiltError as exc:
+        get_balancer(balancer).check(args.protocol)
+    except (NotBuiltError, BalancerError) as exc:
         print(f"protobench: {exc}", file=sys.stderr)
         return 2
-
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not cut the shutdown
-        signal.signal(sig, lambda *_: stop.set())
-    port = DEFAULT_PORTS[args.protocol] if args.port is None else args.port
     replicas = args.replicas or 1
-    print(f"protobench: starting {replicas} {args.protocol} replica(s) behind "
-          f"{args.balancer or 'reuseport'}…", file=sys.stderr, flush=True)  # fmt: skip
+    print(f"protobench: starting {replicas} {args.protocol} replica(s) behind {balancer}…",
+          file=sys.stderr, flush=True)  # fmt: skip
     try:
-        with launch(
-            args.protocol,
-            replicas=replicas,
-            balancer=args.balancer or "reuseport",
-            host=args.host,
-            port=port,
-            serve_args=_replica_serve_args(args),
-            cpus=args.cpus,
-        ) as cluster:
+        with (
+            _stop_requested() as stop,
+            launch(
+                args.protocol,
+                replicas=replicas,
+                balancer=balancer,
+                host=args.host,
+                port=DEFAULT_PORTS[args.protocol] if args.port is None else args.port,
+                serve_args=_replica_serve_args(args),
+                cpus=args.cpus,
+            ) as cluster,
+        ):
             _print_cluster(cluster)
             if args.port_file is not None and cluster.port is not None:
                 args.port_file.write_text(str(cluster.port))
             stop.wait()
             counts = cluster.request_counts()
             print("protobench: stopping the balancer, then the replicas…", file=sys.stderr)
-        _print_counts(counts)
     except (BalancerError, LaunchError) as exc:
         print(f"protobench: {exc}", file=sys.stderr)
         return 1
+    _print_counts(counts)
     return 0
 
 

@@ -93,6 +93,10 @@ class ProxyBalancer(Balancer):
     @abstractmethod
     def command(self, binary: str, config_path: Path, workdir: Path) -> list[str]: ...
 
+    def check(self, protocol: Protocol) -> None:
+        super().check(protocol)
+        self.binary()
+
     def binary(self) -> str:
         found = shutil.which(self.program) or shutil.which(self.program, path="/usr/sbin:/sbin")
         if found is None:

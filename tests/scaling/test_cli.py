@@ -1,0 +1,77 @@
+"""``protobench serve --replicas``, as a user runs it: one command starts replicas and a
+balancer, Ctrl-C or SIGTERM stops all of them, and a missing engine is a clear error."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from clients import connect
+from protobench.cli import main
+from servers.balancers.nginx import Nginx
+from tests.scaling.conftest import still_running
+
+START_TIMEOUT_S = 90.0
+
+
+@pytest.mark.rest
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_serve_replicas_behind_nginx_and_stop_everything(
+    stop_signal: signal.Signals, models_dir: Path, tmp_path: Path
+) -> None:
+    port_file = tmp_path / "port"
+    log_path = tmp_path / "serve.log"
+    command = [
+        sys.executable, "-m", "protobench.cli", "serve", "--protocol", "rest",
+        "--replicas", "2", "--balancer", "nginx", "--port", "0",
+        "--port-file", str(port_file), "--models-dir", str(models_dir),
+    ]  # fmt: skip
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not port_file.exists():
+            assert process.poll() is None, log_path.read_text()
+            assert time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.1)
+        target = f"127.0.0.1:{port_file.read_text()}"
+        served = set()
+        for _ in range(4):
+            with connect("rest", target) as client:
+                served.add(client.predict("iris", [[5.1, 3.5, 1.4, 0.2]]).served_by)
+        assert served == {"replica-0", "replica-1"}
+        tree = psutil.Process(process.pid).children(recursive=True)
+        assert len(tree) >= 4  # two replicas, nginx's master and its worker
+
+        process.send_signal(stop_signal)
+        assert process.wait(60) == 0, log_path.read_text()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert not still_running(tree), still_running(tree)
+    output = log_path.read_text()
+    assert "rest · 2 replicas · nginx" in output
+    assert "predictions served per replica: replica-0 2 (50%), replica-1 2 (50%)" in output
+
+
+def test_missing_balancer_is_an_error_before_anything_starts(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(Nginx, "program", "protobench-no-such-nginx")
+    code = main(["serve", "--protocol", "rest", "--replicas", "2", "--balancer", "nginx"])
+    assert code != 0
+    assert "sudo apt-get install nginx" in capsys.readouterr().err
+
+
+def test_single_server_options_are_refused_with_replicas(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["serve", "--replicas", "2", "--reuse-port"]) == 2
+    assert "--reuse-port" in capsys.readouterr().err
