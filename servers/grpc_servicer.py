@@ -1,11 +1,11 @@
-"""The protobench.v1.InferenceService RPCs: decode, call the core service, encode.
+"""The protobench.v1.InferenceService RPCs on grpc.aio: decode, call the core, encode.
 
 Errors: a ``CoreError`` ends the call with the gRPC status from ``protobench.error_table``, its
 message as the status details and its details dict as JSON in the trailing metadata key
 ``protobench-error-details``. Anything unexpected is logged here and the caller gets INTERNAL
-with a generic message. A call whose deadline has passed, or cannot be met because the model's
-configured delay is longer than the time left, ends at once with DEADLINE_EXCEEDED instead of
-occupying a worker.
+with a generic message. Deadlines: a call whose deadline cannot be met (it has passed, or the
+model's configured delay is longer than the time left) ends at once with DEADLINE_EXCEEDED;
+a call whose deadline passes while it waits is cancelled by grpc, and its wait with it.
 
 PredictStream answers each request with exactly one ``PredictStreamResponse``, in order: the
 response, or a ``StreamError`` for that request alone; the stream goes on after a bad item.
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable, Iterator
-from typing import NoReturn, TypeVar
+from collections.abc import AsyncIterable, AsyncIterator
+from typing import NoReturn
 
 import grpc
 
@@ -53,119 +53,121 @@ OPERATIONS: dict[str, str] = {
 # RPCs with no core operation of their own: the streaming form of predict.
 EXTRA_RPCS = frozenset({"PredictStream"})
 
-Result = TypeVar("Result")
+Context = grpc.aio.ServicerContext[object, object]
 
 
 def status_of(code: ErrorCode) -> grpc.StatusCode:
     return grpc.StatusCode[ERROR_TABLE[code].grpc_status]
 
 
-def _abort(context: grpc.ServicerContext, error: CoreError) -> NoReturn:
+async def _abort(context: Context, error: CoreError) -> NoReturn:
     details = json.dumps(error.details, default=str)  # ASCII: a valid metadata value
     context.set_trailing_metadata(((ERROR_DETAILS_KEY, details),))
-    context.abort(status_of(error.code), error.message)
+    await context.abort(status_of(error.code), error.message)
 
 
-def _check_deadline(context: grpc.ServicerContext, work_s: float) -> None:
+async def _fail(context: Context, rpc: str, error: Exception) -> NoReturn:
+    if isinstance(error, CoreError):
+        await _abort(context, error)
+    log.error("unexpected error in %s", rpc, exc_info=error)
+    await context.abort(grpc.StatusCode.INTERNAL, INTERNAL_MESSAGE)
+
+
+async def _check_deadline(context: Context, work_s: float = 0.0) -> None:
     remaining = context.time_remaining()
-    if not context.is_active() or (remaining is not None and remaining <= work_s):
-        _abort(
+    if context.done() or (remaining is not None and remaining <= work_s):
+        left_ms = max(remaining or 0.0, 0.0) * 1000
+        await _abort(
             context,
             CoreError(
                 ErrorCode.DEADLINE_EXCEEDED,
-                "the call's deadline leaves no time to answer "
-                f"({max(remaining or 0.0, 0.0) * 1000:.0f} ms left, "
+                f"the call's deadline leaves no time to answer ({left_ms:.0f} ms left, "
                 f"the model takes at least {work_s * 1000:.0f} ms)",
             ),
         )
 
 
+def _stream_error(error: CoreError) -> pb.PredictStreamResponse:
+    status_number: int = status_of(error.code).value[0]
+    return pb.PredictStreamResponse(error=stream_error_to_pb(error, status_number))
+
+
 class InferenceServicer(pb_grpc.InferenceServiceServicer):
-    """One instance per server; methods run on the server's worker threads."""
+    """One instance per server; every method runs on the server's event loop."""
 
     def __init__(self, service: InferenceService) -> None:
         self._service = service
         self._model_s = service.settings.model_delay_ms / 1000.0
 
-    def _run(
-        self,
-        context: grpc.ServicerContext,
-        rpc: str,
-        call: Callable[[], Result],
-        work_s: float = 0.0,
-    ) -> Result:
-        _check_deadline(context, work_s)
-        try:
-            return call()
-        except CoreError as exc:
-            _abort(context, exc)
-        except Exception:
-            log.exception("unexpected error in %s", rpc)
-            context.abort(grpc.StatusCode.INTERNAL, INTERNAL_MESSAGE)
-
-    def ListModels(
-        self, request: pb.ListModelsRequest, context: grpc.ServicerContext
+    async def ListModels(
+        self, request: pb.ListModelsRequest, context: Context
     ) -> pb.ListModelsResponse:
-        models = self._run(context, "ListModels", self._service.list_models)
+        await _check_deadline(context)
+        try:
+            models = self._service.list_models()
+        except Exception as exc:
+            await _fail(context, "ListModels", exc)
         return pb.ListModelsResponse(models=[model_metadata_to_pb(m) for m in models])
 
-    def GetModel(
-        self, request: pb.GetModelRequest, context: grpc.ServicerContext
-    ) -> pb.ModelMetadata:
-        return model_metadata_to_pb(
-            self._run(context, "GetModel", lambda: self._service.get_model(request.name))
-        )
+    async def GetModel(self, request: pb.GetModelRequest, context: Context) -> pb.ModelMetadata:
+        await _check_deadline(context)
+        try:
+            return model_metadata_to_pb(self._service.get_model(request.name))
+        except Exception as exc:
+            await _fail(context, "GetModel", exc)
 
-    def Predict(
-        self, request: pb.PredictRequest, context: grpc.ServicerContext
-    ) -> pb.PredictResponse:
-        return self._run(context, "Predict", lambda: self._predict(request), self._model_s)
-
-    def _predict(self, request: pb.PredictRequest) -> pb.PredictResponse:
-        response = self._service.predict(
+    async def _predict(self, request: pb.PredictRequest) -> pb.PredictResponse:
+        response = await self._service.apredict(
             request.model, instances_from_pb(request), version_from_pb(request)
         )
         return predict_response_to_pb(response)
 
-    def PredictImage(
-        self, request: pb.PredictImageRequest, context: grpc.ServicerContext
+    async def Predict(self, request: pb.PredictRequest, context: Context) -> pb.PredictResponse:
+        await _check_deadline(context, self._model_s)
+        try:
+            return await self._predict(request)
+        except Exception as exc:
+            await _fail(context, "Predict", exc)
+
+    async def PredictImage(
+        self, request: pb.PredictImageRequest, context: Context
     ) -> pb.PredictResponse:
-        def predict_image() -> pb.PredictResponse:
-            response = self._service.predict_image(
+        await _check_deadline(context, self._model_s)
+        try:
+            response = await self._service.apredict_image(
                 request.model, request.image, version_from_pb(request)
             )
-            return predict_response_to_pb(response)
+        except Exception as exc:
+            await _fail(context, "PredictImage", exc)
+        return predict_response_to_pb(response)
 
-        return self._run(context, "PredictImage", predict_image, self._model_s)
-
-    def PredictStream(
-        self, request_iterator: Iterable[pb.PredictRequest], context: grpc.ServicerContext
-    ) -> Iterator[pb.PredictStreamResponse]:
-        for request in request_iterator:
-            _check_deadline(context, self._model_s)
+    async def PredictStream(
+        self, request_iterator: AsyncIterable[pb.PredictRequest], context: Context
+    ) -> AsyncIterator[pb.PredictStreamResponse]:
+        async for request in request_iterator:
+            await _check_deadline(context, self._model_s)
             try:
-                yield pb.PredictStreamResponse(response=self._predict(request))
+                answer = pb.PredictStreamResponse(response=await self._predict(request))
             except CoreError as exc:
-                yield pb.PredictStreamResponse(error=_stream_error(exc))
+                answer = _stream_error(exc)
             except Exception:
                 log.exception("unexpected error in PredictStream")
-                internal = CoreError(ErrorCode.INTERNAL, INTERNAL_MESSAGE)
-                yield pb.PredictStreamResponse(error=_stream_error(internal))
+                answer = _stream_error(CoreError(ErrorCode.INTERNAL, INTERNAL_MESSAGE))
+            yield answer
 
-    def DeleteVersion(
-        self, request: pb.DeleteVersionRequest, context: grpc.ServicerContext
+    async def DeleteVersion(
+        self, request: pb.DeleteVersionRequest, context: Context
     ) -> pb.DeleteVersionResponse:
-        deleted = self._run(
-            context,
-            "DeleteVersion",
-            lambda: self._service.delete_version(request.model, request.version),
-        )
+        await _check_deadline(context)
+        try:
+            deleted = self._service.delete_version(request.model, request.version)
+        except Exception as exc:
+            await _fail(context, "DeleteVersion", exc)
         return delete_version_response_to_pb(deleted)
 
-    def Health(self, request: pb.HealthRequest, context: grpc.ServicerContext) -> pb.HealthResponse:
-        return health_to_pb(self._run(context, "Health", self._service.health))
-
-
-def _stream_error(error: CoreError) -> pb.StreamError:
-    status_number: int = status_of(error.code).value[0]
-    return stream_error_to_pb(error, status_number)
+    async def Health(self, request: pb.HealthRequest, context: Context) -> pb.HealthResponse:
+        await _check_deadline(context)
+        try:
+            return health_to_pb(self._service.health())
+        except Exception as exc:
+            await _fail(context, "Health", exc)
