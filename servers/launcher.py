@@ -136,7 +136,7 @@ class Cluster:
         self._engine = balancer
         self._host = host
         self._serve_args = tuple(serve_args)
-        self._cpus = tuple(cpus) if cpus is not None else None
+        self._cpus = tuple(cpus) if cpus else None  # an empty list pins nothing
         self._env = {**os.environ, **(env or {})}
         self._processes: dict[str, _Process] = {}  # replica name -> its current process
         self._balancer_process: _Process | None = None
