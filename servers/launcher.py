@@ -37,7 +37,7 @@ from clients.base import ClientError
 from protobench.protocols import Protocol
 from servers.balancers import Backend, Balancer, get_balancer
 from servers.balancers.base import host_port
-from servers.metrics import metrics_url, scrape
+from servers.metrics import Scrape, metrics_url, scrape
 from servers.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
@@ -149,23 +149,20 @@ class Cluster:
     def request_counts(self) -> dict[str, int]:
         """Predict calls (features and images, any outcome) each replica has served since it
         last started; 0 for a replica that does not answer its metrics port right now."""
-        counts = {}
-        for replica in list(self.replicas):
-            try:
-                counts[replica.name] = scrape(replica.metrics_url or "").predictions
-            except httpx.HTTPError:
-                counts[replica.name] = 0
-        return counts
+        return {name: m.predictions if m else 0 for name, m in self._scrape_all().items()}
 
     def health(self) -> dict[str, bool]:
         """Whether each replica answers its metrics port with its models loaded."""
-        ready = {}
+        return {name: bool(m and m.ready) for name, m in self._scrape_all().items()}
+
+    def _scrape_all(self) -> dict[str, Scrape | None]:
+        scrapes: dict[str, Scrape | None] = {}
         for replica in list(self.replicas):
             try:
-                ready[replica.name] = scrape(replica.metrics_url or "").ready
+                scrapes[replica.name] = scrape(replica.metrics_url or "")
             except httpx.HTTPError:
-                ready[replica.name] = False
-        return ready
+                scrapes[replica.name] = None
+        return scrapes
 
     def pids(self) -> list[int]:
         pids = [replica.pid for replica in self.replicas]
