@@ -32,7 +32,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from protobench.core.errors import CoreError, ErrorCode
 from protobench.core.service import InferenceService
 from protobench.core.settings import Settings
-from protobench.error_table import ERROR_TABLE
+from protobench.error_table import ERROR_TABLE, from_http_status
 from servers.asgi_runner import serve_asgi
 from servers.graphql_checks import CACHE_SIZE, CheckedDocuments, DocumentChecks
 from servers.graphql_schema import Context, Mutation, Query, bind_resolvers
@@ -142,7 +142,7 @@ class GraphQLApp(GraphQL[Context, None]):
                 raise BodyTooLargeError
             return await self.run(request)
         except HTTPException as exc:
-            return _http_error(exc.status_code, ErrorCode.INVALID_INPUT, exc.reason)
+            return _http_error(exc.status_code, from_http_status(exc.status_code), exc.reason)
         except BodyTooLargeError:
             return _http_error(
                 413,

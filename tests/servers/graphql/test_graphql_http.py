@@ -125,6 +125,12 @@ def test_other_paths_are_404(http: TestClient) -> None:
     assert response.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
 
 
+def test_other_methods_are_405(http: TestClient) -> None:
+    response = http.put("/graphql", json={"query": "{ health { ready } }"})
+    assert response.status_code == 405
+    assert response.json()["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+
+
 def test_graphiql_for_browsers(http: TestClient) -> None:
     response = http.get("/graphql", headers={"accept": "text/html"})
     assert response.status_code == 200 and "graphiql" in response.text.lower()

@@ -91,6 +91,7 @@ def test_introspection_switched_off(strict_server: RunningServer) -> None:
     assert "introspection" in error["message"].lower()
     page = httpx.get(f"http://{strict_server.target}/graphql", headers={"accept": "text/html"})
     assert page.status_code == 404
+    assert page.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
 
 
 def test_a_query_deeper_than_the_limit_is_refused(strict_server: RunningServer) -> None:
