@@ -75,11 +75,13 @@ def replica_command(
 
     ``--load-first``: a replica opens its port only once it can answer, because with
     ``reuseport`` the kernel hands connections to any socket in the group, ready or not.
+    ``--exit-with-parent``: no replica outlives a launcher that was killed outright.
     """
     return [
         sys.executable, "-m", "protobench.cli", "serve", *serve_args,
         "--protocol", protocol, "--host", host, "--port", str(port),
         "--port-file", str(port_file), "--replica-name", name, "--load-first",
+        "--exit-with-parent",
         "--metrics-port", "0", "--metrics-port-file", str(metrics_port_file),
         *(["--reuse-port"] if reuse_port else []),
     ]  # fmt: skip

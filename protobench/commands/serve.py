@@ -4,9 +4,11 @@ Ctrl-C or SIGTERM."""
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
 
 BALANCER_NAMES = ("reuseport", "nginx", "haproxy", "client")  # servers.balancers.BALANCERS
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+PARENT_POLL_S = 0.5
 
 
 def register(commands: Any) -> None:
@@ -61,6 +64,12 @@ def register(commands: Any) -> None:
         "second server on a busy port is an error)",
     )
     serve.add_argument("--port-file", type=Path, help="write the bound port here once listening")
+    serve.add_argument(
+        "--exit-with-parent",
+        action="store_true",
+        help="shut down gracefully when the process that started this one dies (replicas "
+        "started by `serve --replicas` use it, so none outlives its launcher)",
+    )
     serve.add_argument(
         "--load-first",
         action="store_true",
@@ -126,6 +135,8 @@ def run(args: argparse.Namespace) -> int:
     port = DEFAULT_PORTS[args.protocol] if args.port is None else args.port
     listen = Listen(args.host, port, reuse_port=args.reuse_port, port_file=args.port_file)
     service = InferenceService(settings)
+    if args.exit_with_parent:
+        _exit_with_parent()
     if args.load_first:
         service.load()
     if args.metrics_port is not None:
@@ -136,6 +147,19 @@ def run(args: argparse.Namespace) -> int:
         )
     serve(service, listen)
     return 0
+
+
+def _exit_with_parent() -> None:
+    """Watch for the parent's death (we get re-parented) and then SIGTERM ourselves, which
+    every adapter answers with its graceful shutdown."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_S)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="protobench-parent-watch", daemon=True).start()
 
 
 def _replica_serve_args(args: argparse.Namespace) -> list[str]:

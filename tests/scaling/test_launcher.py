@@ -1,8 +1,11 @@
-"""Launcher details the balancing tests do not cover: pinning, and a launch that fails."""
+"""Launcher details the balancing tests do not cover: pinning, a launch that fails, and a
+launcher that dies."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import psutil
@@ -39,3 +42,34 @@ def test_a_replica_that_cannot_start_is_reported_and_nothing_is_left(tmp_path: P
         if str(tmp_path) in " ".join(p.info["cmdline"] or [])
     ]
     assert not still_running(ours)
+
+
+LAUNCHER_SCRIPT = """
+import sys, time
+from pathlib import Path
+from servers.launcher import launch
+models, workdir = sys.argv[1:]
+with launch("rest", replicas=2, serve_args=["--models-dir", models], workdir=Path(workdir)) as c:
+    print(*c.pids(), flush=True)
+    time.sleep(120)
+"""
+
+
+@pytest.mark.rest
+def test_replicas_do_not_outlive_a_killed_launcher(models_dir: Path, tmp_path: Path) -> None:
+    launcher = subprocess.Popen(
+        [sys.executable, "-c", LAUNCHER_SCRIPT, str(models_dir), str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert launcher.stdout is not None
+        replicas = [psutil.Process(int(pid)) for pid in launcher.stdout.readline().split()]
+        assert len(replicas) == 2
+    finally:
+        launcher.kill()  # SIGKILL: no cleanup code of the launcher runs
+        launcher.wait()
+    _, alive = psutil.wait_procs(replicas, timeout=15)
+    for process in alive:
+        process.kill()
+    assert not alive, "replicas outlived their launcher"
