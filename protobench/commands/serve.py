@@ -87,7 +87,7 @@ def register(commands: Any) -> None:
     )
     scaling = serve.add_argument_group("replicas (docs/scaling.md)")
     scaling.add_argument(
-        "--replicas", type=int, help="start this many server processes behind --balancer"
+        "--replicas", type=_positive, help="start this many server processes behind --balancer"
     )
     scaling.add_argument(
         "--balancer",
@@ -101,6 +101,12 @@ def register(commands: Any) -> None:
         help="pin the replicas and the balancer to these cores, e.g. 0,1",
     )
     serve.set_defaults(run=run)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
 
 
 def _cpu_list(text: str) -> list[int]:
