@@ -10,9 +10,8 @@ channel is created in the process.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 import grpc
 
@@ -21,6 +20,8 @@ from protobench.core.errors import ErrorCode
 from protobench.core.types import Health, ModelMetadata, PredictResponse
 from protobench.error_table import from_grpc_status
 from protobench.proto_convert import (
+    ERROR_DETAILS_KEY,
+    error_details_from_metadata,
     health_from_pb,
     model_metadata_from_pb,
     predict_request_to_pb,
@@ -29,11 +30,8 @@ from protobench.proto_convert import (
 from protobench.v1 import inference_pb2 as pb
 from protobench.v1 import inference_pb2_grpc as pb_grpc
 
-# Where the server puts a CoreError's details dict (JSON) on a failed call.
-ERROR_DETAILS_KEY = "protobench-error-details"
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
-
-Reply = TypeVar("Reply")
+STATUS_NAMES = {status.value[0]: status.name for status in grpc.StatusCode}
 
 
 class PredictCall(NamedTuple):
@@ -61,11 +59,7 @@ def _server_details(error: grpc.RpcError) -> dict[str, Any] | None:
     did not come from protobench's code (the transport, or grpc's own limits)."""
     for item in error.trailing_metadata() or ():
         if item.key == ERROR_DETAILS_KEY:
-            try:
-                details = json.loads(item.value)
-            except ValueError:
-                return {}
-            return details if isinstance(details, dict) else {}
+            return error_details_from_metadata(item.value)
     return None
 
 
@@ -154,7 +148,8 @@ class GrpcClient(InferenceClient):
                 if item.HasField("error"):
                     error = item.error
                     code = ErrorCode.__members__.get(error.code, ErrorCode.INTERNAL)
-                    yield ClientError(code, error.message, protocol_status=error.grpc_status)
+                    status = STATUS_NAMES.get(error.grpc_status, str(error.grpc_status))
+                    yield ClientError(code, error.message, protocol_status=status)
                 else:
                     yield predict_response_from_pb(item.response)
         except grpc.RpcError as exc:

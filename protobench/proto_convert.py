@@ -7,7 +7,9 @@ types: no grpc, so it can be used where no channel or server exists.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from typing import Any
 
 from protobench.core.errors import CoreError
 from protobench.core.types import (
@@ -19,6 +21,9 @@ from protobench.core.types import (
     TensorSpec,
 )
 from protobench.v1 import inference_pb2 as pb
+
+# The trailing metadata key in which the server sends a CoreError's details dict, as JSON.
+ERROR_DETAILS_KEY = "protobench-error-details"
 
 # -- core -> protobuf ---------------------------------------------------------------------------
 
@@ -123,3 +128,19 @@ def instances_from_pb(request: pb.PredictRequest) -> list[list[float]]:
 def version_from_pb(request: pb.PredictRequest | pb.PredictImageRequest) -> str | None:
     """The requested version, or None (the model's default) when the field is unset."""
     return request.version if request.HasField("version") else None
+
+
+# -- error details in trailing metadata ---------------------------------------------------------
+
+
+def error_details_to_metadata(details: dict[str, Any]) -> str:
+    """JSON with non-ASCII escaped: a valid (non-binary) gRPC metadata value."""
+    return json.dumps(details, default=str)
+
+
+def error_details_from_metadata(value: str | bytes) -> dict[str, Any]:
+    try:
+        details = json.loads(value)
+    except ValueError:
+        return {}
+    return details if isinstance(details, dict) else {}

@@ -13,7 +13,6 @@ response, or a ``StreamError`` for that request alone; the stream goes on after 
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import NoReturn
@@ -24,7 +23,9 @@ from protobench.core.errors import CoreError, ErrorCode
 from protobench.core.service import InferenceService
 from protobench.error_table import ERROR_TABLE
 from protobench.proto_convert import (
+    ERROR_DETAILS_KEY,
     delete_version_response_to_pb,
+    error_details_to_metadata,
     health_to_pb,
     instances_from_pb,
     model_metadata_to_pb,
@@ -38,7 +39,6 @@ from protobench.v1 import inference_pb2_grpc as pb_grpc
 log = logging.getLogger(__name__)
 
 SERVICE_NAME: str = pb.DESCRIPTOR.services_by_name["InferenceService"].full_name
-ERROR_DETAILS_KEY = "protobench-error-details"
 INTERNAL_MESSAGE = "internal error; the server log has the details"
 
 # Which RPC carries each core operation; the parity test checks it against the descriptor.
@@ -61,8 +61,7 @@ def status_of(code: ErrorCode) -> grpc.StatusCode:
 
 
 async def _abort(context: Context, error: CoreError) -> NoReturn:
-    details = json.dumps(error.details, default=str)  # ASCII: a valid metadata value
-    context.set_trailing_metadata(((ERROR_DETAILS_KEY, details),))
+    context.set_trailing_metadata(((ERROR_DETAILS_KEY, error_details_to_metadata(error.details)),))
     await context.abort(status_of(error.code), error.message)
 
 

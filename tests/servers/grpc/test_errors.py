@@ -17,9 +17,10 @@ from clients.grpc_client import GrpcClient
 from protobench.core.errors import ErrorCode
 from protobench.core.service import InferenceService
 from protobench.core.settings import Settings
+from protobench.proto_convert import ERROR_DETAILS_KEY
 from protobench.v1 import inference_pb2 as pb
 from protobench.v1 import inference_pb2_grpc as pb_grpc
-from servers.grpc_servicer import ERROR_DETAILS_KEY, INTERNAL_MESSAGE
+from servers.grpc_servicer import INTERNAL_MESSAGE
 from tests.servers.grpc.conftest import serving
 
 pytestmark = pytest.mark.grpc

@@ -52,6 +52,9 @@ def test_a_bad_item_gets_its_error_and_the_stream_goes_on(
         ErrorCode.INVALID_INPUT, ErrorCode.NOT_FOUND, ErrorCode.TOO_LARGE, ErrorCode.NOT_FOUND,
     ]  # fmt: skip
     assert all(isinstance(e, ClientError) and e.message for e in errors)
+    assert [e.protocol_status for e in errors if isinstance(e, ClientError)] == [
+        "INVALID_ARGUMENT", "NOT_FOUND", "RESOURCE_EXHAUSTED", "NOT_FOUND",
+    ]  # fmt: skip
 
 
 def test_stream_error_items_carry_code_status_and_message(channel: grpc.Channel) -> None:
