@@ -11,7 +11,8 @@ under ``wrk`` (pinned to CPU 1, one thread, closed loop, keep-alive connections)
   graphql-sync        as shipped, but with a synchronous predict resolver
 
 then, in process, the CPU time of one call through each variant's schema (steadier than
-load on a shared machine), and the cost of coercing a 1000-row ``[[Float!]!]!`` variable.
+load on a shared machine), and the cost of coercing a 1000-row ``[[Float!]!]!`` variable
+against an untyped JSON scalar (``graphql-json``, measured only, not shipped).
 
     flock /tmp/protobench-bench.lock .venv/bin/python benchmarks/graphql_overhead.py
 
@@ -33,7 +34,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import strawberry
@@ -46,6 +47,7 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.scalars import JSON
 
 from clients import connect
 from clients.base import ClientError
@@ -70,7 +72,7 @@ from servers.listen import Listen
 
 ROW = [5.1, 3.5, 1.4, 0.2]
 BATCH = [ROW] * 1000
-JSON = {"content-type": "application/json"}
+JSON_HEADERS = {"content-type": "application/json"}
 LABEL_ONLY = """
 query PredictLabel($model: String!, $instances: [[Float!]!]!) {
   predict(model: $model, instances: $instances) { predictions { label } }
@@ -105,6 +107,20 @@ class WrappedPredictQuery(Query):
         )
 
 
+@strawberry.type
+class JsonInstancesQuery(Query):
+    """NOT shipped: ``instances`` as an untyped JSON scalar, to price graphql-core's coercion."""
+
+    @root_field(PredictResponseType, "predict, instances untyped")
+    async def predict(  # type: ignore[override]
+        self, info: Info, model: str, instances: JSON, version: str | None = None
+    ) -> PredictResponse:
+        rows = cast(list[list[float]], instances)  # whatever JSON came: the core checks it
+        return await info.context.service.apredict(
+            model, rows, version, probabilities=wants_probabilities(info)
+        )
+
+
 def strawberry_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     rules = [
         *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
@@ -125,10 +141,10 @@ def schema_of(variant: str, settings: Settings) -> strawberry.Schema:
         return ProtobenchSchema(
             query=WrappedPredictQuery, mutation=Mutation, extensions=strawberry_extensions(settings)
         )
-    if variant == "graphql-sync":
+    if variant in ("graphql-sync", "graphql-json"):
         documents = CheckedDocuments(settings)
         schema = ProtobenchSchema(
-            query=SyncPredictQuery,
+            query=SyncPredictQuery if variant == "graphql-sync" else JsonInstancesQuery,
             mutation=Mutation,
             extensions=[lambda: DocumentChecks(documents)],
         )
@@ -218,7 +234,7 @@ def _ms(value: str) -> float:
 
 def load(server: Server, scenario: str, spec: Load) -> Result:
     path, body = _request(server, spec.rows, spec.document)
-    answer = httpx.post(f"http://127.0.0.1:{server.port}{path}", content=body, headers=JSON)
+    answer = httpx.post(f"http://127.0.0.1:{server.port}{path}", content=body, headers=JSON_HEADERS)
     if answer.status_code != 200 or b'"errors"' in answer.content:
         raise RuntimeError(f"{server.variant} refused the {scenario!r} request: {answer.text}")
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
@@ -313,17 +329,24 @@ async def in_process() -> dict[str, float]:
     async def rest_validation() -> object:
         return PredictBody.model_validate({"instances": BATCH})
 
+    shipped = schemas["graphql"]
     one_row = {"core apredict, 1 row (no protocol)": core_one} | {
         f"{v}, 1 row": _execute(schema, PREDICT.document, [ROW], context)
         for v, schema in schemas.items()
     }
-    shipped = schemas["graphql"]
+    one_row["graphql, 1 row, labels only"] = _execute(shipped, LABEL_ONLY, [ROW], context)
     batch = {
         "core apredict, 1000 rows (no protocol)": core_batch,
         "REST body validation (pydantic), 1000 rows": rest_validation,
         "graphql, 1000 rows, labels only": _execute(shipped, LABEL_ONLY, BATCH, context),
         "graphql, 1000 rows, with probabilities": _execute(
             shipped, PREDICT.document, BATCH, context
+        ),
+        "graphql-json (not shipped), 1000 rows, labels only": _execute(
+            schema_of("graphql-json", service.settings),
+            LABEL_ONLY.replace("[[Float!]!]!", "JSON!"),
+            BATCH,
+            context,
         ),
     }
     return await _cpu_us(one_row, 200) | await _cpu_us(batch, 3)

@@ -4,8 +4,9 @@ HTTP status convention (GraphQL-over-HTTP, ``application/json`` responses, as st
 implements it): every request that carries a GraphQL operation gets ``200``, whatever errors
 its ``errors[]`` holds (validation, limits, core errors); a request that carries no usable
 operation (body not JSON, no query, a mutation over GET, wrong content type) gets ``400``, a
-body over ``max_body_bytes`` gets ``413``, another path ``404``. Those HTTP-level refusals
-carry a GraphQL-shaped body too: ``{"errors": [{"message", "extensions": {"code"}}]}``.
+body over ``max_body_bytes`` gets ``413``, another path ``404``, another method ``405``.
+Those HTTP-level refusals carry a GraphQL-shaped body too:
+``{"errors": [{"message", "extensions": {"code"}}]}``.
 
 Each ``errors[]`` entry from the core has ``extensions.code`` from ``protobench.error_table``
 and ``extensions.details`` when the core gave details. Validation errors (a malformed query, a
