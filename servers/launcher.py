@@ -87,13 +87,22 @@ def replica_command(
     ]  # fmt: skip
 
 
-def free_port(host: str) -> int:
-    """A port the kernel considers free now (for engines that cannot announce one)."""
+def free_port(host: str, port: int = 0) -> int:
+    """``port`` if nothing listens there now (any free one for 0), for engines that cannot
+    announce their port, and to refuse a busy public port before anything starts — including
+    one held by someone else's SO_REUSEPORT group, which replicas would silently join."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is no owner
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise LaunchError(
+                f"cannot use {host_port(host, port)}: {exc.strerror}. Choose another port "
+                "(0 picks a free one)."
+            ) from None
+        bound: int = sock.getsockname()[1]
+        return bound
 
 
 def _tail(path: Path) -> str:
@@ -174,15 +183,19 @@ class Cluster:
 
     def start(self, replicas: int, port: int, supervise: bool) -> None:
         self._engine.check(self.protocol)
+        if port != 0 and self._engine.listens:
+            free_port(self._host, port)
         shares_port = self._engine.shares_port
-        first = self._start_replicas(["replica-0"], port if shares_port else 0, shares_port)
-        public_port = first[0].port if shares_port else port
+        replica_port = port if shares_port else 0  # own ports are the kernel's choice
+        first = self._start_replicas(["replica-0"], replica_port, shares_port)
+        if shares_port:
+            port = replica_port = first[0].port  # the port the others join
         names = [f"replica-{i}" for i in range(1, replicas)]
-        self.replicas = first + self._start_replicas(names, public_port, shares_port)
+        self.replicas = first + self._start_replicas(names, replica_port, shares_port)
 
         backends = [Backend(r.name, self._host, r.port) for r in self.replicas]
         if self._engine.listens:
-            self.port = free_port(self._host) if public_port == 0 else public_port
+            self.port = port or free_port(self._host)
         self._start_balancer(backends, self.port or 0)
         self.target = self._engine.target(self._host, self.port or 0, backends)
         self._await_target(time.monotonic() + START_TIMEOUT_S)
@@ -270,13 +283,18 @@ class Cluster:
             os.sched_setaffinity(process.pid, self._cpus)
 
     def _await_target(self, deadline: float) -> None:
-        while not self._answers(self.target):
+        """A health call through the balancer, with the balancer still running afterwards
+        (whatever answered must not be something else on that port)."""
+        while True:
+            answered = self._answers(self.target)
             balancer = self._balancer_process
             if balancer is not None and balancer.process.poll() is not None:
                 raise LaunchError(
                     f"{self.balancer} exited ({balancer.process.returncode}) while starting:\n"
                     f"{_tail(balancer.log_path)}"
                 )
+            if answered:
+                return
             if time.monotonic() > deadline:
                 raise LaunchError(f"no healthy answer through {self.balancer} at {self.target}")
             time.sleep(POLL_S)
