@@ -2,11 +2,10 @@
 
 Runs both side by side, in one go, on the same core service and the same model:
 
-  aio       the gRPC adapter as shipped (servers/grpc_server.py: a ``grpc.aio`` server
-            awaiting ``service.apredict``)
-  sync      the same Predict RPC on grpcio's thread pool of 16 threads (grpcio's usual
-            size, ``settings.grpc_workers``) calling ``service.predict``
+  sync      the gRPC adapter as shipped (servers/grpc_server.py: grpcio's thread pool,
+            ``settings.grpc_workers`` = 16 threads, calling ``service.predict``)
   sync-64   the same with 64 threads (as many as calls in flight)
+  aio       the same Predict RPC on a ``grpc.aio`` server awaiting ``service.apredict``
 
 Each server is its own process; the load is ``h2load`` (nghttp2's HTTP/2 load generator, in C)
 sending one prerecorded gRPC Predict message (one iris instance) over and over, a closed loop of
@@ -35,7 +34,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,46 +81,45 @@ SCENARIOS = (
 # -- the servers (run as child processes of this script) --------------------------------------
 
 
-class SyncPredict(pb_grpc.InferenceServiceServicer):
-    """Predict on grpcio's thread pool, decoding and encoding exactly as the adapter does."""
+class AioPredict(pb_grpc.InferenceServiceServicer):
+    """Predict on grpc.aio, decoding and encoding exactly as the adapter does."""
 
     def __init__(self, service: InferenceService) -> None:
         self._service = service
 
-    def Predict(
-        self, request: pb.PredictRequest, context: grpc.ServicerContext
+    async def Predict(
+        self, request: pb.PredictRequest, context: grpc.aio.ServicerContext[object, object]
     ) -> pb.PredictResponse:
         try:
-            response = self._service.predict(
+            response = await self._service.apredict(
                 request.model, instances_from_pb(request), version_from_pb(request)
             )
         except CoreError as exc:
-            context.abort(status_of(exc.code), exc.message)
+            await context.abort(status_of(exc.code), exc.message)
         return predict_response_to_pb(response)
 
 
-def _serve_sync(service: InferenceService, port_file: Path) -> None:
-    listen = Listen("127.0.0.1", 0)
-    workers = ThreadPoolExecutor(max_workers=service.settings.grpc_workers)
-    server = grpc.server(workers, options=server_options(service, listen))
-    pb_grpc.add_InferenceServiceServicer_to_server(SyncPredict(service), server)  # type: ignore[no-untyped-call]
-    port = server.add_insecure_port(address(listen))
-    server.start()
-    port_file.write_text(str(port))
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    stop.wait()
-    server.stop(1).wait()
-
-
 async def _serve_aio(service: InferenceService, port_file: Path) -> None:
-    server, _, port = await build_server(service, Listen("127.0.0.1", 0))
+    listen = Listen("127.0.0.1", 0)
+    server = grpc.aio.server(options=server_options(service, listen))
+    pb_grpc.add_InferenceServiceServicer_to_server(AioPredict(service), server)  # type: ignore[no-untyped-call]
+    port = server.add_insecure_port(address(listen))
     await server.start()
     port_file.write_text(str(port))
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     await stop.wait()
     await server.stop(1)
+
+
+def _serve_sync(service: InferenceService, port_file: Path) -> None:
+    server, _, port = build_server(service, Listen("127.0.0.1", 0))
+    server.start()
+    port_file.write_text(str(port))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop.wait()
+    server.stop(1).wait()
 
 
 def run_server(flavour: str, models_dir: Path, delay_ms: float, port_file: Path) -> None:

@@ -1,11 +1,11 @@
-"""The protobench.v1.InferenceService RPCs on grpc.aio: decode, call the core, encode.
+"""The protobench.v1.InferenceService RPCs: decode, call the core, encode.
 
 Errors: a ``CoreError`` ends the call with the gRPC status from ``protobench.error_table``, its
 message as the status details and its details dict as JSON in the trailing metadata key
 ``protobench-error-details``. Anything unexpected is logged here and the caller gets INTERNAL
-with a generic message. Deadlines: a call whose deadline cannot be met (it has passed, or the
-model's configured delay is longer than the time left) ends at once with DEADLINE_EXCEEDED;
-a call whose deadline passes while it waits is cancelled by grpc, and its wait with it.
+with a generic message. Deadlines: a call whose deadline cannot be met when a worker picks it
+up (it has passed while the call queued, or the model's configured delay is longer than the
+time left) ends at once with DEADLINE_EXCEEDED instead of occupying the worker.
 
 PredictStream answers each request with exactly one ``PredictStreamResponse``, in order: the
 response, or a ``StreamError`` for that request alone; the stream goes on after a bad item.
@@ -14,7 +14,7 @@ response, or a ``StreamError`` for that request alone; the stream goes on after 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import Iterable, Iterator
 from typing import NoReturn
 
 import grpc
@@ -53,30 +53,30 @@ OPERATIONS: dict[str, str] = {
 # RPCs with no core operation of their own: the streaming form of predict.
 EXTRA_RPCS = frozenset({"PredictStream"})
 
-Context = grpc.aio.ServicerContext[object, object]
+Context = grpc.ServicerContext
 
 
 def status_of(code: ErrorCode) -> grpc.StatusCode:
     return grpc.StatusCode[ERROR_TABLE[code].grpc_status]
 
 
-async def _abort(context: Context, error: CoreError) -> NoReturn:
+def _abort(context: Context, error: CoreError) -> NoReturn:
     context.set_trailing_metadata(((ERROR_DETAILS_KEY, error_details_to_metadata(error.details)),))
-    await context.abort(status_of(error.code), error.message)
+    context.abort(status_of(error.code), error.message)
 
 
-async def _fail(context: Context, rpc: str, error: Exception) -> NoReturn:
+def _fail(context: Context, rpc: str, error: Exception) -> NoReturn:
     if isinstance(error, CoreError):
-        await _abort(context, error)
+        _abort(context, error)
     log.error("unexpected error in %s", rpc, exc_info=error)
-    await context.abort(grpc.StatusCode.INTERNAL, INTERNAL_MESSAGE)
+    context.abort(grpc.StatusCode.INTERNAL, INTERNAL_MESSAGE)
 
 
-async def _check_deadline(context: Context, work_s: float = 0.0) -> None:
+def _check_deadline(context: Context, work_s: float = 0.0) -> None:
     remaining = context.time_remaining()
-    if context.done() or (remaining is not None and remaining <= work_s):
+    if not context.is_active() or (remaining is not None and remaining <= work_s):
         left_ms = max(remaining or 0.0, 0.0) * 1000
-        await _abort(
+        _abort(
             context,
             CoreError(
                 ErrorCode.DEADLINE_EXCEEDED,
@@ -92,61 +92,57 @@ def _stream_error(error: CoreError) -> pb.PredictStreamResponse:
 
 
 class InferenceServicer(pb_grpc.InferenceServiceServicer):
-    """One instance per server; every method runs on the server's event loop."""
+    """One instance per server; methods run on the server's worker threads."""
 
     def __init__(self, service: InferenceService) -> None:
         self._service = service
         self._model_s = service.settings.model_delay_ms / 1000.0
 
-    async def ListModels(
-        self, request: pb.ListModelsRequest, context: Context
-    ) -> pb.ListModelsResponse:
-        await _check_deadline(context)
+    def ListModels(self, request: pb.ListModelsRequest, context: Context) -> pb.ListModelsResponse:
+        _check_deadline(context)
         try:
             models = self._service.list_models()
         except Exception as exc:
-            await _fail(context, "ListModels", exc)
+            _fail(context, "ListModels", exc)
         return pb.ListModelsResponse(models=[model_metadata_to_pb(m) for m in models])
 
-    async def GetModel(self, request: pb.GetModelRequest, context: Context) -> pb.ModelMetadata:
-        await _check_deadline(context)
+    def GetModel(self, request: pb.GetModelRequest, context: Context) -> pb.ModelMetadata:
+        _check_deadline(context)
         try:
             return model_metadata_to_pb(self._service.get_model(request.name))
         except Exception as exc:
-            await _fail(context, "GetModel", exc)
+            _fail(context, "GetModel", exc)
 
-    async def _predict(self, request: pb.PredictRequest) -> pb.PredictResponse:
-        response = await self._service.apredict(
+    def _predict(self, request: pb.PredictRequest) -> pb.PredictResponse:
+        response = self._service.predict(
             request.model, instances_from_pb(request), version_from_pb(request)
         )
         return predict_response_to_pb(response)
 
-    async def Predict(self, request: pb.PredictRequest, context: Context) -> pb.PredictResponse:
-        await _check_deadline(context, self._model_s)
+    def Predict(self, request: pb.PredictRequest, context: Context) -> pb.PredictResponse:
+        _check_deadline(context, self._model_s)
         try:
-            return await self._predict(request)
+            return self._predict(request)
         except Exception as exc:
-            await _fail(context, "Predict", exc)
+            _fail(context, "Predict", exc)
 
-    async def PredictImage(
-        self, request: pb.PredictImageRequest, context: Context
-    ) -> pb.PredictResponse:
-        await _check_deadline(context, self._model_s)
+    def PredictImage(self, request: pb.PredictImageRequest, context: Context) -> pb.PredictResponse:
+        _check_deadline(context, self._model_s)
         try:
-            response = await self._service.apredict_image(
+            response = self._service.predict_image(
                 request.model, request.image, version_from_pb(request)
             )
         except Exception as exc:
-            await _fail(context, "PredictImage", exc)
+            _fail(context, "PredictImage", exc)
         return predict_response_to_pb(response)
 
-    async def PredictStream(
-        self, request_iterator: AsyncIterable[pb.PredictRequest], context: Context
-    ) -> AsyncIterator[pb.PredictStreamResponse]:
-        async for request in request_iterator:
-            await _check_deadline(context, self._model_s)
+    def PredictStream(
+        self, request_iterator: Iterable[pb.PredictRequest], context: Context
+    ) -> Iterator[pb.PredictStreamResponse]:
+        for request in request_iterator:
+            _check_deadline(context, self._model_s)
             try:
-                answer = pb.PredictStreamResponse(response=await self._predict(request))
+                answer = pb.PredictStreamResponse(response=self._predict(request))
             except CoreError as exc:
                 answer = _stream_error(exc)
             except Exception:
@@ -154,19 +150,19 @@ class InferenceServicer(pb_grpc.InferenceServiceServicer):
                 answer = _stream_error(CoreError(ErrorCode.INTERNAL, INTERNAL_MESSAGE))
             yield answer
 
-    async def DeleteVersion(
+    def DeleteVersion(
         self, request: pb.DeleteVersionRequest, context: Context
     ) -> pb.DeleteVersionResponse:
-        await _check_deadline(context)
+        _check_deadline(context)
         try:
             deleted = self._service.delete_version(request.model, request.version)
         except Exception as exc:
-            await _fail(context, "DeleteVersion", exc)
+            _fail(context, "DeleteVersion", exc)
         return delete_version_response_to_pb(deleted)
 
-    async def Health(self, request: pb.HealthRequest, context: Context) -> pb.HealthResponse:
-        await _check_deadline(context)
+    def Health(self, request: pb.HealthRequest, context: Context) -> pb.HealthResponse:
+        _check_deadline(context)
         try:
             return health_to_pb(self._service.health())
         except Exception as exc:
-            await _fail(context, "Health", exc)
+            _fail(context, "Health", exc)

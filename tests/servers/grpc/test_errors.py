@@ -4,10 +4,11 @@ grpc's own message size limit, deadlines, and no stack trace ever leaving the se
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
+import threading
 import time
+from typing import Any
 
 import grpc
 import pytest
@@ -17,6 +18,7 @@ from clients.grpc_client import GrpcClient
 from protobench.core.errors import ErrorCode
 from protobench.core.service import InferenceService
 from protobench.core.settings import Settings
+from protobench.core.types import PredictResponse
 from protobench.proto_convert import ERROR_DETAILS_KEY
 from protobench.v1 import inference_pb2 as pb
 from protobench.v1 import inference_pb2_grpc as pb_grpc
@@ -94,10 +96,10 @@ def test_an_unexpected_exception_is_internal_with_a_generic_message(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    async def broken(*args: object, **kwargs: object) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("secret internal state")
 
-    monkeypatch.setattr(service, "apredict", broken)
+    monkeypatch.setattr(service, "predict", broken)
     with caplog.at_level(logging.ERROR), pytest.raises(ClientError) as exc:
         client.predict("iris", [SETOSA])
     assert exc.value.code == ErrorCode.INTERNAL
@@ -127,13 +129,19 @@ def test_a_deadline_the_model_cannot_meet_ends_at_once(settings: Settings) -> No
 def test_a_client_timeout_is_deadline_exceeded(
     service: InferenceService, client: GrpcClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def stuck(*args: object, **kwargs: object) -> None:
-        await asyncio.sleep(30)  # cancelled by grpc when the client gives up
+    released = threading.Event()
+    predict = service.predict
 
-    monkeypatch.setattr(service, "apredict", stuck)
+    def stuck(*args: Any, **kwargs: Any) -> PredictResponse:
+        released.wait(5)
+        return predict(*args, **kwargs)
+
+    monkeypatch.setattr(service, "predict", stuck)
     client.timeout = 0.3
-    with pytest.raises(ClientError) as exc:
-        client.predict("iris", [SETOSA])
+    try:
+        with pytest.raises(ClientError) as exc:
+            client.predict("iris", [SETOSA])
+    finally:
+        released.set()
     assert exc.value.code == ErrorCode.DEADLINE_EXCEEDED
     assert exc.value.protocol_status is None  # the client's own timeout, not the server's word
-    assert client.health().ready

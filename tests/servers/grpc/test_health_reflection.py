@@ -4,6 +4,7 @@ generated code), as a load balancer, grpcurl or grpcui would."""
 from __future__ import annotations
 
 import threading
+import time
 
 import grpc
 import pytest
@@ -19,8 +20,8 @@ from clients.grpc_client import GrpcClient
 from protobench.core.errors import ErrorCode
 from protobench.core.service import InferenceService
 from protobench.core.settings import Settings
-from servers.grpc_server import serve_once_loaded
-from tests.servers.grpc.conftest import serving_with_health
+from servers.grpc_server import build_server, start_loading
+from servers.listen import Listen
 
 pytestmark = pytest.mark.grpc
 
@@ -46,8 +47,11 @@ def test_health_is_not_serving_until_the_models_are_loaded(settings: Settings) -
         load()
 
     service.load = load_when_let  # type: ignore[method-assign]
-    with serving_with_health(service) as (target, health_servicer, loop):
-        loading = loop.submit(serve_once_loaded(service, health_servicer))  # as serve() does
+    server, health_servicer, port = build_server(service, Listen("127.0.0.1", 0))
+    server.start()
+    try:
+        start_loading(service, health_servicer)
+        target = f"127.0.0.1:{port}"
         with grpc.insecure_channel(target) as channel, GrpcClient(target) as client:
             assert _status(channel) == NOT_SERVING
             assert _status(channel, SERVICE) == NOT_SERVING
@@ -59,10 +63,15 @@ def test_health_is_not_serving_until_the_models_are_loaded(settings: Settings) -
             assert "loading" in exc.value.message
 
             gate.set()
-            loading.result(10)
+            deadline = time.monotonic() + 10
+            while _status(channel) != SERVING and time.monotonic() < deadline:
+                time.sleep(0.02)
             assert _status(channel) == SERVING
             assert _status(channel, SERVICE) == SERVING
             assert client.health().ready
+    finally:
+        gate.set()
+        server.stop(None)
 
 
 def test_health_of_an_unknown_service_is_not_found(channel: grpc.Channel) -> None:
