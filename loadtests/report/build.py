@@ -7,6 +7,7 @@ the page shows is a group's median across repeats (req/s also gets its 95 % inte
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -19,6 +20,7 @@ from loadtests.summary import group_repeats
 from protobench.protocols import PROTOCOLS
 
 Cell = dict[str, Any]
+SLICE_FIELDS = ("replicas", "balancer", "users", "rate", "batch")
 
 
 def _number(value: Any) -> float:
@@ -145,16 +147,22 @@ class Report:
         return max(same, key=lambda g: (g.users, g.rate or 0.0))
 
     def around(self, protocol: str, *free: str) -> list[Group]:
-        """Measured groups equal to the protocol's reference except in the ``free`` fields."""
+        """The largest set of measured groups that differ only in the ``free`` fields; among
+        equally large sets, the one closest to the protocol's reference."""
         ref = self.reference(protocol)
         if ref is None:
             return []
-        fixed = [f for f in ("replicas", "balancer", "users", "rate", "batch") if f not in free]
-        return [
-            g
-            for g in self.of(protocol, open=ref.open)
-            if g.measured and all(getattr(g, f) == getattr(ref, f) for f in fixed)
-        ]
+        fixed = [f for f in SLICE_FIELDS if f not in free]
+        slices: dict[tuple[Any, ...], list[Group]] = defaultdict(list)
+        for g in self.of(protocol, open=ref.open):
+            if g.measured:
+                slices[tuple(getattr(g, f) for f in fixed)].append(g)
+
+        def rank(key: tuple[Any, ...]) -> tuple[int, int]:
+            points = {tuple(getattr(g, f) for f in free) for g in slices[key]}
+            return len(points), sum(v == getattr(ref, f) for v, f in zip(key, fixed, strict=True))
+
+        return slices[max(slices, key=rank)]
 
     def sweep(self, protocol: str) -> list[Group]:
         """The load sweep at the reference's replicas and batch: users (closed) or rates (open)."""

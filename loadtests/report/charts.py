@@ -12,6 +12,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
+DASHED = "6 4"
+BALANCER_DASHES = {
+    "none": "",
+    "reuseport": "",
+    "nginx": "6 4",
+    "haproxy": "2 3",
+    "client": "10 3 2 3",
+}
 PROTOCOL_COLOURS = {
     "rest": "#0072B2",
     "grpc": "#009E73",
@@ -43,7 +51,7 @@ class Series:
     name: str
     points: Sequence[tuple[float, float]]
     colour: str
-    dashed: bool = False
+    dash: str = ""  # an SVG stroke-dasharray; empty for a solid line
 
 
 @dataclass(frozen=True)
@@ -121,19 +129,20 @@ def _text(
     )
 
 
-def _legend(items: Sequence[tuple[str, str, bool]], top: float, left: float) -> tuple[str, float]:
+def _legend(items: Sequence[tuple[str, str, str]], top: float, left: float) -> tuple[str, float]:
     """Swatches in rows; returns the SVG and the height used."""
     parts, x, y = [], left, top
-    for name, fill, dashed in items:
-        width = 22 + len(name) * CHAR_W + 14
+    for name, fill, pattern in items:
+        swatch = 26 if pattern else 16
+        width = swatch + 6 + len(name) * CHAR_W + 14
         if x + width > WIDTH - 8 and x > left:
             x, y = left, y + 18
-        dash = ' stroke-dasharray="5 3"' if dashed else ""
+        dash = f' stroke-dasharray="{pattern}"' if pattern else ""
         parts.append(
-            f'<line x1="{x:.1f}" y1="{y - 4:.1f}" x2="{x + 16:.1f}" y2="{y - 4:.1f}" '
-            f'stroke="{fill}" stroke-width="6"{dash}/>'
+            f'<line x1="{x:.1f}" y1="{y - 4:.1f}" x2="{x + swatch:.1f}" y2="{y - 4:.1f}" '
+            f'stroke="{fill}" stroke-width="{3 if pattern else 6}"{dash}/>'
         )
-        parts.append(_text(x + 22, y, name, "start"))
+        parts.append(_text(x + swatch + 6, y, name, "start"))
         x += width
     return "".join(parts), y - top + 18
 
@@ -149,7 +158,7 @@ def _frame(body: str, height: float, title: str) -> str:
 
 def line_chart(series: Sequence[Series], x: Axis, y: Axis, title: str) -> str:
     """Lines with point markers; a single-point series shows as a marker only."""
-    legend, legend_h = _legend([(s.name, s.colour, s.dashed) for s in series], 16, 64)
+    legend, legend_h = _legend([(s.name, s.colour, s.dash) for s in series], 16, 64)
     top, left, right, plot_h = 16 + legend_h, 72, WIDTH - 20, 230
     bottom = top + plot_h
     xs = [p[0] for s in series for p in s.points]
@@ -170,7 +179,7 @@ def line_chart(series: Sequence[Series], x: Axis, y: Axis, title: str) -> str:
     )
     for s in series:
         points = " ".join(f"{sx(px):.1f},{sy(py):.1f}" for px, py in s.points)
-        dash = ' stroke-dasharray="6 4"' if s.dashed else ""
+        dash = f' stroke-dasharray="{s.dash}"' if s.dash else ""
         parts.append(
             f'<polyline points="{points}" fill="none" stroke="{s.colour}" '
             f'stroke-width="2.2"{dash}><title>{escape(s.name)}</title></polyline>'
@@ -206,7 +215,7 @@ def hbar_chart(
 ) -> str:
     """One row per bar; ``stacked`` piles the segments (each labelled inside when it is wide
     enough, the sum at the end if ``show_totals``), otherwise they sit side by side."""
-    legend, legend_h = _legend([(name, fill, False) for name, fill in segments], 16, 16)
+    legend, legend_h = _legend([(name, fill, "") for name, fill in segments], 16, 16)
     label_w = min(230.0, max(len(b.label) for b in bars) * CHAR_W + 16)
     top, left, right = 16 + legend_h, label_w, WIDTH - 70
     lane = 16.0 if stacked else 9.0

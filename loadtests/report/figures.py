@@ -13,7 +13,16 @@ from typing import Any
 
 from loadtests.report import readings
 from loadtests.report.build import Group, Report
-from loadtests.report.charts import Axis, Bar, Series, colour, hbar_chart, line_chart
+from loadtests.report.charts import (
+    BALANCER_DASHES,
+    DASHED,
+    Axis,
+    Bar,
+    Series,
+    colour,
+    hbar_chart,
+    line_chart,
+)
 from loadtests.report.i18n import Locale
 
 SEGMENT_COLOURS = ("#56B4E9", "#999999", "#0072B2")  # headers, framing, body
@@ -78,7 +87,7 @@ def scaling(report: Report, loc: Locale) -> Figure:
                     name,
                     [(g.replicas, g.rps.median) for g in groups],
                     colour(protocol, i),
-                    dashed=several and balancer != "reuseport",
+                    dash=BALANCER_DASHES.get(balancer, DASHED) if several else "",
                 )
             )
             lines.append(readings.ScalingLine(name, groups))
@@ -209,7 +218,7 @@ def corrected(report: Report, loc: Locale) -> Figure:
             f"{g.protocol} · {loc.t('corrected.yes' if fixed else 'corrected.no')}",
             _supported(g.curve(fixed), g.requests),
             colour(g.protocol, i),
-            dashed=fixed,
+            dash=DASHED if fixed else "",
         )
         for i, g in enumerate(groups)
         for fixed in (False, True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from loadtests.report.build import Group, Report
 from loadtests.report.i18n import Locale
+from loadtests.report.readings import GAP_KEYS, widest_gap
 
 LITTLE_FULL = 0.95  # L/users above this for every protocol: the users only waited on servers
 CALLS_PER_PAGE = 20  # a page or a pipeline that makes this many calls, for the p99 note
@@ -108,13 +109,16 @@ def _omission(report: Report, loc: Locale) -> str:
     groups = report.open_groups()
     if not groups:
         return loc.t("note.omission.no_open")
-    g = max(groups, key=lambda g: g.latency("p99", True) / max(g.latency("p99"), 1e-9))
+    g, (key, raw, fixed) = max(
+        ((g, widest_gap(g)) for g in groups), key=lambda item: item[1][2] / max(item[1][1], 1e-9)
+    )
     return loc.t(
         "note.omission.evidence",
         protocol=g.protocol,
         rate=loc.num(g.rate),
-        raw=loc.auto(g.latency("p99")),
-        fixed=loc.auto(g.latency("p99", True)),
+        percentile=GAP_KEYS[key],
+        raw=loc.auto(raw),
+        fixed=loc.auto(fixed),
     )
 
 

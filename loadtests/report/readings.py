@@ -19,6 +19,7 @@ SATURATED_LATENCY = 0.30  # ... while p99 grows more than this is past the knee
 AGREE = 1.10  # corrected/uncorrected p99 below this: the schedule was kept
 UNEVEN = 1.25  # busiest replica's share over the even share above this is uneven
 L4_BALANCERS = ("reuseport",)
+GAP_KEYS = {"p50": "p50", "p90": "p90", "p99": "p99", "p999": "p99.9"}
 
 
 def _ok(value: float) -> bool:
@@ -276,17 +277,36 @@ def spread(groups: Sequence[Group], loc: Locale) -> str:
         key = "read.spread.grpc_l4_uneven" if unevenness(g) > UNEVEN else "read.spread.grpc_l4_even"
         text.append(loc.t(key, balancer=g.balancer, users=g.users, share=loc.pct(_busiest(g))))
     grpc_l7 = [g for g in groups if g.protocol == "grpc" and g.balancer not in L4_BALANCERS]
-    for g in grpc_l7:
-        text.append(loc.t("read.spread.grpc_l7", balancer=g.balancer, share=loc.pct(_busiest(g))))
-    if not grpc_l7:
+    if grpc_l7:
+        shares = ", ".join(f"{g.balancer} {loc.pct(_busiest(g))}" for g in grpc_l7)
+        text.append(loc.t("read.spread.grpc_l7", shares=shares))
+    else:
         text.append(loc.t("read.spread.try_l7"))
+    costs = [
+        loc.t(
+            "read.spread.cost_item",
+            label=spread_label(g, loc),
+            us=loc.num(g.cpu("balancer_us_per_request")),
+            server=loc.num(g.cpu("server_us_per_request")),
+        )
+        for g in groups
+        if g.cpu("balancer_us_per_request") > 0
+    ]
+    if costs:
+        text.append(loc.t("read.spread.balancer_cost", costs="; ".join(costs)))
     return _join(text)
+
+
+def widest_gap(group: Group) -> tuple[str, float, float]:
+    """The percentile where corrected and uncorrected latency differ most, and both values."""
+    gaps = [(key, group.latency(key), group.latency(key, corrected=True)) for key in GAP_KEYS]
+    return max(gaps, key=lambda gap: gap[2] / gap[1] if gap[1] > 0 else 0.0)
 
 
 def corrected(groups: Sequence[Group], loc: Locale) -> str:
     text, worst = [], 1.0
     for g in groups:
-        raw, fixed = g.latency("p99"), g.latency("p99", corrected=True)
+        key, raw, fixed = widest_gap(g)
         ratio = fixed / raw if raw > 0 else math.nan
         worst = max(worst, ratio) if _ok(ratio) else worst
         text.append(
@@ -295,6 +315,7 @@ def corrected(groups: Sequence[Group], loc: Locale) -> str:
                 protocol=g.protocol,
                 rate=loc.num(g.rate),
                 achieved=loc.num(g.rps.median),
+                percentile=GAP_KEYS[key],
                 raw=loc.auto(raw),
                 fixed=loc.auto(fixed),
                 ratio=loc.ratio(ratio),

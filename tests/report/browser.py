@@ -147,12 +147,21 @@ def render(page: Path, workdir: Path, screenshot: Path | None = None) -> Renderi
         f"--window-size={WIDTH},900",
         "about:blank",
     ]
-    process = subprocess.Popen(
-        ["sh", "-c", f'exec "$0" "$@" 3<&{to_browser_r} 4>&{from_browser_w}', chromium, *args],
-        pass_fds=(to_browser_r, from_browser_w),
-        stdout=subprocess.DEVNULL,
-        stderr=(workdir / "chromium.log").open("wb"),
-    )
+
+    def plug_pipes() -> None:  # in the child: the DevTools pipe lives on fds 3 and 4
+        os.dup2(to_browser_r, 3)
+        os.dup2(from_browser_w, 4)
+        os.set_inheritable(3, True)  # dup2 onto itself would keep close-on-exec
+        os.set_inheritable(4, True)
+
+    with (workdir / "chromium.log").open("wb") as log:
+        process = subprocess.Popen(
+            [chromium, *args],
+            preexec_fn=plug_pipes,
+            close_fds=False,  # keep 3 and 4; Python's own descriptors are not inheritable anyway
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
     os.close(to_browser_r)
     os.close(from_browser_w)
     pipe = _Pipe(process, to_browser_w, from_browser_r)

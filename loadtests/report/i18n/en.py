@@ -170,12 +170,16 @@ MESSAGES: dict[str, str] = {
     "read.spread.grpc_l4_even": "gRPC behind {balancer} happened to split evenly ({share} on the "
     "busiest replica) because {users} users opened {users} connections; with one client, "
     "one connection would have carried every call to a single replica.",
-    "read.spread.grpc_l7": "gRPC behind {balancer}, which balances individual calls (L7), kept "
-    "the busiest replica at {share}.",
+    "read.spread.grpc_l7": "Behind balancers that spread calls (L7), gRPC's busiest replica "
+    "served: {shares}.",
     "read.spread.try_l7": "To see the contrast, rerun gRPC with `--balancer client` or "
     "`--balancer nginx`, which spread calls rather than connections.",
-    "read.corrected.line": "{protocol} at {rate} req/s offered (served {achieved}): p99 {raw} "
-    "ms from the actual send, {fixed} ms from the intended send ({ratio}).",
+    "read.spread.balancer_cost": "A proxy is not free; CPU per request of the balancer process: "
+    "{costs}.",
+    "read.spread.cost_item": "{us} µs in {label} (the replicas: {server} µs)",
+    "read.corrected.line": "{protocol} at {rate} req/s offered (served {achieved}): the widest "
+    "gap is at {percentile}, {raw} ms from the actual send against {fixed} ms from the intended "
+    "send ({ratio}).",
     "read.corrected.behind": "{protocol} served only {share} of the offered rate: requests "
     "queued in the generator.",
     "read.corrected.agree": "The two curves agree: the servers kept up with the schedule, so "
@@ -246,8 +250,8 @@ MESSAGES: dict[str, str] = {
     "and measures from the intended send time, which includes that waiting.",
     "note.omission.no_open": "only the closed model was used; an open-model run (`--rate`) "
     "would show the difference.",
-    "note.omission.evidence": "{protocol} at {rate} req/s: p99 {raw} ms measured from the actual "
-    "send, {fixed} ms from the intended send.",
+    "note.omission.evidence": "{protocol} at {rate} req/s: {percentile} of {raw} ms measured "
+    "from the actual send, {fixed} ms from the intended send.",
     # glossary
     "glossary.latency.term": "Latency",
     "glossary.latency.text": "Time from sending a request to receiving the complete answer.",

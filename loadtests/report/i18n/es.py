@@ -186,12 +186,16 @@ MESSAGES: dict[str, str] = {
     "read.spread.grpc_l4_even": "gRPC detrás de {balancer} repartió parejo por casualidad (el "
     "{share} en la réplica más cargada) porque {users} usuarios abrieron {users} conexiones; con "
     "un solo cliente, una sola conexión habría llevado todas las llamadas a una única réplica.",
-    "read.spread.grpc_l7": "gRPC detrás de {balancer}, que balancea cada llamada (L7), dejó la "
-    "réplica más cargada en el {share}.",
+    "read.spread.grpc_l7": "Detrás de balanceadores que reparten llamadas (L7), la réplica más "
+    "cargada de gRPC atendió: {shares}.",
     "read.spread.try_l7": "Para ver el contraste, repitan gRPC con `--balancer client` o "
     "`--balancer nginx`, que reparten llamadas en lugar de conexiones.",
-    "read.corrected.line": "{protocol} con {rate} req/s ofrecidas (atendió {achieved}): p99 de "
-    "{raw} ms desde el envío real y {fixed} ms desde el envío previsto ({ratio}).",
+    "read.spread.balancer_cost": "Un proxy no es gratis; CPU por solicitud del proceso "
+    "balanceador: {costs}.",
+    "read.spread.cost_item": "{us} µs en {label} (las réplicas: {server} µs)",
+    "read.corrected.line": "{protocol} con {rate} req/s ofrecidas (atendió {achieved}): la mayor "
+    "diferencia está en el {percentile}, {raw} ms desde el envío real contra {fixed} ms desde el "
+    "envío previsto ({ratio}).",
     "read.corrected.behind": "{protocol} atendió solo el {share} de la tasa ofrecida: las "
     "solicitudes hicieron cola en el generador.",
     "read.corrected.agree": "Las dos curvas coinciden: los servidores siguieron el ritmo del "
@@ -268,8 +272,8 @@ MESSAGES: dict[str, str] = {
     "un calendario fijo y mide desde el momento previsto de envío, que incluye esa espera.",
     "note.omission.no_open": "solo se usó el modelo cerrado; una corrida de modelo abierto "
     "(`--rate`) mostraría la diferencia.",
-    "note.omission.evidence": "{protocol} con {rate} req/s: p99 de {raw} ms medido desde el "
-    "envío real y {fixed} ms desde el envío previsto.",
+    "note.omission.evidence": "{protocol} con {rate} req/s: {percentile} de {raw} ms medido "
+    "desde el envío real y de {fixed} ms desde el envío previsto.",
     # glosario
     "glossary.latency.term": "Latencia",
     "glossary.latency.text": "Tiempo desde que se envía una solicitud hasta que llega la "
