@@ -52,6 +52,7 @@ class Series:
     points: Sequence[tuple[float, float]]
     colour: str
     dash: str = ""  # an SVG stroke-dasharray; empty for a solid line
+    labels: Sequence[str] = ()  # written beside the points (e.g. the load of each)
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,8 @@ def line_chart(series: Sequence[Series], x: Axis, y: Axis, title: str) -> str:
                     f'<circle cx="{sx(px):.1f}" cy="{sy(py):.1f}" r="3.5" fill="{s.colour}">'
                     f"<title>{escape(f'{s.name}: {x.fmt(px)}, {y.fmt(py)}')}</title></circle>"
                 )
+        for (px, py), label in zip(s.points, s.labels, strict=False):
+            parts.append(_text(sx(px) + 6, sy(py) - 6, label, "start", f' fill="{s.colour}"', 10))
     parts.append(_text((left + right) / 2, bottom + 36, x.label))
     parts.append(_text(16, (top + bottom) / 2, y.label, extra=_rotate(16, (top + bottom) / 2)))
     return _frame("".join(parts), bottom + 48, title)

@@ -123,18 +123,29 @@ def _lines(
     report: Report,
     select: Callable[[str], list[Group]],
     point: Callable[[Group], tuple[float, float]],
+    label: Callable[[Group], str] | None = None,
 ) -> tuple[dict[str, list[Group]], list[Series]]:
     """One line per protocol through the groups ``select`` picks, if it picks two or more."""
     picked = {p: groups for p in report.protocols if len(groups := select(p)) >= 2}
     series = [
-        Series(p, [point(g) for g in groups], colour(p, i))
+        Series(
+            p,
+            [point(g) for g in groups],
+            colour(p, i),
+            labels=[label(g) for g in groups] if label else (),
+        )
         for i, (p, groups) in enumerate(picked.items())
     ]
     return picked, series
 
 
 def knee(report: Report, loc: Locale) -> Figure:
-    sweeps, series = _lines(report, report.sweep, lambda g: (g.rps.median, g.latency("p99")))
+    sweeps, series = _lines(
+        report,
+        report.sweep,
+        lambda g: (g.rps.median, g.latency("p99")),
+        lambda g: readings.load_label(g, loc),
+    )
     if not sweeps:
         return _absent("knee", loc)
     ys = [y for s in series for _, y in s.points]

@@ -78,7 +78,7 @@ def _little(report: Report, loc: Locale) -> str:
         loc.t(
             "note.little.line",
             protocol=g.protocol,
-            users=g.users,
+            users=loc.num(g.users),
             rps=loc.num(g.rps.median),
             w=loc.auto(g.latency("mean")),
             l=loc.auto(g.little),

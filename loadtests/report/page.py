@@ -74,7 +74,8 @@ def _flag(key: str, loc: Locale) -> Flag:
 def row(g: Group, loc: Locale) -> Row:
     rps = g.rps
     ci = (
-        loc.t("table.ci", low=loc.num(rps.low), high=loc.num(rps.high), n=rps.n)
+        # a throughput cannot be negative, whatever a t-interval over two noisy repeats says
+        loc.t("table.ci", low=loc.num(max(rps.low, 0.0)), high=loc.num(rps.high), n=rps.n)
         if rps.n > 1
         else ""
     )

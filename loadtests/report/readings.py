@@ -140,7 +140,7 @@ def percentiles(refs: Sequence[Group], loc: Locale) -> str:
 def load_label(group: Group, loc: Locale) -> str:
     if group.rate is not None:
         return loc.t("load.open", rate=loc.num(group.rate))
-    return loc.t("load.closed", users=group.users)
+    return loc.t("load.closed", users=loc.num(group.users))
 
 
 def knee(sweeps: dict[str, list[Group]], loc: Locale) -> str:
@@ -275,7 +275,9 @@ def spread(groups: Sequence[Group], loc: Locale) -> str:
     grpc_l4 = [g for g in groups if g.protocol == "grpc" and g.balancer in L4_BALANCERS]
     for g in grpc_l4:
         key = "read.spread.grpc_l4_uneven" if unevenness(g) > UNEVEN else "read.spread.grpc_l4_even"
-        text.append(loc.t(key, balancer=g.balancer, users=g.users, share=loc.pct(_busiest(g))))
+        text.append(
+            loc.t(key, balancer=g.balancer, users=loc.num(g.users), share=loc.pct(_busiest(g)))
+        )
     grpc_l7 = [g for g in groups if g.protocol == "grpc" and g.balancer not in L4_BALANCERS]
     if grpc_l7:
         shares = ", ".join(f"{g.balancer} {loc.pct(_busiest(g))}" for g in grpc_l7)
@@ -342,8 +344,8 @@ def batch(sweeps: dict[str, list[Group]], loc: Locale) -> str:
             loc.t(
                 "read.batch.line",
                 protocol=protocol,
-                small=small.batch,
-                large=large.batch,
+                small=loc.num(small.batch),
+                large=loc.num(large.batch),
                 before=loc.auto(before),
                 after=loc.auto(after),
                 ratio=loc.ratio(before / after) if after > 0 else "–",
