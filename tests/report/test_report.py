@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -122,3 +123,22 @@ def test_the_command_explains_a_missing_results_folder(
     assert "does not exist" in capsys.readouterr().err
     assert _cli(str(tmp_path)) == 2
     assert "run `protobench bench` first" in capsys.readouterr().err
+
+
+def test_a_cell_without_successful_requests_still_reports(results: Path, tmp_path: Path) -> None:
+    """What the runner writes when nothing succeeded in the window: NaN latencies, no curve."""
+    document = _document(results)
+    cell = next(c for c in document["cells"] if c["protocol"] == "jsonrpc")
+    nan = {k: math.nan for k in ("p50", "p90", "p99", "p999", "max", "mean")}
+    cell.update(
+        requests_per_s=0.0,
+        latency_ms=nan,
+        latency_corrected_ms=dict(nan),
+        percentile_curve=[],
+        percentile_curve_corrected=[],
+        little_concurrency=math.nan,
+        flags=["no-successful-requests"],
+    )
+    html = render(_write(document, tmp_path), "es")
+    assert re.search(r'<td class="num">–<span class="flag no-successful-requests"', html)
+    assert html.count("<svg") == len(CHART_KEYS)
