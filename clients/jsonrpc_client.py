@@ -105,6 +105,8 @@ class JsonRpcClient(InferenceClient):
     def batch(self, calls: Sequence[Call]) -> list[Any]:
         """Several calls in one HTTP request: a decoded result or a ClientError per call, in the
         order given (the server may answer in any order; answers are matched by id)."""
+        if not calls:
+            return []  # an empty batch is an invalid request; there is nothing to send
         requests = [self._request(method, params) for method, params in calls]
         answer = self._post(requests)
         if not isinstance(answer, list):  # the batch as a whole was refused

@@ -17,7 +17,6 @@ fills the gap:
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -219,28 +218,36 @@ class Dispatcher:
         except orjson.JSONDecodeError as exc:
             return encode(error_response(_parse_error(str(exc))))
         if not isinstance(parsed, list):
-            single = await self._one(parsed)
+            problem = request_problem(parsed)
+            if problem is not None:
+                return encode(error_response(_invalid_request(problem)))
+            single = await self._dispatch(parsed)
             return None if single is None else encode(single)
         if not parsed:
             return encode(error_response(_invalid_request("an empty batch has no requests")))
         if len(parsed) > self.max_batch:
             return encode(error_response(_batch_too_large(len(parsed), self.max_batch)))
-        answers = await asyncio.gather(*(self._one(request) for request in parsed))
-        replies = [a for a in answers if a is not None]
+        valid: list[Wire] = []
+        replies: list[Wire] = []  # answers to invalid entries first; the spec leaves order free
+        for request in parsed:
+            problem = request_problem(request)
+            if problem is None:
+                valid.append(request)
+            else:
+                replies.append(error_response(_invalid_request(problem)))
+        if valid:  # the library runs the calls concurrently and drops notifications' answers
+            replies += await self._dispatch(valid) or []
         return encode(replies) if replies else None
 
-    async def _one(self, request: Any) -> Wire | None:
-        problem = request_problem(request)
-        if problem is not None:
-            return error_response(_invalid_request(problem))
-        answer = await async_dispatch_to_response(
-            request,
+    async def _dispatch(self, requests: Any) -> Any:
+        """jsonrpcserver's part: one valid request (a Response or None) or a list of them."""
+        return await async_dispatch_to_response(
+            requests,
             self.methods,
             deserializer=_already_parsed,
             validator=_already_checked,
             post_process=_to_wire,
         )
-        return cast(Wire | None, answer)
 
 
 def _parse_error(reason: str) -> Wire:

@@ -76,8 +76,10 @@ class JsonRpcApp:
             answer = await self.dispatcher.answer(body)
         except ClientGone:
             return
-        except BodyTooLarge as exc:
-            answer = encode(error_response(self._too_large(exc.size)))
+        except BodyTooLarge as exc:  # the rest of the body is not read: close, do not drain
+            too_large = encode(error_response(self._too_large(exc.size)))
+            await _send(send, 200, too_large, "application/json", [(b"connection", b"close")])
+            return
         except Exception:
             log.exception("unexpected error answering a JSON-RPC body")
             answer = encode(error_response(error_object(ErrorCode.INTERNAL, INTERNAL_MESSAGE)))

@@ -42,6 +42,10 @@ def test_batch_answers_in_call_order_with_errors_in_place(client: JsonRpcClient)
     assert isinstance(outcomes[5], ModelMetadata) and outcomes[5].name == "digits"
 
 
+def test_an_empty_batch_sends_nothing(client: JsonRpcClient) -> None:
+    assert client.batch([]) == []
+
+
 def test_a_batch_over_the_limit_raises_too_large(client: JsonRpcClient) -> None:
     with pytest.raises(ClientError) as exc:
         client.batch([("health", None)] * (MAX_BATCH + 1))

@@ -250,6 +250,7 @@ def test_body_over_the_limit_is_one_too_large_error(http: httpx.Client) -> None:
     response = http.post("/jsonrpc", content=body)
     assert_answer(response, Err(TOO_LARGE, core="TOO_LARGE"))
     assert str(MAX_BODY_BYTES) in response.json()["error"]["message"]
+    assert response.headers["connection"] == "close"  # the unread rest is not drained
     assert_answer(http.post("/jsonrpc", content=raw(call("health"))), Ok(1))
 
 
