@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import orjson
 
-from clients.base import ClientError, InferenceClient, http_base_url
+from clients.base import ClientError
 from clients.graphql_operations import (
     DELETE_VERSION,
     GET_MODEL,
@@ -19,6 +19,7 @@ from clients.graphql_operations import (
     PREDICT_IMAGE,
     Operation,
 )
+from clients.http_transport import HttpInferenceClient
 from protobench.core.errors import ErrorCode
 from protobench.core.types import Health, ModelMetadata, PredictResponse
 from protobench.error_table import from_graphql_code, from_http_status
@@ -46,17 +47,13 @@ def _error_from(errors: Any, status: int) -> ClientError:
     )
 
 
-class GraphQLClient(InferenceClient):
+class GraphQLClient(HttpInferenceClient):
     protocol = "graphql"
 
-    def __init__(self, target: str, *, timeout: float = 10.0) -> None:
-        super().__init__(target, timeout=timeout)
-        self._http = httpx.Client(
-            base_url=http_base_url(target),
-            timeout=timeout,
-            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-            headers={"content-type": "application/json", "accept": "application/json"},
-        )
+    headers: ClassVar[dict[str, str]] = {
+        "content-type": "application/json",
+        "accept": "application/json",
+    }
 
     def _call(self, operation: Operation, **variables: Any) -> Any:
         body = {
@@ -107,6 +104,3 @@ class GraphQLClient(InferenceClient):
 
     def health(self) -> Health:
         return Health.model_validate(self._call(HEALTH))
-
-    def close(self) -> None:
-        self._http.close()

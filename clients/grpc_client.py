@@ -10,7 +10,9 @@ channel is created in the process.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import grpc
@@ -31,6 +33,27 @@ from protobench.v1 import inference_pb2 as pb
 from protobench.v1 import inference_pb2_grpc as pb_grpc
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+SERVICE_NAME: str = pb.DESCRIPTOR.services_by_name["InferenceService"].full_name
+# Calls that change nothing on the server are retried (up to 3 attempts in all) when the server
+# answers UNAVAILABLE (shutting down, or its connection dropped); DeleteVersion never is. Every
+# attempt shares the call's one deadline.
+RETRIED_RPCS = ("ListModels", "GetModel", "Predict", "PredictImage", "Health")
+RETRY_SERVICE_CONFIG = json.dumps(
+    {
+        "methodConfig": [
+            {
+                "name": [{"service": SERVICE_NAME, "method": rpc} for rpc in RETRIED_RPCS],
+                "retryPolicy": {
+                    "maxAttempts": 3,
+                    "initialBackoff": "0.05s",
+                    "maxBackoff": "0.5s",
+                    "backoffMultiplier": 2,
+                    "retryableStatusCodes": ["UNAVAILABLE"],
+                },
+            }
+        ]
+    }
+)
 STATUS_NAMES = {status.value[0]: status.name for status in grpc.StatusCode}
 
 
@@ -76,18 +99,30 @@ class GrpcClient(InferenceClient):
         *,
         timeout: float = 10.0,
         local_subchannel_pool: bool = False,
+        api_key: str | None = None,
+        tls_ca: str | Path | None = None,
     ) -> None:
         """``local_subchannel_pool`` gives this client connections of its own instead of
         sharing them with every other channel to the same address in the process (load tests
-        want one connection per simulated user)."""
+        want one connection per simulated user). ``api_key`` goes out as ``authorization``
+        metadata on every call; ``tls_ca`` (the PEM that certifies the server) turns TLS on."""
         uri = channel_target(target)
         super().__init__(uri, timeout=timeout)
-        options: list[tuple[str, Any]] = [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)]
+        options: list[tuple[str, Any]] = [
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.service_config", RETRY_SERVICE_CONFIG),
+        ]
         if is_multi_address(uri):
             options.append(("grpc.lb_policy_name", "round_robin"))
         if local_subchannel_pool:
             options.append(("grpc.use_local_subchannel_pool", 1))
-        self._channel = grpc.insecure_channel(uri, options=options)
+        self._metadata = (("authorization", f"Bearer {api_key}"),) if api_key else ()
+        if tls_ca is None:
+            self._channel = grpc.insecure_channel(uri, options=options)
+        else:
+            root = Path(tls_ca).read_bytes()
+            tls = grpc.ssl_channel_credentials(root_certificates=root)
+            self._channel = grpc.secure_channel(uri, tls, options=options)
         # The generated grpc module has no type hints; its stub methods are Any.
         self._stub = pb_grpc.InferenceServiceStub(self._channel)  # type: ignore[no-untyped-call]
 
@@ -107,7 +142,7 @@ class GrpcClient(InferenceClient):
 
     def _call(self, method: Any, request: Any) -> Any:
         try:
-            return method(request, timeout=self.timeout)
+            return method(request, timeout=self.timeout, metadata=self._metadata)
         except grpc.RpcError as exc:
             raise self._error(exc) from None
 
@@ -144,7 +179,10 @@ class GrpcClient(InferenceClient):
         is sent, so a malformed one raises ClientError before anything goes out."""
         requests = [_predict_request(call) for call in calls]
         try:
-            for item in self._stub.PredictStream(iter(requests), timeout=timeout or self.timeout):
+            stream = self._stub.PredictStream(
+                iter(requests), timeout=timeout or self.timeout, metadata=self._metadata
+            )
+            for item in stream:
                 if item.HasField("error"):
                     error = item.error
                     code = ErrorCode.__members__.get(error.code, ErrorCode.INTERNAL)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import itertools
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, ClassVar
 
 import httpx
 import orjson
 
-from clients.base import ClientError, InferenceClient, http_base_url
+from clients.base import ClientError
+from clients.http_transport import HttpInferenceClient
 from protobench.core.errors import ErrorCode
 from protobench.core.types import DeleteVersionResponse, Health, ModelMetadata, PredictResponse
 from protobench.error_table import from_http_status, from_jsonrpc_code
@@ -59,17 +60,11 @@ def _result(response: Any) -> Any:
     )
 
 
-class JsonRpcClient(InferenceClient):
+class JsonRpcClient(HttpInferenceClient):
     protocol = "jsonrpc"
 
-    def __init__(self, target: str, *, timeout: float = 10.0) -> None:
-        super().__init__(target, timeout=timeout)
-        self._http = httpx.Client(
-            base_url=http_base_url(target),
-            timeout=timeout,
-            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-        )
-        self._ids = itertools.count(1)
+    # Request ids, unique across the clients of a process (answers are matched by id).
+    _ids: ClassVar[Iterator[int]] = itertools.count(1)
 
     def _request(self, method: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
         request: dict[str, Any] = {"jsonrpc": "2.0", "method": method, "id": next(self._ids)}
@@ -156,6 +151,3 @@ class JsonRpcClient(InferenceClient):
     def health(self) -> Health:
         health: Health = self.call("health")
         return health
-
-    def close(self) -> None:
-        self._http.close()

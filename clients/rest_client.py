@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 import orjson
 
-from clients.base import ClientError, InferenceClient, http_base_url
+from clients.base import ClientError
+from clients.http_transport import HttpInferenceClient
 from protobench.core.errors import ErrorCode
 from protobench.core.types import Health, ModelMetadata, PredictResponse
 from protobench.error_table import from_http_status
@@ -16,16 +17,8 @@ from protobench.error_table import from_http_status
 IMAGE_MAGIC = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 
 
-class RestClient(InferenceClient):
+class RestClient(HttpInferenceClient):
     protocol = "rest"
-
-    def __init__(self, target: str, *, timeout: float = 10.0) -> None:
-        super().__init__(target, timeout=timeout)
-        self._http = httpx.Client(
-            base_url=http_base_url(target),
-            timeout=timeout,
-            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-        )
 
     def _call(self, method: str, path: str, *, ok: tuple[int, ...] = (200,), **kwargs: Any) -> Any:
         try:
@@ -96,6 +89,3 @@ class RestClient(InferenceClient):
 
     def health(self) -> Health:
         return Health.model_validate(self._call("GET", "/health/ready", ok=(200, 503)))
-
-    def close(self) -> None:
-        self._http.close()

@@ -1,32 +1,113 @@
-"""Running an ASGI app (REST, GraphQL, JSON-RPC) on uvicorn with uvloop and httptools."""
+"""Running an ASGI app (REST, GraphQL, JSON-RPC) on uvicorn with uvloop and httptools, and the
+ASGI middleware the three HTTP adapters share: the API key and the request body limit."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import uvicorn
 
+from protobench.core.auth import bearer_matches, caller
 from protobench.core.service import InferenceService
+from protobench.core.settings import Settings
 from servers.listen import Listen, announce, bind_socket
 
 GRACEFUL_SHUTDOWN_S = 10
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+# What to answer a body over the limit: status, content type and body, given the size seen.
+Refusal = Callable[[int], tuple[int, str, bytes]]
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    return next((value for key, value in scope["headers"] if key == name), None)
+
+
+def with_api_key(app: ASGIApp, settings: Settings) -> ASGIApp:
+    """Mark each HTTP request as authenticated or not by its ``Authorization`` header; the core
+    decides what an unauthenticated caller may do (health only)."""
+    api_key = settings.api_key
+    if api_key is None:
+        return app
+
+    async def authenticate(scope: Scope, receive: Receive, send: Send) -> None:
+        presented = _header(scope, b"authorization") if scope["type"] == "http" else None
+        with caller(bearer_matches(presented, api_key)):
+            await app(scope, receive, send)
+
+    return authenticate
+
+
+def with_body_limit(app: ASGIApp, max_bytes: int, refuse: Refusal) -> ASGIApp:
+    """Read each HTTP request body up to ``max_bytes`` before the app sees it; a body over the
+    limit (declared by Content-Length, or counted as it streams in) is answered by ``refuse``
+    and never reaches the app."""
+
+    async def limited(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await app(scope, receive, send)
+        declared = _header(scope, b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            return await _answer(send, *refuse(int(declared)))
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunk: bytes = message.get("body", b"")
+            size += len(chunk)
+            if size > max_bytes:
+                return await _answer(send, *refuse(size))
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()  # after the body: wait for the disconnect
+            replayed = True
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+
+        await app(scope, replay, send)
+        return None
+
+    return limited
+
+
+async def _answer(send: Send, status: int, content_type: str, body: bytes) -> None:
+    headers = [(b"content-type", content_type.encode()), (b"content-length", b"%d" % len(body))]
+    # The rest of the body is not read: close the connection rather than drain it.
+    headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def serve_asgi(app: Any, protocol: str, service: InferenceService, listen: Listen) -> None:
     """Bind, start loading the models, announce the port, then serve until SIGINT/SIGTERM.
 
     uvicorn handles both signals itself: it stops accepting, lets in-flight requests finish
-    (up to ``GRACEFUL_SHUTDOWN_S``), then exits.
+    (up to ``GRACEFUL_SHUTDOWN_S``), then exits. With ``tls_cert_file`` set it serves HTTPS.
     """
+    settings = service.settings
     sock = bind_socket(listen)
     config = uvicorn.Config(
-        app,
+        with_api_key(app, settings),
         loop="uvloop",
         http="httptools",
         lifespan="off",
         access_log=False,
         log_level="warning",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        ssl_certfile=settings.tls_cert_file,
+        ssl_keyfile=settings.tls_key_file,
     )
     service.load_in_background()
     announce(listen, protocol, sock.getsockname()[1])

@@ -21,7 +21,9 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from protobench.core.service import InferenceService
+from protobench.core.settings import Settings
 from protobench.v1 import inference_pb2_grpc as pb_grpc
+from servers.grpc_auth import ApiKeyInterceptor
 from servers.grpc_servicer import SERVICE_NAME, InferenceServicer
 from servers.listen import Listen, announce
 
@@ -39,12 +41,21 @@ def address(listen: Listen) -> str:
 
 
 def server_options(service: InferenceService, listen: Listen) -> list[tuple[str, int]]:
-    max_bytes = service.settings.max_body_bytes
+    settings = service.settings
     return [
-        ("grpc.max_receive_message_length", max_bytes),
-        ("grpc.max_send_message_length", max_bytes),
+        ("grpc.max_receive_message_length", settings.max_body_bytes),
+        ("grpc.max_send_message_length", settings.max_body_bytes),
+        ("grpc.max_concurrent_streams", settings.grpc_max_concurrent_streams),
         ("grpc.so_reuseport", int(listen.reuse_port)),
     ]
+
+
+def credentials(settings: Settings) -> grpc.ServerCredentials | None:
+    """TLS credentials from the settings' PEM files, or None to listen in plain text."""
+    if settings.tls_cert_file is None or settings.tls_key_file is None:
+        return None
+    pair = (settings.tls_key_file.read_bytes(), settings.tls_cert_file.read_bytes())
+    return grpc.ssl_server_credentials([pair])
 
 
 def build_server(
@@ -55,7 +66,12 @@ def build_server(
     workers = ThreadPoolExecutor(
         max_workers=service.settings.grpc_workers, thread_name_prefix="protobench-grpc"
     )
-    server = grpc.server(workers, options=server_options(service, listen))
+    api_key = service.settings.api_key
+    server = grpc.server(
+        workers,
+        options=server_options(service, listen),
+        interceptors=[ApiKeyInterceptor(api_key)] if api_key is not None else None,
+    )
     servicer = InferenceServicer(service)
     pb_grpc.add_InferenceServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
     health_servicer = health.HealthServicer()
@@ -66,7 +82,11 @@ def build_server(
         (SERVICE_NAME, HEALTH_SERVICE_NAME, reflection.SERVICE_NAME), server
     )
     try:
-        port = server.add_insecure_port(address(listen))
+        tls = credentials(service.settings)
+        if tls is None:
+            port = server.add_insecure_port(address(listen))
+        else:
+            port = server.add_secure_port(address(listen), tls)
     except RuntimeError:
         port = 0
     if not port:

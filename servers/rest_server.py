@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -27,7 +28,7 @@ from protobench.core.errors import CoreError, ErrorCode
 from protobench.core.service import InferenceService
 from protobench.core.types import Health, ModelMetadata, PredictResponse
 from protobench.error_table import ERROR_TABLE, HTTP_MALFORMED_BODY, from_http_status
-from servers.asgi_runner import serve_asgi
+from servers.asgi_runner import Refusal, serve_asgi, with_body_limit
 from servers.listen import Listen
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,10 @@ def create_app(service: InferenceService) -> FastAPI:
 
     @app.exception_handler(CoreError)
     async def core_error(_: Request, exc: CoreError) -> JSONResponse:
-        return _error(exc.code, exc.message, exc.details)
+        response = _error(exc.code, exc.message, exc.details)
+        if exc.code is ErrorCode.UNAUTHENTICATED:
+            response.headers["www-authenticate"] = "Bearer"  # RFC 6750
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -213,5 +217,19 @@ def create_app(service: InferenceService) -> FastAPI:
     return app
 
 
+def _too_large(max_bytes: int) -> Refusal:
+    def refuse(size: int) -> tuple[int, str, bytes]:
+        body = {
+            "code": ErrorCode.TOO_LARGE.value,
+            "message": f"the request body is {size} bytes or more; the limit is {max_bytes}",
+            "details": {"bytes": size, "limit": max_bytes},
+        }
+        return ERROR_TABLE[ErrorCode.TOO_LARGE].http_status, "application/json", orjson.dumps(body)
+
+    return refuse
+
+
 def serve(service: InferenceService, listen: Listen) -> None:
-    serve_asgi(create_app(service), "rest", service, listen)
+    max_bytes = service.settings.max_body_bytes
+    app = with_body_limit(create_app(service), max_bytes, _too_large(max_bytes))
+    serve_asgi(app, "rest", service, listen)

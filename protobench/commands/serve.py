@@ -85,6 +85,16 @@ def register(commands: Any) -> None:
     serve.add_argument(
         "--metrics-port-file", type=Path, help="write the metrics port here once listening"
     )
+    security = serve.add_argument_group("security (docs/hardening.md)")
+    security.add_argument(
+        "--api-key",
+        help="require 'Authorization: Bearer <key>' (gRPC: metadata) on every operation except "
+        "health (env PROTOBENCH_API_KEY; the environment keeps it out of `ps`)",
+    )
+    security.add_argument(
+        "--tls-cert", type=Path, help="serve TLS with this PEM certificate (needs --tls-key)"
+    )
+    security.add_argument("--tls-key", type=Path, help="the PEM private key of --tls-cert")
     scaling = serve.add_argument_group("replicas (docs/scaling.md)")
     scaling.add_argument(
         "--replicas", type=_positive, help="start this many server processes behind --balancer"
@@ -121,6 +131,8 @@ def _cpu_list(text: str) -> list[int]:
 def run(args: argparse.Namespace) -> int:
     if args.replicas is not None or args.balancer is not None or args.cpus is not None:
         return run_cluster(args)
+    from pydantic import ValidationError
+
     from protobench.core.service import InferenceService
     from protobench.core.settings import Settings
     from servers import NotBuiltError, load_serve
@@ -131,8 +143,17 @@ def run(args: argparse.Namespace) -> int:
         "models_dir": args.models_dir,
         "replica_name": args.replica_name,
         "max_batch": args.max_batch,
+        "api_key": args.api_key,
+        "tls_cert_file": args.tls_cert,
+        "tls_key_file": args.tls_key,
     }
-    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    try:
+        settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}"
+                             for e in exc.errors())  # fmt: skip
+        print(f"protobench: {problems}", file=sys.stderr)
+        return 2
     try:
         serve = load_serve(args.protocol)
     except NotBuiltError as exc:
@@ -181,11 +202,13 @@ def _replica_serve_args(args: argparse.Namespace) -> list[str]:
 
 def _refuse_single_server_options(args: argparse.Namespace) -> bool:
     single_only = {"--reuse-port": args.reuse_port, "--replica-name": args.replica_name,
-                   "--metrics-port": args.metrics_port is not None}  # fmt: skip
+                   "--metrics-port": args.metrics_port is not None,
+                   "--tls-cert/--tls-key": bool(args.tls_cert or args.tls_key)}  # fmt: skip
     if wrong := [option for option, given in single_only.items() if given]:
         print(
             f"protobench: {', '.join(wrong)} apply to a single server, not to --replicas "
-            "(replicas are named replica-0..N-1 and always expose metrics)",
+            "(replicas are named replica-0..N-1 and always expose metrics; terminate TLS at "
+            "the balancer)",
             file=sys.stderr,
         )
     return bool(wrong)
@@ -232,6 +255,8 @@ def run_cluster(args: argparse.Namespace) -> int:
                 port=DEFAULT_PORTS[args.protocol] if args.port is None else args.port,
                 serve_args=_replica_serve_args(args),
                 cpus=args.cpus,
+                # In the environment, not the replicas' command lines (visible in `ps`).
+                env={"PROTOBENCH_API_KEY": args.api_key} if args.api_key else None,
             ) as cluster,
         ):
             _print_cluster(cluster)

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from protobench.core.auth import require_authenticated
 from protobench.core.errors import CoreError, ErrorCode
 from protobench.core.images import image_to_features
 from protobench.core.models import FloatArray, ServedModel
@@ -101,6 +102,8 @@ class InferenceService:
         return self._ready.is_set()
 
     def _require_ready(self) -> None:
+        """Every operation but health starts here: the caller's key first, then readiness."""
+        require_authenticated(self.settings.api_key)
         if not self._ready.is_set():
             raise CoreError(
                 ErrorCode.NOT_READY, "models are still loading; retry in a moment", {"retry": True}

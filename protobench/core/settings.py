@@ -6,7 +6,7 @@ import os
 import socket
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, FilePath, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -50,8 +50,22 @@ class Settings(BaseSettings):
         description="Largest request body (HTTP) or message (gRPC) accepted.",
     )
 
+    # -- security -----------------------------------------------------------------------------
+    api_key: SecretStr | None = Field(
+        default=None,
+        description="When set, every operation except health needs 'Authorization: Bearer <key>' "
+        "(gRPC: metadata 'authorization'). Off by default.",
+    )
+    tls_cert_file: FilePath | None = Field(
+        default=None, description="PEM certificate (chain) to serve TLS with; needs tls_key_file."
+    )
+    tls_key_file: FilePath | None = Field(default=None, description="PEM private key of the cert.")
+
     # -- gRPC ---------------------------------------------------------------------------------
     grpc_workers: int = Field(default=16, ge=1, description="Threads serving gRPC calls.")
+    grpc_max_concurrent_streams: int = Field(
+        default=100, ge=1, description="Most calls in flight on one HTTP/2 connection."
+    )
 
     # -- GraphQL ------------------------------------------------------------------------------
     graphql_introspection: bool = Field(default=True, description="Allow schema introspection.")
@@ -64,3 +78,14 @@ class Settings(BaseSettings):
 
     # -- JSON-RPC -----------------------------------------------------------------------------
     jsonrpc_max_batch: int = Field(default=100, ge=1, description="Most calls in one batch.")
+
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _empty_key_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> Settings:
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError("TLS needs both a certificate and a key file")
+        return self

@@ -35,12 +35,12 @@ class RunningServer:
         return self.log_path.read_text(errors="replace")
 
 
-def _wait_ready(server: RunningServer, deadline: float) -> None:
+def _wait_ready(server: RunningServer, deadline: float, tls_ca: Path | None) -> None:
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise RuntimeError(f"{server.protocol} server exited early:\n{server.log()}")
         try:
-            with connect(server.protocol, server.target, timeout=2.0) as client:
+            with connect(server.protocol, server.target, timeout=2.0, tls_ca=tls_ca) as client:
                 if client.health().ready:
                     return
         except ClientError:
@@ -56,8 +56,10 @@ def running_server(
     models_dir: Path,
     *args: str,
     env: dict[str, str] | None = None,
+    tls_ca: Path | None = None,
 ) -> Iterator[RunningServer]:
-    """Start ``protobench serve`` on port 0, wait until it is ready, stop it with SIGTERM."""
+    """Start ``protobench serve`` on port 0, wait until it is ready, stop it with SIGTERM.
+    ``tls_ca`` certifies a server started with --tls-cert, for the readiness check."""
     workdir.mkdir(parents=True, exist_ok=True)
     port_file = workdir / f"{protocol}.port"
     port_file.unlink(missing_ok=True)
@@ -80,7 +82,7 @@ def running_server(
                 )
             time.sleep(0.02)
         server = RunningServer(protocol, "127.0.0.1", int(port_file.read_text()), process, log_path)
-        _wait_ready(server, deadline)
+        _wait_ready(server, deadline, tls_ca)
         yield server
     finally:
         stop(process)

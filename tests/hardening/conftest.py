@@ -1,0 +1,38 @@
+"""Servers started with the hardening options (API key, TLS, small limits), one per protocol."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from protobench.protocols import PROTOCOLS
+
+API_KEY = "hardening-test-key-0123456789"
+
+
+def protocol_params() -> list[object]:
+    return [pytest.param(p, marks=getattr(pytest.mark, p), id=p) for p in PROTOCOLS]
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    cert: Path  # self-signed, so it is its own CA
+    key: Path
+
+
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
+    """A fresh self-signed certificate for 127.0.0.1 and localhost."""
+    folder = tmp_path_factory.mktemp("tls")
+    files = TlsFiles(folder / "cert.pem", folder / "key.pem")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-days", "1", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+         "-keyout", str(files.key), "-out", str(files.cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return files
