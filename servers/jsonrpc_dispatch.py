@@ -106,11 +106,8 @@ def _is_valid_id(value: object) -> bool:
     return value is None or (isinstance(value, str | int | float) and not isinstance(value, bool))
 
 
-def _already_parsed(request: Any) -> Any:
-    return request
-
-
-def _already_checked(request: Any) -> Any:
+def _unchanged(request: Any) -> Any:
+    """The library's parse and validate steps, done already (see ``Dispatcher.answer``)."""
     return request
 
 
@@ -136,14 +133,15 @@ def _library_error(error: Wire) -> Wire:
     return error_object(ErrorCode.INTERNAL, INTERNAL_MESSAGE)
 
 
-def _core_error(exc: CoreError) -> Result:
-    error = error_object(exc.code, exc.message, exc.details)
+def _error_result(error: Wire) -> Result:
+    """An error object as the Result a jsonrpcserver method returns."""
     return Error(error["code"], error["message"], error["data"])
 
 
 def _invalid_params(message: str, details: Mapping[str, Any] | None = None) -> Result:
-    error = error_object(ErrorCode.INVALID_INPUT, message, details)
-    return Error(JSONRPC_INVALID_PARAMS, error["message"], error["data"])
+    return _error_result(
+        error_object(ErrorCode.INVALID_INPUT, message, details, jsonrpc_code=JSONRPC_INVALID_PARAMS)
+    )
 
 
 def _params_error(method: str, exc: ValidationError) -> Result:
@@ -170,11 +168,10 @@ def _handler(spec: MethodSpec, service: InferenceService) -> Handler:
         try:
             value = await spec.run(service, params)
         except CoreError as exc:
-            return _core_error(exc)
+            return _error_result(error_object(exc.code, exc.message, exc.details))
         except Exception:
             log.exception("unexpected error in JSON-RPC method %s", spec.name)
-            error = error_object(ErrorCode.INTERNAL, INTERNAL_MESSAGE)
-            return Error(error["code"], error["message"], error["data"])
+            return _error_result(error_object(ErrorCode.INTERNAL, INTERNAL_MESSAGE))
         # Serialised once, by pydantic straight to JSON; orjson splices it into the response.
         return Success(orjson.Fragment(spec.result.dump_json(value)))
 
@@ -244,8 +241,8 @@ class Dispatcher:
         return await async_dispatch_to_response(
             requests,
             self.methods,
-            deserializer=_already_parsed,
-            validator=_already_checked,
+            deserializer=_unchanged,
+            validator=_unchanged,
             post_process=_to_wire,
         )
 
