@@ -15,6 +15,7 @@ Two load models:
 from __future__ import annotations
 
 import logging
+import os
 import random
 import time
 from pathlib import Path
@@ -90,11 +91,13 @@ def _on_test_stop(environment: Environment, **_: Any) -> None:
 
 
 def _make_client(protocol: Protocol, target: str, timeout: float) -> InferenceClient:
+    """A client that sends the server's API key when PROTOBENCH_API_KEY is set."""
     cls = client_class(protocol)
+    api_key = os.environ.get("PROTOBENCH_API_KEY") or None
     if protocol == "grpc":
         # Without a local pool, every channel to one target shares a single TCP connection.
-        return cls(target, timeout=timeout, local_subchannel_pool=True)  # type: ignore[call-arg]
-    return cls(target, timeout=timeout)
+        return cls(target, timeout=timeout, local_subchannel_pool=True, api_key=api_key)  # type: ignore[call-arg]
+    return cls(target, timeout=timeout, api_key=api_key)  # type: ignore[call-arg]
 
 
 class ProtocolUser(User):
