@@ -111,6 +111,7 @@ CASES: list[tuple[str, bytes, Expected]] = [
     ("parse-empty-body", b"", Err(PARSE)),
     ("parse-nan-literal", b'{"jsonrpc": "2.0", "method": "health", "id": NaN}', Err(PARSE)),
     ("parse-trailing-garbage", raw(call("health")) + b"}", Err(PARSE)),
+    ("parse-too-deep", b"[" * 2000 + b"]" * 2000, Err(PARSE)),
     ("parse-not-utf8", b'{"jsonrpc": "2.0", "method": "\xff", "id": 1}', Err(PARSE)),
     # -- -32600 invalid request -----------------------------------------------------------
     ("top-level-number", b"5", Err(INVALID_REQUEST)),
