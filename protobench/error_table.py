@@ -55,10 +55,15 @@ _BY_GRAPHQL = _reverse("graphql_code")
 _BY_JSONRPC = _reverse("jsonrpc_code")
 
 
+HTTP_BAD_GATEWAY = 502  # a balancer in front found no replica to answer
+
+
 def from_http_status(status: int) -> ErrorCode:
     """The core code for an HTTP error status; any other 4xx is the caller's input."""
     if status in _BY_HTTP:
         return _BY_HTTP[status]
+    if status == HTTP_BAD_GATEWAY:
+        return ErrorCode.NOT_READY
     return ErrorCode.INVALID_INPUT if 400 <= status < 500 else ErrorCode.INTERNAL
 
 
