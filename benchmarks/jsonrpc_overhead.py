@@ -45,7 +45,7 @@ from starlette.routing import Route
 from protobench.core.service import InferenceService
 from protobench.core.settings import Settings
 from servers.asgi_runner import serve_asgi
-from servers.jsonrpc_server import JsonRpcApp
+from servers.jsonrpc_server import JsonRpcApp, create_app
 from servers.listen import Listen
 
 VARIANTS = ("fastapi", "jsonrpcserver", "adapter", "adapter-star")
@@ -107,7 +107,7 @@ def app_for(variant: str, service: InferenceService) -> Any:
     return {
         "fastapi": bare_fastapi,
         "jsonrpcserver": bare_jsonrpcserver,
-        "adapter": JsonRpcApp,
+        "adapter": create_app,
         "adapter-star": adapter_on_starlette,
     }[variant](service)
 

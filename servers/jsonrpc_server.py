@@ -13,12 +13,10 @@ measured faster (docs/jsonrpc.md).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
 
 from protobench.core.errors import ErrorCode
 from protobench.core.service import InferenceService
-from servers.asgi_runner import serve_asgi
+from servers.asgi_runner import ASGIApp, Receive, Refusal, Scope, Send, serve_asgi, with_body_limit
 from servers.jsonrpc_dispatch import (
     INTERNAL_MESSAGE,
     Dispatcher,
@@ -34,30 +32,20 @@ log = logging.getLogger(__name__)
 
 PATH = "/jsonrpc"
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-
 
 class ClientGone(Exception):
     """The client disconnected before its request body arrived."""
 
 
-class BodyTooLarge(Exception):
-    def __init__(self, size: int) -> None:
-        self.size = size
-
-
 class JsonRpcApp:
-    """The ASGI application: one endpoint, a body size limit, the dispatcher behind."""
+    """The ASGI application: one endpoint, the dispatcher behind it. The body size limit is
+    the shared ``with_body_limit`` middleware's (see ``create_app``)."""
 
     def __init__(self, service: InferenceService) -> None:
         settings = service.settings
         self.dispatcher = Dispatcher(
             service, METHODS, openrpc_document(METHODS), settings.jsonrpc_max_batch
         )
-        self.max_body_bytes = settings.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -72,13 +60,8 @@ class JsonRpcApp:
             await _send(send, 405, b"JSON-RPC takes POST", "text/plain", [(b"allow", b"POST")])
             return
         try:
-            body = await self._read_body(scope, receive)
-            answer = await self.dispatcher.answer(body)
+            answer = await self.dispatcher.answer(await _read_body(receive))
         except ClientGone:
-            return
-        except BodyTooLarge as exc:  # the rest of the body is not read: close, do not drain
-            too_large = encode(error_response(self._too_large(exc.size)))
-            await _send(send, 200, too_large, "application/json", [(b"connection", b"close")])
             return
         except Exception:
             log.exception("unexpected error answering a JSON-RPC body")
@@ -88,30 +71,30 @@ class JsonRpcApp:
         else:
             await _send(send, 200, answer, "application/json")
 
-    async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
-        for name, value in scope["headers"]:
-            if name == b"content-length" and int(value) > self.max_body_bytes:
-                raise BodyTooLarge(int(value))
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise ClientGone
-            chunk: bytes = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                raise BodyTooLarge(size)
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks)
 
-    def _too_large(self, size: int) -> dict[str, Any]:
-        return error_object(
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def too_large(max_bytes: int) -> Refusal:
+    """A body over the limit is answered as JSON-RPC: HTTP 200, one -32003 error, id null."""
+
+    def refuse(size: int) -> tuple[int, str, bytes]:
+        error = error_object(
             ErrorCode.TOO_LARGE,
-            f"request body of {size} bytes or more; the limit is {self.max_body_bytes}",
-            {"bytes": size, "limit": self.max_body_bytes},
+            f"request body of {size} bytes or more; the limit is {max_bytes}",
+            {"bytes": size, "limit": max_bytes},
         )
+        return 200, "application/json", encode(error_response(error))
+
+    return refuse
 
 
 async def _send(
@@ -130,8 +113,9 @@ async def _send(
     await send({"type": "http.response.body", "body": body})
 
 
-def create_app(service: InferenceService) -> JsonRpcApp:
-    return JsonRpcApp(service)
+def create_app(service: InferenceService) -> ASGIApp:
+    max_bytes = service.settings.max_body_bytes
+    return with_body_limit(JsonRpcApp(service), max_bytes, too_large(max_bytes))
 
 
 def serve(service: InferenceService, listen: Listen) -> None:
