@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import socket
 import struct
 import subprocess
 import time
@@ -58,13 +60,16 @@ def test_an_overloaded_generator_is_flagged(tmp_path: Path) -> None:
     assert "generator-bound" in result["flags"]
 
 
+PCAP_HEADER_BYTES = 24
+
+
 def _pcap_payload_bytes(path: Path, port: int, after: float) -> tuple[int, int]:
     """TCP payload bytes (to port, from port) in a pcap file, for packets after a time."""
     data = path.read_bytes()
     link = struct.unpack("<I", data[20:24])[0]
     link_header = {1: 14, 113: 16, 276: 20}[link]
     up = down = 0
-    offset = 24
+    offset = PCAP_HEADER_BYTES
     while offset + 16 <= len(data):
         seconds, micros, captured, _ = struct.unpack("<IIII", data[offset : offset + 16])
         packet = data[offset + 16 : offset + 16 + captured]
@@ -86,6 +91,18 @@ def _pcap_payload_bytes(path: Path, port: int, after: float) -> tuple[int, int]:
     return up, down
 
 
+def _wait_until_capturing(pcap: Path, port: int, timeout_s: float = 20.0) -> None:
+    """tcpdump says "listening" before its filter is live; knock until a packet is written."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+            pass
+        if pcap.exists() and pcap.stat().st_size > PCAP_HEADER_BYTES:
+            return
+        time.sleep(0.2)
+    pytest.fail("tcpdump captured nothing on lo")
+
+
 @pytest.mark.parametrize("protocol", ["rest", "grpc"])
 def test_byte_counts_match_a_packet_capture(
     tmp_path: Path, models_dir: Path, protocol: Protocol
@@ -100,12 +117,10 @@ def test_byte_counts_match_a_packet_capture(
     ):
         capture = subprocess.Popen(
             [tcpdump, "-i", "lo", "-U", "-n", "-w", str(pcap), f"tcp port {relay.port}"],
-            stderr=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
         )
         try:
-            assert capture.stderr is not None
-            capture.stderr.readline()  # "listening on lo ..." comes before the filter is live:
-            time.sleep(1.0)  # packets of the next few hundred ms can still be missed
+            _wait_until_capturing(pcap, relay.port)
             with connect(protocol, f"127.0.0.1:{relay.port}") as client:
                 client.predict("iris", [[5.1, 3.5, 1.4, 0.2]])
                 time.sleep(0.2)
