@@ -19,12 +19,7 @@ CLIENT_CLASSES: dict[Protocol, str] = {
 def client_class(protocol: Protocol) -> type[InferenceClient]:
     """The client class for a protocol, imported on first use (gRPC must not load early)."""
     module_name, _, class_name = CLIENT_CLASSES[protocol].partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        raise NotImplementedError(f"the {protocol} client is not built yet") from None
+    module = importlib.import_module(module_name)
     cls: type[InferenceClient] = getattr(module, class_name)
     return cls
 

@@ -24,16 +24,7 @@ SERVER_MODULES: dict[Protocol, str] = {
 ServeFunction = Callable[[InferenceService, Listen], None]
 
 
-class NotBuiltError(RuntimeError):
-    """The protocol is named but its adapter is not part of this build."""
-
-
 def load_serve(protocol: Protocol) -> ServeFunction:
-    module_name = SERVER_MODULES[protocol]
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        raise NotBuiltError(f"the {protocol} server is not built yet") from None
+    """The protocol's ``serve``, imported on first use (grpcio must not load before a fork)."""
+    module = importlib.import_module(SERVER_MODULES[protocol])
     return cast(ServeFunction, module.serve)

@@ -135,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
 
     from protobench.core.service import InferenceService
     from protobench.core.settings import Settings
-    from servers import NotBuiltError, load_serve
+    from servers import load_serve
     from servers.listen import Listen
 
     overrides: dict[str, Any] = {
@@ -154,11 +154,7 @@ def run(args: argparse.Namespace) -> int:
                              for e in exc.errors())  # fmt: skip
         print(f"protobench: {problems}", file=sys.stderr)
         return 2
-    try:
-        serve = load_serve(args.protocol)
-    except NotBuiltError as exc:
-        print(f"protobench: {exc}", file=sys.stderr)
-        return 2
+    serve = load_serve(args.protocol)
     port = DEFAULT_PORTS[args.protocol] if args.port is None else args.port
     listen = Listen(args.host, port, reuse_port=args.reuse_port, port_file=args.port_file)
     service = InferenceService(settings)
@@ -228,7 +224,6 @@ def _stop_requested() -> Iterator[threading.Event]:
 
 
 def run_cluster(args: argparse.Namespace) -> int:
-    from servers import NotBuiltError, load_serve
     from servers.balancers import BalancerError, get_balancer
     from servers.launcher import LaunchError, launch
 
@@ -236,9 +231,8 @@ def run_cluster(args: argparse.Namespace) -> int:
         return 2
     balancer = args.balancer or "reuseport"
     try:
-        load_serve(args.protocol)
         get_balancer(balancer).check(args.protocol)
-    except (NotBuiltError, BalancerError) as exc:
+    except BalancerError as exc:
         print(f"protobench: {exc}", file=sys.stderr)
         return 2
     replicas = args.replicas or 1

@@ -10,7 +10,6 @@ import psutil
 import pytest
 
 from protobench.protocols import PROTOCOLS, Protocol
-from servers import NotBuiltError, load_serve
 from servers.balancers import BALANCERS
 from servers.launcher import Cluster, launch
 
@@ -20,13 +19,6 @@ COMBINATIONS = [
     for name, balancer in BALANCERS.items()
     if protocol in balancer.protocols
 ]
-
-
-def require_built(protocol: Protocol) -> None:
-    try:
-        load_serve(protocol)
-    except NotBuiltError:
-        pytest.skip(f"the {protocol} adapter is not built yet")
 
 
 def combination_params(combinations: list[tuple[Protocol, str]]) -> list[object]:
@@ -64,7 +56,6 @@ def cluster(
     request: pytest.FixtureRequest, models_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Cluster]:
     protocol, balancer = request.param
-    require_built(protocol)
     workdir = tmp_path_factory.mktemp(f"cluster-{protocol}-{balancer}")
     serve_args = ["--models-dir", str(models_dir)]
     with launch(
