@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import gevent
-import grpc.experimental.gevent
+import grpc.experimental.gevent  # type: ignore[import-not-found]  # no stubs ship for it
 from locust import User, constant, events, task
 from locust.env import Environment
 
@@ -42,7 +42,6 @@ RECORDER = Samples()
 _saved: list[Path] = []
 
 
-@events.init_command_line_parser.add_listener
 def _options(parser: Any) -> None:
     group = parser.add_argument_group("protobench")
     group.add_argument(
@@ -85,9 +84,13 @@ def _save_samples(environment: Environment) -> None:
             _saved.append(path)
 
 
-@events.test_stop.add_listener
 def _on_test_stop(environment: Environment, **_: Any) -> None:
     _save_samples(environment)
+
+
+# Registered by call, not decorator: Locust's hooks are untyped and would erase these types.
+events.init_command_line_parser.add_listener(_options)
+events.test_stop.add_listener(_on_test_stop)
 
 
 def _make_client(protocol: Protocol, target: str, timeout: float) -> InferenceClient:
