@@ -89,8 +89,8 @@ def _on_test_stop(environment: Environment, **_: Any) -> None:
 
 
 # Registered by call, not decorator: Locust's hooks are untyped and would erase these types.
-events.init_command_line_parser.add_listener(_options)
-events.test_stop.add_listener(_on_test_stop)
+events.init_command_line_parser.add_listener(_options)  # type: ignore[no-untyped-call]
+events.test_stop.add_listener(_on_test_stop)  # type: ignore[no-untyped-call]
 
 
 def _make_client(protocol: Protocol, target: str, timeout: float) -> InferenceClient:
