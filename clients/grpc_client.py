@@ -19,15 +19,27 @@ import grpc
 
 from clients.base import ClientError, InferenceClient
 from protobench.core.errors import ErrorCode
-from protobench.core.types import Health, ModelMetadata, PredictResponse
+from protobench.core.types import (
+    FeedbackResponse,
+    Health,
+    ModelMetadata,
+    PredictResponse,
+    StoredPrediction,
+    StrategyConfig,
+    StrategyStatus,
+)
 from protobench.error_table import from_grpc_status
 from protobench.proto_convert import (
     ERROR_DETAILS_KEY,
     error_details_from_metadata,
+    feedback_response_from_pb,
     health_from_pb,
     model_metadata_from_pb,
     predict_request_to_pb,
     predict_response_from_pb,
+    stored_prediction_from_pb,
+    strategy_config_to_pb,
+    strategy_status_from_pb,
 )
 from protobench.v1 import inference_pb2 as pb
 from protobench.v1 import inference_pb2_grpc as pb_grpc
@@ -63,6 +75,7 @@ class PredictCall(NamedTuple):
     model: str
     instances: Sequence[Sequence[float]]
     version: str | None = None
+    caller: str | None = None
 
 
 def channel_target(target: str | Sequence[str]) -> str:
@@ -156,9 +169,13 @@ class GrpcClient(InferenceClient):
         )
 
     def predict(
-        self, model: str, instances: Sequence[Sequence[float]], version: str | None = None
+        self,
+        model: str,
+        instances: Sequence[Sequence[float]],
+        version: str | None = None,
+        caller: str | None = None,
     ) -> PredictResponse:
-        request = _predict_request(PredictCall(model, instances, version))
+        request = _predict_request(PredictCall(model, instances, version, caller))
         return predict_response_from_pb(self._call(self._stub.Predict, request))
 
     def predict_image(
@@ -202,10 +219,41 @@ class GrpcClient(InferenceClient):
     def close(self) -> None:
         self._channel.close()
 
+    def get_strategy(self, model: str) -> StrategyStatus:
+        reply = self._call(self._stub.GetStrategy, pb.GetStrategyRequest(model=model))
+        return strategy_status_from_pb(reply)
+
+    def set_strategy(self, model: str, strategy: StrategyConfig) -> StrategyStatus:
+        request = pb.SetStrategyRequest(model=model, strategy=strategy_config_to_pb(strategy))
+        return strategy_status_from_pb(self._call(self._stub.SetStrategy, request))
+
+    def promote(self, model: str) -> StrategyStatus:
+        reply = self._call(self._stub.Promote, pb.PromoteRequest(model=model))
+        return strategy_status_from_pb(reply)
+
+    def rollback(self, model: str) -> StrategyStatus:
+        reply = self._call(self._stub.Rollback, pb.RollbackRequest(model=model))
+        return strategy_status_from_pb(reply)
+
+    def feedback(self, prediction_id: str, reward: float) -> FeedbackResponse:
+        request = pb.FeedbackRequest(prediction_id=prediction_id, reward=reward)
+        return feedback_response_from_pb(self._call(self._stub.Feedback, request))
+
+    def get_prediction(self, prediction_id: str) -> StoredPrediction:
+        request = pb.GetPredictionRequest(prediction_id=prediction_id)
+        return stored_prediction_from_pb(self._call(self._stub.GetPrediction, request))
+
+    def list_predictions(
+        self, job: str, limit: int = 100, offset: int = 0
+    ) -> list[StoredPrediction]:
+        request = pb.ListPredictionsRequest(job=job, limit=limit, offset=offset)
+        reply: pb.ListPredictionsResponse = self._call(self._stub.ListPredictions, request)
+        return [stored_prediction_from_pb(p) for p in reply.predictions]
+
 
 def _predict_request(call: PredictCall) -> pb.PredictRequest:
     try:
-        return predict_request_to_pb(call.model, call.instances, call.version)
+        return predict_request_to_pb(call.model, call.instances, call.version, call.caller)
     except (TypeError, ValueError) as exc:
         raise ClientError(
             ErrorCode.INVALID_INPUT, f"instances must be rows of numbers: {exc}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import orjson
@@ -11,7 +12,15 @@ import orjson
 from clients.base import ClientError
 from clients.http_transport import HttpInferenceClient
 from protobench.core.errors import ErrorCode
-from protobench.core.types import Health, ModelMetadata, PredictResponse
+from protobench.core.types import (
+    FeedbackResponse,
+    Health,
+    ModelMetadata,
+    PredictResponse,
+    StoredPrediction,
+    StrategyConfig,
+    StrategyStatus,
+)
 from protobench.error_table import from_http_status
 
 IMAGE_MAGIC = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg"}
@@ -54,11 +63,17 @@ class RestClient(HttpInferenceClient):
         return ModelMetadata.model_validate(self._call("GET", f"/models/{name}"))
 
     def predict(
-        self, model: str, instances: Sequence[Sequence[float]], version: str | None = None
+        self,
+        model: str,
+        instances: Sequence[Sequence[float]],
+        version: str | None = None,
+        caller: str | None = None,
     ) -> PredictResponse:
         body: dict[str, Any] = {"instances": instances}
         if version is not None:
             body["version"] = version
+        if caller is not None:
+            body["caller"] = caller
         content = orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
         data = self._call(
             "POST",
@@ -89,3 +104,34 @@ class RestClient(HttpInferenceClient):
 
     def health(self) -> Health:
         return Health.model_validate(self._call("GET", "/health/ready", ok=(200, 503)))
+
+    def get_strategy(self, model: str) -> StrategyStatus:
+        return StrategyStatus.model_validate(self._call("GET", f"/models/{model}/strategy"))
+
+    def set_strategy(self, model: str, strategy: StrategyConfig) -> StrategyStatus:
+        data = self._call("PUT", f"/models/{model}/strategy", json=strategy.model_dump())
+        return StrategyStatus.model_validate(data)
+
+    def promote(self, model: str) -> StrategyStatus:
+        data = self._call("POST", f"/models/{model}/strategy/promote")
+        return StrategyStatus.model_validate(data)
+
+    def rollback(self, model: str) -> StrategyStatus:
+        data = self._call("POST", f"/models/{model}/strategy/rollback")
+        return StrategyStatus.model_validate(data)
+
+    def feedback(self, prediction_id: str, reward: float) -> FeedbackResponse:
+        body = {"prediction_id": prediction_id, "reward": reward}
+        return FeedbackResponse.model_validate(self._call("POST", "/feedback", json=body))
+
+    def get_prediction(self, prediction_id: str) -> StoredPrediction:
+        job, _, input_id = prediction_id.partition("/")
+        path = f"/predictions/{quote(job, safe='')}/{quote(input_id, safe='')}"
+        return StoredPrediction.model_validate(self._call("GET", path))
+
+    def list_predictions(
+        self, job: str, limit: int = 100, offset: int = 0
+    ) -> list[StoredPrediction]:
+        params = {"limit": limit, "offset": offset}
+        data = self._call("GET", f"/jobs/{quote(job, safe='')}/predictions", params=params)
+        return [StoredPrediction.model_validate(p) for p in data]

@@ -14,11 +14,16 @@ from typing import Any
 from protobench.core.errors import CoreError
 from protobench.core.types import (
     DeleteVersionResponse,
+    FeedbackResponse,
     Health,
     ModelMetadata,
     Prediction,
     PredictResponse,
+    StoredPrediction,
+    StrategyConfig,
+    StrategyStatus,
     TensorSpec,
+    VersionStats,
 )
 from protobench.v1 import inference_pb2 as pb
 
@@ -50,6 +55,8 @@ def predict_response_to_pb(response: PredictResponse) -> pb.PredictResponse:
             pb.Prediction(label=p.label, probabilities=p.probabilities)
             for p in response.predictions
         ],
+        prediction_id=response.prediction_id,
+        arm=response.arm,
     )
 
 
@@ -71,7 +78,10 @@ def stream_error_to_pb(error: CoreError, grpc_status: int) -> pb.StreamError:
 
 
 def predict_request_to_pb(
-    model: str, instances: Iterable[Iterable[float]], version: str | None = None
+    model: str,
+    instances: Iterable[Iterable[float]],
+    version: str | None = None,
+    caller: str | None = None,
 ) -> pb.PredictRequest:
     """``instances`` is rows of numbers: nested lists or a 2-D numpy array."""
     request = pb.PredictRequest(
@@ -79,6 +89,8 @@ def predict_request_to_pb(
     )
     if version is not None:
         request.version = version
+    if caller is not None:
+        request.caller = caller
     return request
 
 
@@ -109,6 +121,8 @@ def predict_response_from_pb(message: pb.PredictResponse) -> PredictResponse:
             Prediction(label=p.label, probabilities=list(p.probabilities))
             for p in message.predictions
         ],
+        prediction_id=message.prediction_id,
+        arm=message.arm,
     )
 
 
@@ -128,6 +142,96 @@ def instances_from_pb(request: pb.PredictRequest) -> list[list[float]]:
 def version_from_pb(request: pb.PredictRequest | pb.PredictImageRequest) -> str | None:
     """The requested version, or None (the model's default) when the field is unset."""
     return request.version if request.HasField("version") else None
+
+
+def caller_from_pb(request: pb.PredictRequest) -> str | None:
+    return request.caller if request.HasField("caller") else None
+
+
+# -- deployment strategies and stored predictions, both directions ------------------------------
+
+_OPTIONAL_STRATEGY_FIELDS = (
+    "canary_percent",
+    "max_error_rate",
+    "min_calls",
+    "bandit",
+    "epsilon",
+    "seed",
+)
+
+
+def strategy_config_to_pb(config: StrategyConfig) -> pb.StrategyConfig:
+    return pb.StrategyConfig(
+        kind=config.kind,
+        versions=config.versions,
+        weights=config.weights,
+        **{name: getattr(config, name) for name in _OPTIONAL_STRATEGY_FIELDS},
+    )
+
+
+def strategy_config_from_pb(message: pb.StrategyConfig) -> dict[str, Any]:
+    """The fields that were set, for the core to check (an unknown ``kind`` is the caller's
+    mistake, reported like any other invalid configuration)."""
+    fields: dict[str, Any] = {
+        "kind": message.kind or "single",
+        "versions": list(message.versions),
+        "weights": list(message.weights),
+    }
+    for name in _OPTIONAL_STRATEGY_FIELDS:
+        if message.HasField(name):
+            fields[name] = getattr(message, name)
+    return fields
+
+
+def strategy_status_to_pb(status: StrategyStatus) -> pb.StrategyStatus:
+    return pb.StrategyStatus(
+        model=status.model,
+        strategy=strategy_config_to_pb(status.strategy),
+        stats=[pb.VersionStats(**s.model_dump()) for s in status.stats],
+        event=status.event,
+        shadow_dropped=status.shadow_dropped,
+    )
+
+
+def strategy_status_from_pb(message: pb.StrategyStatus) -> StrategyStatus:
+    return StrategyStatus(
+        model=message.model,
+        strategy=StrategyConfig.model_validate(strategy_config_from_pb(message.strategy)),
+        stats=[
+            VersionStats.model_validate(
+                {name: getattr(s, name) for name in VersionStats.model_fields}
+            )
+            for s in message.stats
+        ],
+        event=message.event,
+        shadow_dropped=message.shadow_dropped,
+    )
+
+
+def feedback_response_to_pb(response: FeedbackResponse) -> pb.FeedbackResponse:
+    return pb.FeedbackResponse(**response.model_dump())
+
+
+def feedback_response_from_pb(message: pb.FeedbackResponse) -> FeedbackResponse:
+    return FeedbackResponse(
+        prediction_id=message.prediction_id,
+        model=message.model,
+        version=message.version,
+        reward=message.reward,
+    )
+
+
+def stored_prediction_to_pb(stored: StoredPrediction) -> pb.StoredPrediction:
+    return pb.StoredPrediction(**stored.model_dump())
+
+
+def stored_prediction_from_pb(message: pb.StoredPrediction) -> StoredPrediction:
+    return StoredPrediction.model_validate(
+        {
+            **{name: getattr(message, name) for name in StoredPrediction.model_fields},
+            "probabilities": list(message.probabilities),
+        }
+    )
 
 
 # -- error details in trailing metadata ---------------------------------------------------------

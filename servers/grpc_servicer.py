@@ -21,15 +21,21 @@ import grpc
 
 from protobench.core.errors import CoreError, ErrorCode
 from protobench.core.service import InferenceService
+from protobench.core.strategies import parse_config
 from protobench.error_table import ERROR_TABLE
 from protobench.proto_convert import (
     ERROR_DETAILS_KEY,
+    caller_from_pb,
     delete_version_response_to_pb,
     error_details_to_metadata,
+    feedback_response_to_pb,
     health_to_pb,
     instances_from_pb,
     model_metadata_to_pb,
     predict_response_to_pb,
+    stored_prediction_to_pb,
+    strategy_config_from_pb,
+    strategy_status_to_pb,
     stream_error_to_pb,
     version_from_pb,
 )
@@ -49,7 +55,15 @@ OPERATIONS: dict[str, str] = {
     "predict_image": "PredictImage",
     "delete_version": "DeleteVersion",
     "health": "Health",
+    "get_strategy": "GetStrategy",
+    "set_strategy": "SetStrategy",
+    "promote": "Promote",
+    "rollback": "Rollback",
+    "feedback": "Feedback",
+    "get_prediction": "GetPrediction",
+    "list_predictions": "ListPredictions",
 }
+DEFAULT_PAGE = 100
 # RPCs with no core operation of their own: the streaming form of predict.
 EXTRA_RPCS = frozenset({"PredictStream"})
 
@@ -115,7 +129,10 @@ class InferenceServicer(pb_grpc.InferenceServiceServicer):
 
     def _predict(self, request: pb.PredictRequest) -> pb.PredictResponse:
         response = self._service.predict(
-            request.model, instances_from_pb(request), version_from_pb(request)
+            request.model,
+            instances_from_pb(request),
+            version_from_pb(request),
+            caller_from_pb(request),
         )
         return predict_response_to_pb(response)
 
@@ -166,3 +183,63 @@ class InferenceServicer(pb_grpc.InferenceServiceServicer):
             return health_to_pb(self._service.health())
         except Exception as exc:
             _fail(context, "Health", exc)
+
+    # -- deployment strategies and stored batch predictions --------------------------------------
+
+    def GetStrategy(self, request: pb.GetStrategyRequest, context: Context) -> pb.StrategyStatus:
+        _check_deadline(context)
+        try:
+            return strategy_status_to_pb(self._service.get_strategy(request.model))
+        except Exception as exc:
+            _fail(context, "GetStrategy", exc)
+
+    def SetStrategy(self, request: pb.SetStrategyRequest, context: Context) -> pb.StrategyStatus:
+        _check_deadline(context)
+        try:
+            config = parse_config(strategy_config_from_pb(request.strategy))
+            return strategy_status_to_pb(self._service.set_strategy(request.model, config))
+        except Exception as exc:
+            _fail(context, "SetStrategy", exc)
+
+    def Promote(self, request: pb.PromoteRequest, context: Context) -> pb.StrategyStatus:
+        _check_deadline(context)
+        try:
+            return strategy_status_to_pb(self._service.promote(request.model))
+        except Exception as exc:
+            _fail(context, "Promote", exc)
+
+    def Rollback(self, request: pb.RollbackRequest, context: Context) -> pb.StrategyStatus:
+        _check_deadline(context)
+        try:
+            return strategy_status_to_pb(self._service.rollback(request.model))
+        except Exception as exc:
+            _fail(context, "Rollback", exc)
+
+    def Feedback(self, request: pb.FeedbackRequest, context: Context) -> pb.FeedbackResponse:
+        _check_deadline(context)
+        try:
+            answer = self._service.feedback(request.prediction_id, request.reward)
+        except Exception as exc:
+            _fail(context, "Feedback", exc)
+        return feedback_response_to_pb(answer)
+
+    def GetPrediction(
+        self, request: pb.GetPredictionRequest, context: Context
+    ) -> pb.StoredPrediction:
+        _check_deadline(context)
+        try:
+            return stored_prediction_to_pb(self._service.get_prediction(request.prediction_id))
+        except Exception as exc:
+            _fail(context, "GetPrediction", exc)
+
+    def ListPredictions(
+        self, request: pb.ListPredictionsRequest, context: Context
+    ) -> pb.ListPredictionsResponse:
+        _check_deadline(context)
+        limit = request.limit if request.HasField("limit") else DEFAULT_PAGE
+        offset = request.offset if request.HasField("offset") else 0
+        try:
+            stored = self._service.list_predictions(request.job, limit, offset)
+        except Exception as exc:
+            _fail(context, "ListPredictions", exc)
+        return pb.ListPredictionsResponse(predictions=[stored_prediction_to_pb(p) for p in stored])

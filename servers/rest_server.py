@@ -8,6 +8,13 @@ Routes (all JSON unless said):
   POST   /models/{name}/predict            {"instances": [[...], ...], "version": "optional"}
   PUT    /models/{name}/image?version=     raw PNG/JPEG body, Content-Type image/png|image/jpeg
   DELETE /models/{name}/versions/{version} 204
+  GET    /models/{name}/strategy           the model's deployment strategy and per-version stats
+  PUT    /models/{name}/strategy           replace it (body: a StrategyConfig)
+  POST   /models/{name}/strategy/promote   shadow/canary: the candidate takes over
+  POST   /models/{name}/strategy/rollback  shadow/canary: the stable version takes over
+  POST   /feedback                         {"prediction_id": "...", "reward": 0..1}
+  GET    /predictions/{job}/{input_id}     one stored batch prediction
+  GET    /jobs/{job}/predictions?limit=&offset=   a page of a batch job's predictions
 Every error is a JSON body {"code", "message", "details"} with the status from the error table.
 """
 
@@ -26,7 +33,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import protobench
 from protobench.core.errors import CoreError, ErrorCode
 from protobench.core.service import InferenceService
-from protobench.core.types import Health, ModelMetadata, PredictResponse
+from protobench.core.types import (
+    FeedbackResponse,
+    Health,
+    ModelMetadata,
+    PredictResponse,
+    StoredPrediction,
+    StrategyConfig,
+    StrategyStatus,
+)
 from protobench.error_table import ERROR_TABLE, HTTP_MALFORMED_BODY, from_http_status
 from servers.asgi_runner import Refusal, serve_asgi, with_body_limit
 from servers.listen import Listen
@@ -43,6 +58,13 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "predict_image": ("PUT", "/models/{name}/image"),
     "delete_version": ("DELETE", "/models/{name}/versions/{version}"),
     "health": ("GET", "/health/ready"),
+    "get_strategy": ("GET", "/models/{name}/strategy"),
+    "set_strategy": ("PUT", "/models/{name}/strategy"),
+    "promote": ("POST", "/models/{name}/strategy/promote"),
+    "rollback": ("POST", "/models/{name}/strategy/rollback"),
+    "feedback": ("POST", "/feedback"),
+    "get_prediction": ("GET", "/predictions/{job}/{input_id:path}"),
+    "list_predictions": ("GET", "/jobs/{job}/predictions"),
 }
 
 
@@ -53,7 +75,19 @@ class PredictBody(BaseModel):
         description="One row of features per instance (4 for iris, 64 for digits).",
         examples=[[[5.1, 3.5, 1.4, 0.2]]],
     )
-    version: str | None = Field(default=None, description="Model version; default if omitted.")
+    version: str | None = Field(
+        default=None, description="Model version; the model's strategy chooses if omitted."
+    )
+    caller: str | None = Field(
+        default=None, description="A/B stickiness key: one caller always meets one version."
+    )
+
+
+class FeedbackBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    prediction_id: str = Field(description="The prediction_id of an earlier answer.")
+    reward: StrictFloat = Field(description="0 (bad) to 1 (good).")
 
 
 class ErrorBody(BaseModel):
@@ -168,7 +202,7 @@ def create_app(service: InferenceService) -> FastAPI:
         },
     )
     async def predict(name: str, body: PredictBody) -> PredictResponse:
-        return await service.apredict(name, body.instances, body.version)
+        return await service.apredict(name, body.instances, body.version, body.caller)
 
     @app.put(
         "/models/{name}/image",
@@ -214,7 +248,47 @@ def create_app(service: InferenceService) -> FastAPI:
         service.delete_version(name, version)
         return Response(status_code=204)
 
+    add_strategy_routes(app, service)
     return app
+
+
+def add_strategy_routes(app: FastAPI, service: InferenceService) -> None:
+    """Deployment strategies, feedback and stored batch predictions (docs/strategies.md)."""
+    found_or_not_ready = _error_responses(ErrorCode.NOT_FOUND, ErrorCode.NOT_READY)
+    settles = _error_responses(
+        ErrorCode.NOT_FOUND, ErrorCode.FAILED_PRECONDITION, ErrorCode.NOT_READY
+    )
+    checked = _error_responses(ErrorCode.INVALID_INPUT, ErrorCode.NOT_FOUND, ErrorCode.NOT_READY)
+
+    @app.get("/models/{name}/strategy", tags=["strategies"], responses=found_or_not_ready)
+    async def get_strategy(name: str) -> StrategyStatus:
+        return service.get_strategy(name)
+
+    @app.put("/models/{name}/strategy", tags=["strategies"], responses=checked)
+    async def set_strategy(name: str, body: StrategyConfig) -> StrategyStatus:
+        return service.set_strategy(name, body)
+
+    @app.post("/models/{name}/strategy/promote", tags=["strategies"], responses=settles)
+    async def promote(name: str) -> StrategyStatus:
+        return service.promote(name)
+
+    @app.post("/models/{name}/strategy/rollback", tags=["strategies"], responses=settles)
+    async def rollback(name: str) -> StrategyStatus:
+        return service.rollback(name)
+
+    @app.post("/feedback", tags=["strategies"], responses=checked)
+    async def feedback(body: FeedbackBody) -> FeedbackResponse:
+        return service.feedback(body.prediction_id, body.reward)
+
+    @app.get("/predictions/{job}/{input_id:path}", tags=["batch"], responses=checked)
+    async def get_prediction(job: str, input_id: str) -> StoredPrediction:
+        return service.get_prediction(f"{job}/{input_id}")
+
+    @app.get("/jobs/{job}/predictions", tags=["batch"], responses=checked)
+    async def list_predictions(
+        job: str, limit: int = 100, offset: int = 0
+    ) -> list[StoredPrediction]:
+        return service.list_predictions(job, limit, offset)
 
 
 def _too_large(max_bytes: int) -> Refusal:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal
@@ -15,18 +16,40 @@ from protobench.core.auth import require_authenticated
 from protobench.core.errors import CoreError, ErrorCode
 from protobench.core.images import image_to_features
 from protobench.core.models import FloatArray, ServedModel
+from protobench.core.prediction_store import PredictionStore
 from protobench.core.registry import ModelRegistry
 from protobench.core.settings import Settings
+from protobench.core.strategies import Route, StrategyBook
 from protobench.core.types import (
     DeleteVersionResponse,
+    FeedbackResponse,
     Health,
     ModelMetadata,
     Prediction,
     PredictResponse,
+    StoredPrediction,
+    StrategyConfig,
+    StrategyStatus,
 )
 
 # The operations every protocol exposes; the parity test holds each adapter to this list.
-OPERATIONS = ("list_models", "get_model", "predict", "predict_image", "delete_version", "health")
+OPERATIONS = (
+    "list_models",
+    "get_model",
+    "predict",
+    "predict_image",
+    "delete_version",
+    "health",
+    # deployment strategies (protobench.core.strategies)
+    "get_strategy",
+    "set_strategy",
+    "promote",
+    "rollback",
+    "feedback",
+    # batch predictions stored by `protobench batch`
+    "get_prediction",
+    "list_predictions",
+)
 
 Instances = Sequence[Sequence[float]] | FloatArray
 Outcome = Literal["ok", "error"]
@@ -76,6 +99,8 @@ class InferenceService:
         self._ready = threading.Event()
         self._delay_s = settings.model_delay_ms / 1000.0
         self.counters = RequestCounters()
+        self.strategies = StrategyBook(self._labels_of, shadow_queue=settings.shadow_queue)
+        self.predictions = PredictionStore(settings.predictions_url)
 
     @property
     def served_by(self) -> str:
@@ -136,6 +161,59 @@ class InferenceService:
             remaining = self.registry.delete(model, version)
             return DeleteVersionResponse(model=model, deleted_version=version, versions=remaining)
 
+    # -- deployment strategies ---------------------------------------------------------------
+
+    def get_strategy(self, model: str) -> StrategyStatus:
+        with self.counters.track("get_strategy"):
+            self._require_ready()
+            self.registry.metadata(model)  # NOT_FOUND for an unknown model
+            return self.strategies.status(model)
+
+    def set_strategy(self, model: str, strategy: StrategyConfig) -> StrategyStatus:
+        """Replace the model's strategy; its per-version statistics start from zero."""
+        with self.counters.track("set_strategy"):
+            self._require_ready()
+            self.strategies.set(model, strategy, self.registry.metadata(model).versions)
+            return self.strategies.status(model)
+
+    def promote(self, model: str) -> StrategyStatus:
+        """shadow or canary: the candidate becomes the only version."""
+        with self.counters.track("promote"):
+            self._require_ready()
+            self.registry.metadata(model)
+            self.strategies.promote(model)
+            return self.strategies.status(model)
+
+    def rollback(self, model: str) -> StrategyStatus:
+        """shadow or canary: the stable version becomes the only version."""
+        with self.counters.track("rollback"):
+            self._require_ready()
+            self.registry.metadata(model)
+            self.strategies.rollback(model)
+            return self.strategies.status(model)
+
+    def feedback(self, prediction_id: str, reward: float) -> FeedbackResponse:
+        """A reward in [0, 1] for an earlier prediction of this server; bandits learn from it."""
+        with self.counters.track("feedback"):
+            self._require_ready()
+            return self.strategies.feedback(prediction_id, reward)
+
+    # -- stored batch predictions ------------------------------------------------------------
+
+    def get_prediction(self, prediction_id: str) -> StoredPrediction:
+        """One row a batch job stored; its id is ``<job>/<input id>``."""
+        with self.counters.track("get_prediction"):
+            self._require_ready()
+            return self.predictions.get(prediction_id)
+
+    def list_predictions(
+        self, job: str, limit: int = 100, offset: int = 0
+    ) -> list[StoredPrediction]:
+        """A page of a batch job's stored rows, ordered by input id."""
+        with self.counters.track("list_predictions"):
+            self._require_ready()
+            return self.predictions.page(job, limit, offset)
+
     # -- prediction ------------------------------------------------------------------------
 
     def predict(
@@ -143,26 +221,29 @@ class InferenceService:
         model: str,
         instances: Instances,
         version: str | None = None,
+        caller: str | None = None,
         *,
         probabilities: bool = True,
     ) -> PredictResponse:
+        """``caller`` keys A/B stickiness: one caller always meets the same version."""
         with self.counters.track("predict"):
             if self._delay_s:
                 time.sleep(self._delay_s)
-            return self._predict_now(model, instances, version, probabilities)
+            return self._predict_now(model, instances, version, caller, probabilities)
 
     async def apredict(
         self,
         model: str,
         instances: Instances,
         version: str | None = None,
+        caller: str | None = None,
         *,
         probabilities: bool = True,
     ) -> PredictResponse:
         with self.counters.track("predict"):
             if self._delay_s:
                 await asyncio.sleep(self._delay_s)
-            return self._predict_now(model, instances, version, probabilities)
+            return self._predict_now(model, instances, version, caller, probabilities)
 
     def predict_image(
         self, model: str, image: bytes, version: str | None = None, *, probabilities: bool = True
@@ -181,18 +262,25 @@ class InferenceService:
             return self._predict_image_now(model, image, version, probabilities)
 
     def _predict_now(
-        self, model: str, instances: Instances, version: str | None, probabilities: bool
+        self,
+        model: str,
+        instances: Instances,
+        version: str | None,
+        caller: str | None,
+        probabilities: bool,
     ) -> PredictResponse:
         self._require_ready()
-        served = self.registry.get(model, version)
+        route = self.strategies.route(model, version, caller)
+        served = self.registry.get(model, route.version)
         x = self._as_matrix(instances, served)
-        return self._answer(served, x, probabilities)
+        return self._answer_routed(served, x, probabilities, route)
 
     def _predict_image_now(
         self, model: str, image: bytes, version: str | None, probabilities: bool
     ) -> PredictResponse:
         self._require_ready()
-        served = self.registry.get(model, version)
+        route = self.strategies.route(model, version, None)
+        served = self.registry.get(model, route.version)
         if served.card.task != "image-classification":
             raise CoreError(
                 ErrorCode.INVALID_INPUT,
@@ -200,7 +288,37 @@ class InferenceService:
                 {"model": model, "task": served.card.task},
             )
         x = image_to_features(image, self.settings.max_image_bytes, self.settings.max_image_pixels)
-        return self._answer(served, x, probabilities)
+        return self._answer_routed(served, x, probabilities, route)
+
+    def _answer_routed(
+        self, served: ServedModel, x: FloatArray, probabilities: bool, route: Route
+    ) -> PredictResponse:
+        """Answer with the routed version, count it for its strategy, send the shadow a copy.
+
+        Input errors were raised before this point, so an exception here is the version's
+        own failure: it counts against the version (a canary may be rolled back for it)."""
+        model, version = served.card.name, served.card.version
+        started = time.perf_counter()
+        try:
+            answer = self._answer(served, x, probabilities)
+        except Exception as exc:
+            self.strategies.record(model, version, time.perf_counter() - started, ok=False)
+            raise CoreError(
+                ErrorCode.INTERNAL,
+                f"version {version} of {model!r} failed to answer",
+                {"model": model, "version": version},
+            ) from exc
+        self.strategies.record(model, version, time.perf_counter() - started, ok=True)
+        self.strategies.shadow(model, x, [p.label for p in answer.predictions])
+        prediction_id = uuid.uuid4().hex
+        self.strategies.remember(prediction_id, model, version)
+        return answer.model_copy(update={"prediction_id": prediction_id, "arm": route.arm})
+
+    def _labels_of(self, model: str, version: str, x: FloatArray) -> list[str]:
+        """The shadow's scorer: labels only, as the fast path computes them."""
+        served = self.registry.get(model, version)
+        labels = served.card.labels
+        return [labels[i] for i in served.network.logits(x).argmax(axis=1).tolist()]
 
     def _answer(self, served: ServedModel, x: FloatArray, probabilities: bool) -> PredictResponse:
         labels = served.card.labels

@@ -50,6 +50,20 @@ class Settings(BaseSettings):
         description="Largest request body (HTTP) or message (gRPC) accepted.",
     )
 
+    # -- deployment strategies and batch predictions ---------------------------------------------
+    predictions_db: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the batch predictions table that get_prediction and "
+        "list_predictions read; default sqlite:///<models_dir's parent>/predictions.db.",
+    )
+    shadow_queue: int = Field(
+        default=1000, ge=1, description="Shadow copies waiting to be scored before new ones drop."
+    )
+
+    @property
+    def predictions_url(self) -> str:
+        return self.predictions_db or f"sqlite:///{self.models_dir.parent / 'predictions.db'}"
+
     # -- security -----------------------------------------------------------------------------
     api_key: SecretStr | None = Field(
         default=None,

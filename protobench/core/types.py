@@ -41,6 +41,14 @@ class PredictResponse(_Frozen):
     version: str
     served_by: str = Field(description="The replica that answered (host:pid or a given name).")
     predictions: list[Prediction]
+    prediction_id: str = Field(
+        default="", description="Names this answer for `feedback`; unique per call."
+    )
+    arm: str = Field(
+        default="",
+        description="Why this version answered: `requested`, `single`, or `<strategy>:<arm>` "
+        "such as `canary:candidate` or `bandit:explore`.",
+    )
 
 
 class DeleteVersionResponse(_Frozen):
@@ -54,3 +62,82 @@ class Health(_Frozen):
     ready: bool
     served_by: str
     models: list[str] = Field(description="Models loaded and ready to serve.")
+
+
+# -- deployment strategies ----------------------------------------------------------------------
+
+StrategyKind = Literal["single", "shadow", "ab", "canary", "bandit"]
+BanditAlgorithm = Literal["epsilon_greedy", "thompson"]
+
+
+class StrategyConfig(_Frozen):
+    """How a model's requests that name no version are routed (checked by the core, not here,
+    so every protocol reports a bad configuration the same way)."""
+
+    kind: StrategyKind = "single"
+    versions: list[str] = Field(
+        default_factory=list,
+        description="single: [version] or [] (the default version); shadow and canary: "
+        "[stable, candidate]; ab and bandit: the arms (two or more).",
+    )
+    weights: list[float] = Field(
+        default_factory=list, description="ab: one weight per version; [] splits evenly."
+    )
+    canary_percent: float = Field(default=10.0, description="canary: % of calls to the candidate.")
+    max_error_rate: float = Field(
+        default=0.2, description="canary: rolled back once the candidate's error rate passes this."
+    )
+    min_calls: int = Field(
+        default=20, description="canary: calls to the candidate before its error rate is judged."
+    )
+    bandit: BanditAlgorithm = "epsilon_greedy"
+    epsilon: float = Field(default=0.1, description="bandit epsilon_greedy: exploration share.")
+    seed: int = Field(default=0, description="Seeds every random choice: runs are repeatable.")
+
+
+class VersionStats(_Frozen):
+    """What one version did since the model's strategy was last set."""
+
+    version: str
+    calls: int
+    errors: int
+    latency_ms_mean: float
+    feedback: int = Field(description="Rewards received through `feedback`.")
+    reward_mean: float
+    shadow_calls: int = Field(description="Copies of requests this version scored as a shadow.")
+    shadow_errors: int
+    shadow_agreement: float = Field(
+        description="Share of shadowed rows where this version's label equals the primary's."
+    )
+    shadow_latency_ms_mean: float
+
+
+class StrategyStatus(_Frozen):
+    model: str
+    strategy: StrategyConfig
+    stats: list[VersionStats]
+    event: str = Field(
+        description="The last change not made by set_strategy (promote, rollback, automatic "
+        "rollback), or empty."
+    )
+    shadow_dropped: int = Field(description="Shadow copies dropped because the queue was full.")
+
+
+class FeedbackResponse(_Frozen):
+    prediction_id: str
+    model: str
+    version: str
+    reward: float
+
+
+class StoredPrediction(_Frozen):
+    """One row a batch job wrote; its id is ``<job>/<input_id>``."""
+
+    prediction_id: str
+    job: str
+    input_id: str
+    model: str
+    version: str
+    label: str
+    probabilities: list[float]
+    created_at: str = Field(description="When the row was scored, ISO 8601 in UTC.")

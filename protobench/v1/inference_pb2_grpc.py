@@ -69,6 +69,41 @@ class InferenceServiceStub:
                 request_serializer=protobench_dot_v1_dot_inference__pb2.HealthRequest.SerializeToString,
                 response_deserializer=protobench_dot_v1_dot_inference__pb2.HealthResponse.FromString,
                 _registered_method=True)
+        self.GetStrategy = channel.unary_unary(
+                '/protobench.v1.InferenceService/GetStrategy',
+                request_serializer=protobench_dot_v1_dot_inference__pb2.GetStrategyRequest.SerializeToString,
+                response_deserializer=protobench_dot_v1_dot_inference__pb2.StrategyStatus.FromString,
+                _registered_method=True)
+        self.SetStrategy = channel.unary_unary(
+                '/protobench.v1.InferenceService/SetStrategy',
+                request_serializer=protobench_dot_v1_dot_inference__pb2.SetStrategyRequest.SerializeToString,
+                response_deserializer=protobench_dot_v1_dot_inference__pb2.StrategyStatus.FromString,
+                _registered_method=True)
+        self.Promote = channel.unary_unary(
+                '/protobench.v1.InferenceService/Promote',
+                request_serializer=protobench_dot_v1_dot_inference__pb2.PromoteRequest.SerializeToString,
+                response_deserializer=protobench_dot_v1_dot_inference__pb2.StrategyStatus.FromString,
+                _registered_method=True)
+        self.Rollback = channel.unary_unary(
+                '/protobench.v1.InferenceService/Rollback',
+                request_serializer=protobench_dot_v1_dot_inference__pb2.RollbackRequest.SerializeToString,
+                response_deserializer=protobench_dot_v1_dot_inference__pb2.StrategyStatus.FromString,
+                _registered_method=True)
+        self.Feedback = channel.unary_unary(
+                '/protobench.v1.InferenceService/Feedback',
+                request_serializer=protobench_dot_v1_dot_inference__pb2.FeedbackRequest.SerializeToString,
+                response_deserializer=protobench_dot_v1_dot_inference__pb2.FeedbackResponse.FromString,
+                _registered_method=True)
+        self.GetPrediction = channel.unary_unary(
+                '/protobench.v1.InferenceService/GetPrediction',
+                request_serializer=protobench_dot_v1_dot_inference__pb2.GetPredictionRequest.SerializeToString,
+                response_deserializer=protobench_dot_v1_dot_inference__pb2.StoredPrediction.FromString,
+                _registered_method=True)
+        self.ListPredictions = channel.unary_unary(
+                '/protobench.v1.InferenceService/ListPredictions',
+                request_serializer=protobench_dot_v1_dot_inference__pb2.ListPredictionsRequest.SerializeToString,
+                response_deserializer=protobench_dot_v1_dot_inference__pb2.ListPredictionsResponse.FromString,
+                _registered_method=True)
 
 
 class InferenceServiceServicer:
@@ -124,6 +159,55 @@ class InferenceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetStrategy(self, request, context):
+        """Deployment strategies (docs/strategies.md). NOT_FOUND for an unknown model.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetStrategy(self, request, context):
+        """INVALID_ARGUMENT for a configuration that cannot run; statistics start from zero.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Promote(self, request, context):
+        """shadow/canary only (else FAILED_PRECONDITION): the candidate becomes the only version.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Rollback(self, request, context):
+        """shadow/canary only (else FAILED_PRECONDITION): the stable version becomes the only one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Feedback(self, request, context):
+        """A reward in [0, 1] for an earlier prediction (its prediction_id); bandits learn from it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPrediction(self, request, context):
+        """Batch predictions stored by `protobench batch`; the id is "<job>/<input id>".
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPredictions(self, request, context):
+        """A page of one job's stored predictions, ordered by input id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_InferenceServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -161,6 +245,41 @@ def add_InferenceServiceServicer_to_server(servicer, server):
                     servicer.Health,
                     request_deserializer=protobench_dot_v1_dot_inference__pb2.HealthRequest.FromString,
                     response_serializer=protobench_dot_v1_dot_inference__pb2.HealthResponse.SerializeToString,
+            ),
+            'GetStrategy': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStrategy,
+                    request_deserializer=protobench_dot_v1_dot_inference__pb2.GetStrategyRequest.FromString,
+                    response_serializer=protobench_dot_v1_dot_inference__pb2.StrategyStatus.SerializeToString,
+            ),
+            'SetStrategy': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetStrategy,
+                    request_deserializer=protobench_dot_v1_dot_inference__pb2.SetStrategyRequest.FromString,
+                    response_serializer=protobench_dot_v1_dot_inference__pb2.StrategyStatus.SerializeToString,
+            ),
+            'Promote': grpc.unary_unary_rpc_method_handler(
+                    servicer.Promote,
+                    request_deserializer=protobench_dot_v1_dot_inference__pb2.PromoteRequest.FromString,
+                    response_serializer=protobench_dot_v1_dot_inference__pb2.StrategyStatus.SerializeToString,
+            ),
+            'Rollback': grpc.unary_unary_rpc_method_handler(
+                    servicer.Rollback,
+                    request_deserializer=protobench_dot_v1_dot_inference__pb2.RollbackRequest.FromString,
+                    response_serializer=protobench_dot_v1_dot_inference__pb2.StrategyStatus.SerializeToString,
+            ),
+            'Feedback': grpc.unary_unary_rpc_method_handler(
+                    servicer.Feedback,
+                    request_deserializer=protobench_dot_v1_dot_inference__pb2.FeedbackRequest.FromString,
+                    response_serializer=protobench_dot_v1_dot_inference__pb2.FeedbackResponse.SerializeToString,
+            ),
+            'GetPrediction': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPrediction,
+                    request_deserializer=protobench_dot_v1_dot_inference__pb2.GetPredictionRequest.FromString,
+                    response_serializer=protobench_dot_v1_dot_inference__pb2.StoredPrediction.SerializeToString,
+            ),
+            'ListPredictions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPredictions,
+                    request_deserializer=protobench_dot_v1_dot_inference__pb2.ListPredictionsRequest.FromString,
+                    response_serializer=protobench_dot_v1_dot_inference__pb2.ListPredictionsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -352,6 +471,195 @@ class InferenceService:
             '/protobench.v1.InferenceService/Health',
             protobench_dot_v1_dot_inference__pb2.HealthRequest.SerializeToString,
             protobench_dot_v1_dot_inference__pb2.HealthResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStrategy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/protobench.v1.InferenceService/GetStrategy',
+            protobench_dot_v1_dot_inference__pb2.GetStrategyRequest.SerializeToString,
+            protobench_dot_v1_dot_inference__pb2.StrategyStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetStrategy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/protobench.v1.InferenceService/SetStrategy',
+            protobench_dot_v1_dot_inference__pb2.SetStrategyRequest.SerializeToString,
+            protobench_dot_v1_dot_inference__pb2.StrategyStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Promote(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/protobench.v1.InferenceService/Promote',
+            protobench_dot_v1_dot_inference__pb2.PromoteRequest.SerializeToString,
+            protobench_dot_v1_dot_inference__pb2.StrategyStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Rollback(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/protobench.v1.InferenceService/Rollback',
+            protobench_dot_v1_dot_inference__pb2.RollbackRequest.SerializeToString,
+            protobench_dot_v1_dot_inference__pb2.StrategyStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Feedback(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/protobench.v1.InferenceService/Feedback',
+            protobench_dot_v1_dot_inference__pb2.FeedbackRequest.SerializeToString,
+            protobench_dot_v1_dot_inference__pb2.FeedbackResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPrediction(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/protobench.v1.InferenceService/GetPrediction',
+            protobench_dot_v1_dot_inference__pb2.GetPredictionRequest.SerializeToString,
+            protobench_dot_v1_dot_inference__pb2.StoredPrediction.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPredictions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/protobench.v1.InferenceService/ListPredictions',
+            protobench_dot_v1_dot_inference__pb2.ListPredictionsRequest.SerializeToString,
+            protobench_dot_v1_dot_inference__pb2.ListPredictionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

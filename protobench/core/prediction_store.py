@@ -1,0 +1,168 @@
+"""Stored batch predictions: one SQL table, any SQLAlchemy URL (SQLite by default).
+
+A row per (job, input id) — the primary key — so a resumed job skips the ids it already wrote
+and a replayed chunk cannot duplicate a row.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Engine,
+    MetaData,
+    Select,
+    String,
+    Table,
+    Text,
+    create_engine,
+    insert,
+    select,
+)
+from sqlalchemy.exc import SQLAlchemyError
+
+from protobench.core.errors import CoreError, ErrorCode
+from protobench.core.types import StoredPrediction
+
+JOB_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+metadata = MetaData()
+predictions = Table(
+    "predictions",
+    metadata,
+    Column("job", String(64), primary_key=True),
+    Column("input_id", String(200), primary_key=True),
+    Column("model", String(64), nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("label", String(200), nullable=False),
+    Column("probabilities", Text, nullable=False),  # a JSON list, in the model's label order
+    Column("created_at", String(32), nullable=False),  # ISO 8601, UTC
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    input_id: str
+    label: str
+    probabilities: list[float]
+
+
+def check_job(job: str) -> str:
+    if not JOB_PATTERN.fullmatch(job):
+        raise CoreError(
+            ErrorCode.INVALID_INPUT,
+            f"job names are 1-64 letters, digits, '_', '.' or '-'; got {job!r}",
+            {"job": job},
+        )
+    return job
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class PredictionStore:
+    """Opens its engine on first use; the table is created if missing."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine: Engine | None = None
+        self._lock = threading.Lock()
+
+    def _open(self) -> Engine:
+        with self._lock:
+            if self._engine is None:
+                engine = create_engine(self.url)
+                metadata.create_all(engine)
+                self._engine = engine
+            return self._engine
+
+    def done_ids(self, job: str) -> set[str]:
+        with self._open().connect() as connection:
+            query = select(predictions.c.input_id).where(predictions.c.job == job)
+            return set(connection.scalars(query))
+
+    def write(self, job: str, model: str, version: str, rows: Iterable[Row]) -> int:
+        """Insert one chunk in one transaction: all of its rows or none."""
+        created_at = now_iso()
+        values = [
+            {
+                "job": job,
+                "input_id": row.input_id,
+                "model": model,
+                "version": version,
+                "label": row.label,
+                "probabilities": json.dumps(row.probabilities),
+                "created_at": created_at,
+            }
+            for row in rows
+        ]
+        if values:
+            with self._open().begin() as connection:
+                connection.execute(insert(predictions), values)
+        return len(values)
+
+    def get(self, prediction_id: str) -> StoredPrediction:
+        job, _, input_id = prediction_id.partition("/")
+        if not job or not input_id:
+            raise CoreError(
+                ErrorCode.INVALID_INPUT,
+                f"a stored prediction id is '<job>/<input id>', got {prediction_id!r}",
+                {"prediction_id": prediction_id},
+            )
+        query = select(predictions).where(
+            predictions.c.job == job, predictions.c.input_id == input_id
+        )
+        found = self._read(query)
+        if not found:
+            raise CoreError(
+                ErrorCode.NOT_FOUND,
+                f"no stored prediction {prediction_id!r}",
+                {"prediction_id": prediction_id},
+            )
+        return found[0]
+
+    def page(self, job: str, limit: int, offset: int) -> list[StoredPrediction]:
+        if not 1 <= limit <= 1000 or offset < 0:
+            raise CoreError(
+                ErrorCode.INVALID_INPUT,
+                "limit must be 1-1000 and offset 0 or more",
+                {"limit": limit, "offset": offset},
+            )
+        query = (
+            select(predictions)
+            .where(predictions.c.job == check_job(job))
+            .order_by(predictions.c.input_id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return self._read(query)
+
+    def _read(self, query: Select[Any]) -> list[StoredPrediction]:
+        try:
+            with self._open().connect() as connection:
+                rows = connection.execute(query).mappings().all()
+        except SQLAlchemyError as exc:
+            raise CoreError(
+                ErrorCode.NOT_READY, "the predictions database cannot be read; retry later"
+            ) from exc
+        return [
+            StoredPrediction(
+                prediction_id=f"{r['job']}/{r['input_id']}",
+                job=r["job"],
+                input_id=r["input_id"],
+                model=r["model"],
+                version=r["version"],
+                label=r["label"],
+                probabilities=json.loads(r["probabilities"]),
+                created_at=r["created_at"],
+            )
+            for r in rows
+        ]
