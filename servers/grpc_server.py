@@ -23,7 +23,7 @@ from grpc_reflection.v1alpha import reflection
 from protobench.core.service import InferenceService
 from protobench.core.settings import Settings
 from protobench.v1 import inference_pb2_grpc as pb_grpc
-from servers.grpc_auth import ApiKeyInterceptor
+from servers.grpc_guard import CallGuard
 from servers.grpc_servicer import SERVICE_NAME, InferenceServicer
 from servers.listen import Listen, announce
 
@@ -66,11 +66,10 @@ def build_server(
     workers = ThreadPoolExecutor(
         max_workers=service.settings.grpc_workers, thread_name_prefix="protobench-grpc"
     )
-    api_key = service.settings.api_key
     server = grpc.server(
         workers,
         options=server_options(service, listen),
-        interceptors=[ApiKeyInterceptor(api_key)] if api_key is not None else None,
+        interceptors=[CallGuard(service.settings.api_key)],
     )
     servicer = InferenceServicer(service)
     pb_grpc.add_InferenceServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]

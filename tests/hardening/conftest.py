@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from protobench.protocols import PROTOCOLS
+from protobench.protocols import PROTOCOLS, Protocol
+from tests.support.servers import RunningServer, running_server
 
 API_KEY = "hardening-test-key-0123456789"
 
@@ -36,3 +39,17 @@ def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
         check=True, capture_output=True,
     )  # fmt: skip
     return files
+
+
+@contextmanager
+def server_for(
+    request: pytest.FixtureRequest,
+    models_dir: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    env: dict[str, str] | None = None,
+) -> Iterator[RunningServer]:
+    """The server of the protocol a ``protocol_params()`` fixture is running for."""
+    protocol: Protocol = request.param
+    workdir = tmp_path_factory.mktemp(f"{request.module.__name__.rpartition('.')[2]}-{protocol}")
+    with running_server(protocol, workdir, models_dir, env=env) as server:
+        yield server

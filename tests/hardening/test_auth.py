@@ -14,7 +14,7 @@ from protobench.core.errors import ErrorCode
 from protobench.core.images import features_to_png
 from protobench.error_table import ERROR_TABLE
 from protobench.protocols import Protocol
-from tests.hardening.conftest import API_KEY, protocol_params
+from tests.hardening.conftest import API_KEY, protocol_params, server_for
 from tests.support.servers import RunningServer, running_server
 
 IRIS = [[5.1, 3.5, 1.4, 0.2]]
@@ -34,10 +34,8 @@ GUARDED: dict[str, Callable[[InferenceClient], object]] = {
 def server(
     request: pytest.FixtureRequest, models_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
-    protocol: Protocol = request.param
-    workdir = tmp_path_factory.mktemp(f"auth-{protocol}")
-    with running_server(
-        protocol, workdir, models_dir, env={"PROTOBENCH_API_KEY": API_KEY}
+    with server_for(
+        request, models_dir, tmp_path_factory, {"PROTOBENCH_API_KEY": API_KEY}
     ) as running:
         yield running
 

@@ -1,0 +1,118 @@
+"""What every gRPC call passes through before the servicer: request decoding that answers a
+malformed message with INVALID_ARGUMENT, and the API key.
+
+grpcio answers a request its deserializer cannot decode with INTERNAL ("Exception
+deserializing request!"), which would blame the server for the caller's bytes. Here the
+deserializer is lenient (a malformed message becomes ``MALFORMED``) and the wrapped behaviour
+refuses it with INVALID_ARGUMENT before the servicer sees it.
+
+The caller's standing (``protobench.core.auth``) is a context variable of the thread that runs
+the behaviour; grpcio runs interceptors on its polling thread and behaviours on a worker, so
+the behaviour is wrapped rather than checked in ``intercept_service``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, TypeAlias
+
+import grpc
+from pydantic import SecretStr
+
+from protobench.core.auth import bearer_matches, caller
+from protobench.core.errors import ErrorCode
+from protobench.error_table import ERROR_TABLE
+
+METADATA_KEY = "authorization"
+MALFORMED = object()  # what the lenient deserializer returns for bytes it cannot decode
+
+Behaviour = Callable[[Any, grpc.ServicerContext], Any]
+Deserializer = Callable[[bytes], Any]
+Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"  # subscriptable in the stubs only
+
+
+def _lenient(deserializer: Deserializer | None) -> Deserializer | None:
+    if deserializer is None:
+        return None
+
+    def decode(data: bytes) -> Any:
+        try:
+            return deserializer(data)
+        except Exception:  # DecodeError, or anything else the bytes provoke
+            return MALFORMED
+
+    return decode
+
+
+def _refuse_malformed(context: grpc.ServicerContext) -> None:
+    context.abort(
+        grpc.StatusCode[ERROR_TABLE[ErrorCode.INVALID_INPUT].grpc_status],
+        "the request is not a valid protobuf message of the method's request type",
+    )
+
+
+def _checked(requests: Iterator[Any], context: grpc.ServicerContext) -> Iterator[Any]:
+    for request in requests:
+        if request is MALFORMED:
+            _refuse_malformed(context)
+        yield request
+
+
+def _unary(behaviour: Behaviour, authenticated: bool, streamed_in: bool) -> Behaviour:
+    def call(request: Any, context: grpc.ServicerContext) -> Any:
+        if streamed_in:
+            request = _checked(request, context)
+        elif request is MALFORMED:
+            _refuse_malformed(context)
+        with caller(authenticated):
+            return behaviour(request, context)
+
+    return call
+
+
+def _streaming(behaviour: Behaviour, authenticated: bool, streamed_in: bool) -> Behaviour:
+    def call(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+        if streamed_in:
+            request = _checked(request, context)
+        elif request is MALFORMED:
+            _refuse_malformed(context)
+        with caller(authenticated):
+            yield from behaviour(request, context)
+
+    return call
+
+
+class CallGuard(grpc.ServerInterceptor):  # type: ignore[type-arg]
+    """Installed on every server; ``api_key`` None means every caller is authenticated."""
+
+    def __init__(self, api_key: SecretStr | None) -> None:
+        self.api_key = api_key
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Handler | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> Handler | None:
+        handler = continuation(handler_call_details)
+        if handler is None:
+            return None
+        ok = True
+        if self.api_key is not None:
+            metadata = dict(handler_call_details.invocation_metadata or ())
+            ok = bearer_matches(metadata.get(METADATA_KEY), self.api_key)
+        codec = {
+            "request_deserializer": _lenient(handler.request_deserializer),
+            "response_serializer": handler.response_serializer,
+        }
+        if handler.unary_unary is not None:
+            behaviour = _unary(handler.unary_unary, ok, streamed_in=False)
+            return grpc.unary_unary_rpc_method_handler(behaviour, **codec)
+        if handler.stream_unary is not None:
+            behaviour = _unary(handler.stream_unary, ok, streamed_in=True)
+            return grpc.stream_unary_rpc_method_handler(behaviour, **codec)
+        if handler.unary_stream is not None:
+            behaviour = _streaming(handler.unary_stream, ok, streamed_in=False)
+            return grpc.unary_stream_rpc_method_handler(behaviour, **codec)
+        assert handler.stream_stream is not None  # the one kind left
+        behaviour = _streaming(handler.stream_stream, ok, streamed_in=True)
+        return grpc.stream_stream_rpc_method_handler(behaviour, **codec)
