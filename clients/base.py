@@ -13,7 +13,15 @@ from types import TracebackType
 from typing import Any, Self
 
 from protobench.core.errors import ErrorCode
-from protobench.core.types import Health, ModelMetadata, PredictResponse
+from protobench.core.types import (
+    FeedbackResponse,
+    Health,
+    ModelMetadata,
+    PredictResponse,
+    StoredPrediction,
+    StrategyConfig,
+    StrategyStatus,
+)
 
 
 class ClientError(Exception):
@@ -55,8 +63,13 @@ class InferenceClient(ABC):
 
     @abstractmethod
     def predict(
-        self, model: str, instances: Sequence[Sequence[float]], version: str | None = None
-    ) -> PredictResponse: ...
+        self,
+        model: str,
+        instances: Sequence[Sequence[float]],
+        version: str | None = None,
+        caller: str | None = None,
+    ) -> PredictResponse:
+        """``caller`` is the A/B stickiness key (a request field on every protocol)."""
 
     @abstractmethod
     def predict_image(
@@ -72,6 +85,31 @@ class InferenceClient(ABC):
 
     @abstractmethod
     def close(self) -> None: ...
+
+    # -- deployment strategies and stored batch predictions ------------------------------------
+
+    @abstractmethod
+    def get_strategy(self, model: str) -> StrategyStatus: ...
+
+    @abstractmethod
+    def set_strategy(self, model: str, strategy: StrategyConfig) -> StrategyStatus: ...
+
+    @abstractmethod
+    def promote(self, model: str) -> StrategyStatus: ...
+
+    @abstractmethod
+    def rollback(self, model: str) -> StrategyStatus: ...
+
+    @abstractmethod
+    def feedback(self, prediction_id: str, reward: float) -> FeedbackResponse: ...
+
+    @abstractmethod
+    def get_prediction(self, prediction_id: str) -> StoredPrediction: ...
+
+    @abstractmethod
+    def list_predictions(
+        self, job: str, limit: int = 100, offset: int = 0
+    ) -> list[StoredPrediction]: ...
 
     def __enter__(self) -> Self:
         return self

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -12,16 +13,31 @@ import orjson
 from clients.base import ClientError
 from clients.graphql_operations import (
     DELETE_VERSION,
+    FEEDBACK,
     GET_MODEL,
+    GET_PREDICTION,
+    GET_STRATEGY,
     HEALTH,
     LIST_MODELS,
+    LIST_PREDICTIONS,
     PREDICT,
     PREDICT_IMAGE,
+    PROMOTE,
+    ROLLBACK,
+    SET_STRATEGY,
     Operation,
 )
 from clients.http_transport import HttpInferenceClient
 from protobench.core.errors import ErrorCode
-from protobench.core.types import Health, ModelMetadata, PredictResponse
+from protobench.core.types import (
+    FeedbackResponse,
+    Health,
+    ModelMetadata,
+    PredictResponse,
+    StoredPrediction,
+    StrategyConfig,
+    StrategyStatus,
+)
 from protobench.error_table import from_graphql_code, from_http_status
 
 PATH = "/graphql"
@@ -87,9 +103,13 @@ class GraphQLClient(HttpInferenceClient):
         return ModelMetadata.model_validate(self._call(GET_MODEL, name=name))
 
     def predict(
-        self, model: str, instances: Sequence[Sequence[float]], version: str | None = None
+        self,
+        model: str,
+        instances: Sequence[Sequence[float]],
+        version: str | None = None,
+        caller: str | None = None,
     ) -> PredictResponse:
-        data = self._call(PREDICT, model=model, instances=instances, version=version)
+        data = self._call(PREDICT, model=model, instances=instances, version=version, caller=caller)
         return PredictResponse.model_validate(data)
 
     def predict_image(
@@ -104,3 +124,45 @@ class GraphQLClient(HttpInferenceClient):
 
     def health(self) -> Health:
         return Health.model_validate(self._call(HEALTH))
+
+    def get_strategy(self, model: str) -> StrategyStatus:
+        return StrategyStatus.model_validate(_snake(self._call(GET_STRATEGY, model=model)))
+
+    def set_strategy(self, model: str, strategy: StrategyConfig) -> StrategyStatus:
+        fields = {_camel(name): value for name, value in strategy.model_dump().items()}
+        data = self._call(SET_STRATEGY, model=model, strategy=fields)
+        return StrategyStatus.model_validate(_snake(data))
+
+    def promote(self, model: str) -> StrategyStatus:
+        return StrategyStatus.model_validate(_snake(self._call(PROMOTE, model=model)))
+
+    def rollback(self, model: str) -> StrategyStatus:
+        return StrategyStatus.model_validate(_snake(self._call(ROLLBACK, model=model)))
+
+    def feedback(self, prediction_id: str, reward: float) -> FeedbackResponse:
+        data = self._call(FEEDBACK, id=prediction_id, reward=reward)
+        return FeedbackResponse.model_validate(_snake(data))
+
+    def get_prediction(self, prediction_id: str) -> StoredPrediction:
+        data = self._call(GET_PREDICTION, id=prediction_id)
+        return StoredPrediction.model_validate(_snake(data))
+
+    def list_predictions(
+        self, job: str, limit: int = 100, offset: int = 0
+    ) -> list[StoredPrediction]:
+        data = self._call(LIST_PREDICTIONS, job=job, limit=limit, offset=offset)
+        return [StoredPrediction.model_validate(_snake(p)) for p in data]
+
+
+def _snake(value: Any) -> Any:
+    """An answer's camelCase keys (at every depth) as the core's snake_case field names."""
+    if isinstance(value, list):
+        return [_snake(item) for item in value]
+    if isinstance(value, dict):
+        return {re.sub(r"(?<!^)([A-Z])", r"_\1", k).lower(): _snake(v) for k, v in value.items()}
+    return value
+
+
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(part.title() for part in rest)

@@ -27,6 +27,7 @@ _PREDICTION_FIELDS = """
 fragment PredictionFields on PredictResponse {
   model version served_by: servedBy
   predictions { label probabilities }
+  prediction_id: predictionId arm
 }
 """
 
@@ -46,8 +47,10 @@ PREDICT = Operation(
     "Predict",
     "predict",
     """
-query Predict($model: String!, $instances: [[Float!]!]!, $version: String) {
-  predict(model: $model, instances: $instances, version: $version) { ...PredictionFields }
+query Predict($model: String!, $instances: [[Float!]!]!, $version: String, $caller: String) {
+  predict(model: $model, instances: $instances, version: $version, caller: $caller) {
+    ...PredictionFields
+  }
 }
 """
     + _PREDICTION_FIELDS,
@@ -78,4 +81,90 @@ HEALTH = Operation(
     "Health",
     "health",
     "query Health { health { live ready served_by: servedBy models } }",
+)
+
+# -- deployment strategies and stored batch predictions -----------------------------------------
+# These select camelCase names without aliases (a status has more multi-word fields than the
+# server's alias limit allows); the client converts the answer's keys to snake_case.
+
+_STRATEGY_FIELDS = """
+fragment StrategyFields on StrategyStatus {
+  model event shadowDropped
+  strategy {
+    kind versions weights canaryPercent maxErrorRate
+    minCalls bandit epsilon seed
+  }
+  stats {
+    version calls errors latencyMsMean feedback rewardMean
+    shadowCalls shadowErrors
+    shadowAgreement shadowLatencyMsMean
+  }
+}
+"""
+
+_STORED_FIELDS = """
+fragment StoredFields on StoredPrediction {
+  predictionId job inputId model version label probabilities
+  createdAt
+}
+"""
+
+GET_STRATEGY = Operation(
+    "GetStrategy",
+    "strategy",
+    "query GetStrategy($model: String!) { strategy(model: $model) { ...StrategyFields } }"
+    + _STRATEGY_FIELDS,
+)
+
+SET_STRATEGY = Operation(
+    "SetStrategy",
+    "setStrategy",
+    """
+mutation SetStrategy($model: String!, $strategy: StrategyInput!) {
+  setStrategy(model: $model, strategy: $strategy) { ...StrategyFields }
+}
+"""
+    + _STRATEGY_FIELDS,
+)
+
+PROMOTE = Operation(
+    "Promote",
+    "promote",
+    "mutation Promote($model: String!) { promote(model: $model) { ...StrategyFields } }"
+    + _STRATEGY_FIELDS,
+)
+
+ROLLBACK = Operation(
+    "Rollback",
+    "rollback",
+    "mutation Rollback($model: String!) { rollback(model: $model) { ...StrategyFields } }"
+    + _STRATEGY_FIELDS,
+)
+
+FEEDBACK = Operation(
+    "Feedback",
+    "feedback",
+    """
+mutation Feedback($id: String!, $reward: Float!) {
+  feedback(id: $id, reward: $reward) { predictionId model version reward }
+}
+""",
+)
+
+GET_PREDICTION = Operation(
+    "GetPrediction",
+    "storedPrediction",
+    "query GetPrediction($id: String!) { storedPrediction(id: $id) { ...StoredFields } }"
+    + _STORED_FIELDS,
+)
+
+LIST_PREDICTIONS = Operation(
+    "ListPredictions",
+    "storedPredictions",
+    """
+query ListPredictions($job: String!, $limit: Int!, $offset: Int!) {
+  storedPredictions(job: $job, limit: $limit, offset: $offset) { ...StoredFields }
+}
+"""
+    + _STORED_FIELDS,
 )

@@ -13,7 +13,16 @@ import orjson
 from clients.base import ClientError
 from clients.http_transport import HttpInferenceClient
 from protobench.core.errors import ErrorCode
-from protobench.core.types import DeleteVersionResponse, Health, ModelMetadata, PredictResponse
+from protobench.core.types import (
+    DeleteVersionResponse,
+    FeedbackResponse,
+    Health,
+    ModelMetadata,
+    PredictResponse,
+    StoredPrediction,
+    StrategyConfig,
+    StrategyStatus,
+)
 from protobench.error_table import from_http_status, from_jsonrpc_code
 
 PATH = "/jsonrpc"
@@ -26,6 +35,10 @@ def _models(result: Any) -> list[ModelMetadata]:
     return [ModelMetadata.model_validate(m) for m in result]
 
 
+def _stored(result: Any) -> list[StoredPrediction]:
+    return [StoredPrediction.model_validate(p) for p in result]
+
+
 # How each method's result becomes a core type; a method not listed returns its raw JSON.
 DECODERS: dict[str, Callable[[Any], Any]] = {
     "list_models": _models,
@@ -34,6 +47,13 @@ DECODERS: dict[str, Callable[[Any], Any]] = {
     "predict_image": PredictResponse.model_validate,
     "delete_version": DeleteVersionResponse.model_validate,
     "health": Health.model_validate,
+    "get_strategy": StrategyStatus.model_validate,
+    "set_strategy": StrategyStatus.model_validate,
+    "promote": StrategyStatus.model_validate,
+    "rollback": StrategyStatus.model_validate,
+    "feedback": FeedbackResponse.model_validate,
+    "get_prediction": StoredPrediction.model_validate,
+    "list_predictions": _stored,
 }
 
 
@@ -128,11 +148,17 @@ class JsonRpcClient(HttpInferenceClient):
         return model
 
     def predict(
-        self, model: str, instances: Sequence[Sequence[float]], version: str | None = None
+        self,
+        model: str,
+        instances: Sequence[Sequence[float]],
+        version: str | None = None,
+        caller: str | None = None,
     ) -> PredictResponse:
         params: dict[str, Any] = {"model": model, "instances": instances}
         if version is not None:
             params["version"] = version
+        if caller is not None:
+            params["caller"] = caller
         answer: PredictResponse = self.call("predict", params)
         return answer
 
@@ -151,3 +177,36 @@ class JsonRpcClient(HttpInferenceClient):
     def health(self) -> Health:
         health: Health = self.call("health")
         return health
+
+    def get_strategy(self, model: str) -> StrategyStatus:
+        status: StrategyStatus = self.call("get_strategy", {"model": model})
+        return status
+
+    def set_strategy(self, model: str, strategy: StrategyConfig) -> StrategyStatus:
+        params = {"model": model, "strategy": strategy.model_dump()}
+        status: StrategyStatus = self.call("set_strategy", params)
+        return status
+
+    def promote(self, model: str) -> StrategyStatus:
+        status: StrategyStatus = self.call("promote", {"model": model})
+        return status
+
+    def rollback(self, model: str) -> StrategyStatus:
+        status: StrategyStatus = self.call("rollback", {"model": model})
+        return status
+
+    def feedback(self, prediction_id: str, reward: float) -> FeedbackResponse:
+        params = {"prediction_id": prediction_id, "reward": reward}
+        answer: FeedbackResponse = self.call("feedback", params)
+        return answer
+
+    def get_prediction(self, prediction_id: str) -> StoredPrediction:
+        stored: StoredPrediction = self.call("get_prediction", {"prediction_id": prediction_id})
+        return stored
+
+    def list_predictions(
+        self, job: str, limit: int = 100, offset: int = 0
+    ) -> list[StoredPrediction]:
+        params = {"job": job, "limit": limit, "offset": offset}
+        page: list[StoredPrediction] = self.call("list_predictions", params)
+        return page

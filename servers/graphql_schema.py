@@ -32,7 +32,16 @@ from strawberry.types.base import StrawberryObjectDefinition
 
 from protobench.core.errors import CoreError, ErrorCode
 from protobench.core.service import InferenceService
-from protobench.core.types import DeleteVersionResponse, Health, ModelMetadata, PredictResponse
+from protobench.core.strategies import parse_config
+from protobench.core.types import (
+    DeleteVersionResponse,
+    FeedbackResponse,
+    Health,
+    ModelMetadata,
+    PredictResponse,
+    StoredPrediction,
+    StrategyStatus,
+)
 
 # Which root field carries each core operation; the parity test checks it against the schema.
 OPERATIONS: dict[str, str] = {
@@ -42,6 +51,13 @@ OPERATIONS: dict[str, str] = {
     "predict_image": "predictImage",
     "delete_version": "deleteVersion",
     "health": "health",
+    "get_strategy": "strategy",
+    "set_strategy": "setStrategy",
+    "promote": "promote",
+    "rollback": "rollback",
+    "feedback": "feedback",
+    "get_prediction": "storedPrediction",
+    "list_predictions": "storedPredictions",
 }
 
 
@@ -88,6 +104,8 @@ class PredictResponseType:
     version: str
     served_by: str = strawberry.field(description="The replica that answered.")
     predictions: list[PredictionType]
+    prediction_id: str = strawberry.field(description="Names this answer for `feedback`.")
+    arm: str = strawberry.field(description="Why this version answered (strategy arm).")
 
 
 @strawberry.type(name="DeleteVersionResponse")
@@ -103,6 +121,84 @@ class HealthType:
     ready: bool
     served_by: str
     models: list[str] = strawberry.field(description="Models loaded and ready to serve.")
+
+
+@strawberry.type(name="StrategyConfig", description="A model's deployment strategy.")
+class StrategyConfigType:
+    kind: str = strawberry.field(description="single, shadow, ab, canary or bandit.")
+    versions: list[str]
+    weights: list[float]
+    canary_percent: float
+    max_error_rate: float
+    min_calls: int
+    bandit: str = strawberry.field(description="epsilon_greedy or thompson.")
+    epsilon: float
+    seed: int
+
+
+@strawberry.input(name="StrategyInput", description="Unset fields take the core's defaults.")
+class StrategyInput:
+    kind: str
+    versions: list[str] | None = None
+    weights: list[float] | None = None
+    canary_percent: float | None = None
+    max_error_rate: float | None = None
+    min_calls: int | None = None
+    bandit: str | None = None
+    epsilon: float | None = None
+    seed: int | None = None
+
+
+@strawberry.type(name="VersionStats")
+class VersionStatsType:
+    version: str
+    calls: int
+    errors: int
+    latency_ms_mean: float
+    feedback: int
+    reward_mean: float
+    shadow_calls: int
+    shadow_errors: int
+    shadow_agreement: float
+    shadow_latency_ms_mean: float
+
+
+@strawberry.type(name="StrategyStatus")
+class StrategyStatusType:
+    model: str
+    strategy: StrategyConfigType
+    stats: list[VersionStatsType]
+    event: str
+    shadow_dropped: int
+
+
+@strawberry.type(name="FeedbackResponse")
+class FeedbackResponseType:
+    prediction_id: str
+    model: str
+    version: str
+    reward: float
+
+
+@strawberry.type(name="StoredPrediction", description="One row a batch job stored.")
+class StoredPredictionType:
+    prediction_id: str
+    job: str
+    input_id: str
+    model: str
+    version: str
+    label: str
+    probabilities: list[float]
+    created_at: str
+
+
+def strategy_from_input(strategy: dict[str, Any]) -> dict[str, Any]:
+    """graphql-core hands the input object over as a dict keyed by GraphQL (camelCase) names."""
+    return {
+        "".join(f"_{c.lower()}" if c.isupper() else c for c in name): value
+        for name, value in strategy.items()
+        if value is not None
+    }
 
 
 def _selects(
@@ -167,10 +263,15 @@ class Query:
         PredictResponseType, "Classify rows of features (4 per row for iris, 64 for digits)."
     )
     async def predict(
-        self, info: Info, model: str, instances: list[list[float]], version: str | None = None
+        self,
+        info: Info,
+        model: str,
+        instances: list[list[float]],
+        version: str | None = None,
+        caller: str | None = None,
     ) -> PredictResponse:
         return await info.context.service.apredict(
-            model, instances, version, probabilities=wants_probabilities(info)
+            model, instances, version, caller, probabilities=wants_probabilities(info)
         )
 
     @root_field(PredictResponseType, "Classify a PNG or JPEG image, sent as base64 (digits only).")
@@ -185,6 +286,20 @@ class Query:
     def health(self, info: Info) -> Health:
         return info.context.service.health()
 
+    @root_field(StrategyStatusType, "A model's deployment strategy and per-version statistics.")
+    def strategy(self, info: Info, model: str) -> StrategyStatus:
+        return info.context.service.get_strategy(model)
+
+    @root_field(StoredPredictionType, "One stored batch prediction; id is '<job>/<input id>'.")
+    def stored_prediction(self, info: Info, id: str) -> StoredPrediction:
+        return info.context.service.get_prediction(id)
+
+    @root_field(list[StoredPredictionType], "A page of a batch job's predictions, by input id.")
+    def stored_predictions(
+        self, info: Info, job: str, limit: int = 100, offset: int = 0
+    ) -> list[StoredPrediction]:
+        return info.context.service.list_predictions(job, limit, offset)
+
 
 @strawberry.type
 class Mutation:
@@ -193,6 +308,23 @@ class Mutation:
     )
     def delete_version(self, info: Info, model: str, version: str) -> DeleteVersionResponse:
         return info.context.service.delete_version(model, version)
+
+    @root_field(StrategyStatusType, "Replace a model's strategy; its statistics start afresh.")
+    def set_strategy(self, info: Info, model: str, strategy: StrategyInput) -> StrategyStatus:
+        fields = strategy_from_input(cast(dict[str, Any], strategy))  # see strategy_from_input
+        return info.context.service.set_strategy(model, parse_config(fields))
+
+    @root_field(StrategyStatusType, "shadow or canary: the candidate becomes the only version.")
+    def promote(self, info: Info, model: str) -> StrategyStatus:
+        return info.context.service.promote(model)
+
+    @root_field(StrategyStatusType, "shadow or canary: the stable version becomes the only one.")
+    def rollback(self, info: Info, model: str) -> StrategyStatus:
+        return info.context.service.rollback(model)
+
+    @root_field(FeedbackResponseType, "A reward in [0, 1] for an earlier prediction's id.")
+    def feedback(self, info: Info, id: str, reward: float) -> FeedbackResponse:
+        return info.context.service.feedback(id, reward)
 
 
 def bind_resolvers(schema: strawberry.Schema) -> None:

@@ -28,9 +28,13 @@ from protobench.core.errors import ErrorCode
 from protobench.core.service import InferenceService
 from protobench.core.types import (
     DeleteVersionResponse,
+    FeedbackResponse,
     Health,
     ModelMetadata,
     PredictResponse,
+    StoredPrediction,
+    StrategyConfig,
+    StrategyStatus,
 )
 
 
@@ -77,6 +81,9 @@ class PredictParams(Params):
         examples=[[[5.1, 3.5, 1.4, 0.2]]],
     )
     version: OptionalVersion = None
+    caller: StrictStr | None = Field(
+        default=None, description="A/B stickiness key: one caller always meets one version."
+    )
 
 
 class PredictImageParams(Params):
@@ -88,6 +95,30 @@ class PredictImageParams(Params):
 class DeleteVersionParams(Params):
     model: ModelName
     version: StrictStr = Field(description="The version to unload; not the default one.")
+
+
+class ModelParams(Params):
+    model: ModelName
+
+
+class SetStrategyParams(Params):
+    model: ModelName
+    strategy: StrategyConfig
+
+
+class FeedbackParams(Params):
+    prediction_id: StrictStr = Field(description="The prediction_id of an earlier answer.")
+    reward: StrictFloat = Field(description="0 (bad) to 1 (good).")
+
+
+class GetPredictionParams(Params):
+    prediction_id: StrictStr = Field(description="'<job>/<input id>' of a stored prediction.")
+
+
+class ListPredictionsParams(Params):
+    job: StrictStr
+    limit: int = Field(default=100, strict=True, description="1-1000 rows per page.")
+    offset: int = Field(default=0, strict=True, description="Rows to skip, by input id.")
 
 
 Run = Callable[[InferenceService, Any], Awaitable[Any]]
@@ -115,7 +146,7 @@ async def _get_model(service: InferenceService, p: GetModelParams) -> ModelMetad
 
 
 async def _predict(service: InferenceService, p: PredictParams) -> PredictResponse:
-    return await service.apredict(p.model, p.instances, p.version)
+    return await service.apredict(p.model, p.instances, p.version, p.caller)
 
 
 async def _predict_image(service: InferenceService, p: PredictImageParams) -> PredictResponse:
@@ -132,6 +163,37 @@ async def _health(service: InferenceService, _: NoParams) -> Health:
     return service.health()
 
 
+async def _get_strategy(service: InferenceService, p: ModelParams) -> StrategyStatus:
+    return service.get_strategy(p.model)
+
+
+async def _set_strategy(service: InferenceService, p: SetStrategyParams) -> StrategyStatus:
+    return service.set_strategy(p.model, p.strategy)
+
+
+async def _promote(service: InferenceService, p: ModelParams) -> StrategyStatus:
+    return service.promote(p.model)
+
+
+async def _rollback(service: InferenceService, p: ModelParams) -> StrategyStatus:
+    return service.rollback(p.model)
+
+
+async def _feedback(service: InferenceService, p: FeedbackParams) -> FeedbackResponse:
+    return service.feedback(p.prediction_id, p.reward)
+
+
+async def _get_prediction(service: InferenceService, p: GetPredictionParams) -> StoredPrediction:
+    return service.get_prediction(p.prediction_id)
+
+
+async def _list_predictions(
+    service: InferenceService, p: ListPredictionsParams
+) -> list[StoredPrediction]:
+    return service.list_predictions(p.job, p.limit, p.offset)
+
+
+_SETTLE_ERRORS = (ErrorCode.NOT_FOUND, ErrorCode.FAILED_PRECONDITION, ErrorCode.NOT_READY)
 _PREDICT_ERRORS = (
     ErrorCode.INVALID_INPUT,
     ErrorCode.NOT_FOUND,
@@ -192,5 +254,65 @@ METHODS: tuple[MethodSpec, ...] = (
         "health",
         TypeAdapter(Health),
         _health,
+    ),
+    *(
+        MethodSpec(name, summary, params, "status", TypeAdapter(StrategyStatus), run, errors)
+        for name, summary, params, run, errors in (
+            (
+                "get_strategy",
+                "A model's deployment strategy and per-version statistics.",
+                ModelParams,
+                _get_strategy,
+                (ErrorCode.NOT_FOUND, ErrorCode.NOT_READY),
+            ),
+            (
+                "set_strategy",
+                "Replace a model's strategy; its statistics start afresh.",
+                SetStrategyParams,
+                _set_strategy,
+                (ErrorCode.INVALID_INPUT, ErrorCode.NOT_FOUND, ErrorCode.NOT_READY),
+            ),
+            (
+                "promote",
+                "shadow or canary: the candidate becomes the only version.",
+                ModelParams,
+                _promote,
+                _SETTLE_ERRORS,
+            ),
+            (
+                "rollback",
+                "shadow or canary: the stable version becomes the only version.",
+                ModelParams,
+                _rollback,
+                _SETTLE_ERRORS,
+            ),
+        )
+    ),
+    MethodSpec(
+        "feedback",
+        "A reward in [0, 1] for an earlier prediction; bandits learn from it.",
+        FeedbackParams,
+        "feedback",
+        TypeAdapter(FeedbackResponse),
+        _feedback,
+        (ErrorCode.INVALID_INPUT, ErrorCode.NOT_FOUND, ErrorCode.NOT_READY),
+    ),
+    MethodSpec(
+        "get_prediction",
+        "One prediction a batch job stored.",
+        GetPredictionParams,
+        "prediction",
+        TypeAdapter(StoredPrediction),
+        _get_prediction,
+        (ErrorCode.INVALID_INPUT, ErrorCode.NOT_FOUND, ErrorCode.NOT_READY),
+    ),
+    MethodSpec(
+        "list_predictions",
+        "A page of a batch job's stored predictions, ordered by input id.",
+        ListPredictionsParams,
+        "predictions",
+        TypeAdapter(list[StoredPrediction]),
+        _list_predictions,
+        (ErrorCode.INVALID_INPUT, ErrorCode.NOT_READY),
     ),
 )

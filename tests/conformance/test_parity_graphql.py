@@ -14,4 +14,5 @@ def test_graphql_fields_cover_the_core_operations(settings: Settings) -> None:
     assert schema.query_type is not None and schema.mutation_type is not None
     fields = set(schema.query_type.fields) | set(schema.mutation_type.fields)
     assert fields == set(GRAPHQL_OPERATIONS.values())
-    assert set(schema.mutation_type.fields) == {GRAPHQL_OPERATIONS["delete_version"]}
+    mutations = {"delete_version", "set_strategy", "promote", "rollback", "feedback"}
+    assert set(schema.mutation_type.fields) == {GRAPHQL_OPERATIONS[op] for op in mutations}

@@ -16,17 +16,23 @@ from protobench.core.service import InferenceService
 from protobench.core.settings import Settings
 from protobench.core.types import (
     DeleteVersionResponse,
+    FeedbackResponse,
     Health,
     ModelMetadata,
     Prediction,
     PredictResponse,
+    StoredPrediction,
+    StrategyConfig,
+    StrategyStatus,
     TensorSpec,
+    VersionStats,
 )
 from servers.graphql_schema import Context, decode_image
 from servers.graphql_server import build_schema
 
 CORE_TYPES: list[type[BaseModel]] = [
     TensorSpec, ModelMetadata, Prediction, PredictResponse, DeleteVersionResponse, Health,
+    StrategyConfig, VersionStats, StrategyStatus, FeedbackResponse, StoredPrediction,
 ]  # fmt: skip
 
 

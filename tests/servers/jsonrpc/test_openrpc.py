@@ -101,8 +101,9 @@ def test_every_reference_resolves(document: dict[str, Any]) -> None:
 
 def test_the_params_documented_are_the_params_accepted(document: dict[str, Any]) -> None:
     methods = {method["name"]: method for method in document["methods"]}
-    assert [p["name"] for p in methods["predict"]["params"]] == ["model", "instances", "version"]
-    assert [p["required"] for p in methods["predict"]["params"]] == [True, True, False]
+    names = [p["name"] for p in methods["predict"]["params"]]
+    assert names == ["model", "instances", "version", "caller"]
+    assert [p["required"] for p in methods["predict"]["params"]] == [True, True, False, False]
     assert [p["name"] for p in methods["get_model"]["params"]] == ["name"]
     assert methods["list_models"]["params"] == methods["health"]["params"] == []
 
