@@ -11,6 +11,8 @@ with a fixed, well-formed reply without reading the request, so the rate is the 
                     Predict with a prerecorded gRPC message and a ``grpc-status: 0`` trailer
   grpcio, gRPC      h2load; Locust GrpcUser against a trivial ``grpc.aio`` server (a generic
                     handler returning a fixed serialized PredictResponse, no model)
+  protobench        for scale, wrk and RestUser against one real REST replica, h2load and
+                    GrpcUser against one real gRPC replica (servers/launcher.py, iris model)
 
 The server runs on CPU 0 and every driver on CPU 1. Each driver is a closed loop with the same
 number of requests in flight (one Locust process with N users, ``wrk -t1 -cN``,
@@ -57,6 +59,7 @@ from loadtests.cpu import CpuWindow
 from protobench.core.types import Prediction, PredictResponse
 from protobench.proto_convert import predict_request_to_pb, predict_response_to_pb
 from protobench.protocols import Protocol
+from servers.launcher import Cluster, launch
 
 IRIS_ROW = [5.9, 3.0, 5.1, 1.8]  # the row loadtests/workload.py sends for the iris payload
 REST_PATH = "/models/iris/predict"
@@ -493,6 +496,36 @@ def run(timing: Timing, workdir: Path) -> list[Row]:
             locust("GrpcUser", "grpc", address, LOCUSTFILE, timing, workdir),
         ]
         rows += measure_group(grpc_drivers, server, timing, workdir)
+    rows += model_servers(timing, workdir)
+    return rows
+
+
+def _counter(cluster: Cluster) -> Callable[[], int]:
+    return lambda: sum(cluster.request_counts().values())
+
+
+def model_servers(timing: Timing, workdir: Path) -> list[Row]:
+    """For scale: the same drivers against one real replica (the iris model) of REST and gRPC."""
+    rows: list[Row] = []
+    references: dict[Protocol, Callable[[str, Timing, Path], Driver]] = {
+        "rest": wrk,
+        "grpc": h2load,
+    }
+    for protocol, reference in references.items():
+        cpus = [SERVER_CPU] if PINNED else None
+        with launch(protocol, workdir=workdir / protocol, cpus=cpus) as cluster:
+            server = Server(
+                f"protobench {protocol}",
+                [replica.pid for replica in cluster.replicas],
+                _counter(cluster),
+            )
+            target = cluster.target
+            user = "RestUser" if protocol == "rest" else "GrpcUser"
+            drivers = [
+                reference(target, timing, workdir),
+                locust(user, protocol, target, LOCUSTFILE, timing, workdir),
+            ]
+            rows += measure_group(drivers, server, timing, workdir)
     return rows
 
 
