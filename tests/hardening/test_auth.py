@@ -12,6 +12,8 @@ from clients import connect
 from clients.base import ClientError, InferenceClient
 from protobench.core.errors import ErrorCode
 from protobench.core.images import features_to_png
+from protobench.core.service import OPERATIONS
+from protobench.core.types import StrategyConfig
 from protobench.error_table import ERROR_TABLE
 from protobench.protocols import Protocol
 from tests.hardening.conftest import API_KEY, protocol_params, server_for
@@ -27,7 +29,18 @@ GUARDED: dict[str, Callable[[InferenceClient], object]] = {
     "predict": lambda c: c.predict("iris", IRIS),
     "predict_image": lambda c: c.predict_image("digits", DIGIT),
     "delete_version": lambda c: c.delete_version("iris", "no-such-version"),
+    "get_strategy": lambda c: c.get_strategy("iris"),
+    "set_strategy": lambda c: c.set_strategy("iris", StrategyConfig()),
+    "promote": lambda c: c.promote("iris"),
+    "rollback": lambda c: c.rollback("iris"),
+    "feedback": lambda c: c.feedback("no-such-prediction", 1.0),
+    "get_prediction": lambda c: c.get_prediction("no-such-prediction"),
+    "list_predictions": lambda c: c.list_predictions("no-such-job"),
 }
+
+
+def test_every_operation_but_health_is_tried() -> None:
+    assert set(GUARDED) == set(OPERATIONS) - {"health"}, "add the new operation to GUARDED"
 
 
 @pytest.fixture(scope="module", params=protocol_params())
