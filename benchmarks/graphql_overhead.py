@@ -159,7 +159,7 @@ def _app(variant: str, service: InferenceService) -> Any:
 
         return create_rest_app(service)
     schema = schema_of(variant, service.settings)
-    return GraphQLApp(schema, Context(service), service.settings.max_body_bytes)
+    return GraphQLApp(schema, Context(service))
 
 
 # -- servers --------------------------------------------------------------------------------

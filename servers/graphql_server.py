@@ -25,7 +25,7 @@ from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionContext, ExecutionResult
@@ -34,7 +34,7 @@ from protobench.core.errors import CoreError, ErrorCode
 from protobench.core.service import InferenceService
 from protobench.core.settings import Settings
 from protobench.error_table import ERROR_TABLE, from_http_status
-from servers.asgi_runner import serve_asgi
+from servers.asgi_runner import ASGIApp, Refusal, serve_asgi, with_body_limit
 from servers.graphql_checks import CACHE_SIZE, CheckedDocuments, DocumentChecks
 from servers.graphql_schema import Context, Mutation, Query, bind_resolvers
 from servers.listen import Listen
@@ -84,26 +84,33 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
     return formatted
 
 
+def _error_body(code: ErrorCode, message: str) -> bytes:
+    error = {"message": message, "extensions": {"code": ERROR_TABLE[code].graphql_code}}
+    return orjson.dumps({"errors": [error]})
+
+
 def _http_error(status: int, code: ErrorCode, message: str) -> Response:
-    body = {
-        "errors": [{"message": message, "extensions": {"code": ERROR_TABLE[code].graphql_code}}]
-    }
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+    return Response(_error_body(code, message), status_code=status, media_type="application/json")
 
 
-class BodyTooLargeError(Exception):
-    pass
+def _too_large(max_bytes: int) -> Refusal:
+    def refuse(size: int) -> tuple[int, str, bytes]:
+        message = f"the request body is {size} bytes or more; the limit is {max_bytes}"
+        status = ERROR_TABLE[ErrorCode.TOO_LARGE].http_status
+        return status, "application/json", _error_body(ErrorCode.TOO_LARGE, message)
+
+    return refuse
 
 
 class GraphQLApp(GraphQL[Context, None]):
-    """strawberry's view, with protobench's errors, orjson, one path and a body limit."""
+    """strawberry's view, with protobench's errors, orjson and one path. The body size limit
+    is the shared ``with_body_limit`` middleware's (see ``create_app``)."""
 
-    def __init__(self, schema: strawberry.Schema, context: Context, max_body_bytes: int) -> None:
+    def __init__(self, schema: strawberry.Schema, context: Context) -> None:
         introspection = context.service.settings.graphql_introspection
         # GraphiQL needs introspection to be of any use; without it the page is not served.
         super().__init__(schema, graphql_ide="graphiql" if introspection else None)
         self.context = context
-        self.max_body_bytes = max_body_bytes
 
     async def get_context(self, request: Any, response: Any) -> Context:
         return self.context
@@ -136,41 +143,16 @@ class GraphQLApp(GraphQL[Context, None]):
     async def _answer(self, scope: Scope, receive: Receive) -> Response:
         if scope["path"].rstrip("/") != PATH:
             return _http_error(404, ErrorCode.NOT_FOUND, f"no such path; GraphQL is at {PATH}")
-        request = Request(scope, receive=self._limited(receive))
-        length = request.headers.get("content-length", "")
         try:
-            if length.isdigit() and int(length) > self.max_body_bytes:
-                raise BodyTooLargeError
-            return await self.run(request)
+            return await self.run(Request(scope, receive=receive))
         except HTTPException as exc:
             return _http_error(exc.status_code, from_http_status(exc.status_code), exc.reason)
-        except BodyTooLargeError:
-            return _http_error(
-                413,
-                ErrorCode.TOO_LARGE,
-                f"the request body is over the limit of {self.max_body_bytes} bytes",
-            )
-
-    def _limited(self, receive: Receive) -> Receive:
-        """``receive`` that refuses a chunked body once it grows past the limit."""
-        received = 0
-
-        async def limited() -> Message:
-            nonlocal received
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > self.max_body_bytes:
-                raise BodyTooLargeError
-            return message
-
-        return limited
 
 
-def create_app(service: InferenceService, *, cache_size: int = CACHE_SIZE) -> GraphQLApp:
+def create_app(service: InferenceService, *, cache_size: int = CACHE_SIZE) -> ASGIApp:
     settings = service.settings
-    return GraphQLApp(
-        build_schema(settings, cache_size=cache_size), Context(service), settings.max_body_bytes
-    )
+    app = GraphQLApp(build_schema(settings, cache_size=cache_size), Context(service))
+    return with_body_limit(app, settings.max_body_bytes, _too_large(settings.max_body_bytes))
 
 
 def serve(service: InferenceService, listen: Listen) -> None:
