@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from protobench.commands import bench, call, demo, report, serve
+from protobench.commands import batch, bench, call, demo, report, serve
 
 EPILOG = """\
 examples:
@@ -17,11 +17,12 @@ examples:
   protobench predict --protocol rest --model digits --image seven.png
   protobench bench --protocols rest,grpc --replicas 1,2 --users 1,16
   protobench report results --out report.html --lang es
+  protobench batch --model iris --input flowers.csv --out sqlite:///predictions.db
 
 Run `protobench COMMAND --help` for a command's options.
 """
 
-COMMAND_MODULES = (demo, serve, call, bench, report)
+COMMAND_MODULES = (demo, serve, call, bench, report, batch)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,212 @@
+"""Batch jobs: every row stored once, resumed after an interruption or a kill, on SQLite and
+on a real PostgreSQL server when one can be started here."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris
+
+from protobench.core.batch_job import run_job
+from protobench.core.errors import CoreError, ErrorCode
+from protobench.core.prediction_store import PredictionStore
+from protobench.core.service import InferenceService
+
+IRIS = load_iris().data
+
+
+def _csv(path: Path, copies: int) -> Path:
+    rows = np.tile(IRIS, (copies, 1))
+    lines = ["id,sepal_length,sepal_width,petal_length,petal_width"]
+    lines += [f"row-{i}," + ",".join(map(str, r)) for i, r in enumerate(rows)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _stored(db: Path) -> tuple[int, int]:
+    with sqlite3.connect(db) as connection:
+        count, distinct = connection.execute(
+            "select count(*), count(distinct input_id) from predictions"
+        ).fetchone()
+    return count, distinct
+
+
+class Interrupted(Exception):
+    pass
+
+
+def test_a_job_stores_every_row_once_and_resumes(service: InferenceService, tmp_path: Path) -> None:
+    source = _csv(tmp_path / "flowers.csv", 10)  # 1500 rows
+    db = tmp_path / "p.db"
+    store = PredictionStore(f"sqlite:///{db}")
+    handled = []
+
+    def stop_after_three_chunks(n: int) -> None:
+        handled.append(n)
+        if len(handled) == 3:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        run_job(
+            service,
+            store,
+            model="iris",
+            source=source,
+            job="j",
+            chunk=100,
+            id_column="id",
+            progress=stop_after_three_chunks,
+        )
+    assert _stored(db) == (300, 300)
+    result = run_job(service, store, model="iris", source=source, job="j", id_column="id")
+    assert (result.rows, result.written, result.skipped) == (1500, 1200, 300)
+    assert _stored(db) == (1500, 1500)
+    row = store.get("j/row-0")
+    expected = service.predict("iris", [IRIS[0].tolist()])
+    assert row.label == expected.predictions[0].label and row.version == expected.version
+    # a matrix product over 100 rows may differ from one row's in the last bit
+    assert row.probabilities == pytest.approx(expected.predictions[0].probabilities, rel=1e-12)
+
+
+def test_bad_input_is_refused_clearly(service: InferenceService, tmp_path: Path) -> None:
+    store = PredictionStore(f"sqlite:///{tmp_path / 'p.db'}")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,c,d\n1,2,3,x\n")
+    for kwargs, message in [
+        ({"source": bad}, "not a number"),
+        ({"source": bad, "id_column": "nope"}, "no column"),
+        ({"source": bad, "chunk": 0}, "chunk"),
+        ({"source": bad, "job": "a/b"}, "job names"),
+    ]:
+        with pytest.raises(CoreError) as exc:
+            run_job(service, store, **{"model": "iris", "job": "j", **kwargs})  # type: ignore[arg-type]
+        assert exc.value.code == ErrorCode.INVALID_INPUT and message in exc.value.message
+
+
+def test_killed_mid_run_the_job_resumes_without_duplicates(
+    models_dir: Path, tmp_path: Path
+) -> None:
+    source = _csv(tmp_path / "many.csv", 400)  # 60 000 rows
+    db = tmp_path / "p.db"
+    command = [
+        *(sys.executable, "-m", "protobench.cli", "batch", "--model", "iris"),
+        *("--input", str(source), "--out", f"sqlite:///{db}", "--chunk", "100"),
+        *("--id-column", "id", "--models-dir", str(models_dir), "--quiet"),
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    stored = 0
+    while time.monotonic() < deadline and process.poll() is None:
+        if db.exists():
+            try:
+                stored = _stored(db)[0]
+            except sqlite3.OperationalError:  # the table is not created yet
+                stored = 0
+            if stored >= 1000:
+                break
+        time.sleep(0.05)
+    if process.poll() is not None:
+        pytest.fail(f"the job ended before it could be killed: {process.stdout.read()!r}")  # type: ignore[union-attr]
+    process.send_signal(signal.SIGKILL)
+    process.wait(10)
+    partial = _stored(db)
+    assert partial[0] == partial[1] and 0 < partial[0] < 60_000
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert finished.returncode == 0, finished.stderr
+    assert f"{partial[0]} already stored" in finished.stdout
+    assert _stored(db) == (60_000, 60_000)
+
+
+# -- PostgreSQL ----------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster in a temp dir (Debian's postgresql package), as the
+    'postgres' user when the tests run as root (initdb refuses root)."""
+    pytest.importorskip("psycopg", reason="psycopg (the test extra) is not installed")
+    binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not binaries:
+        pytest.skip("no PostgreSQL server here (Debian package postgresql not installed)")
+    bin_dir = Path(binaries[-1]).parent
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        if shutil.which("runuser") is None:
+            pytest.skip("running as root without runuser: cannot start PostgreSQL")
+        prefix = ["runuser", "-u", "postgres", "--"]
+    # not under pytest's temp root: that is private to the user running the tests
+    data = Path(tempfile.mkdtemp(prefix="protobench-pg-"))
+    if prefix:
+        shutil.chown(data, "postgres")
+    port = _free_port()
+    user = "postgres" if prefix else os.environ.get("USER", "postgres")
+    initdb = [str(bin_dir / "initdb"), "-D", str(data / "db"), "-U", user, "--auth=trust"]
+    ctl = [str(bin_dir / "pg_ctl"), "-D", str(data / "db"), "-w"]
+    options = f"-h 127.0.0.1 -p {port} -k {data}"
+    try:
+        subprocess.run([*prefix, *initdb], check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [*prefix, *ctl, "-o", options, "-l", str(data / "log"), "start"],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+        shutil.rmtree(data, ignore_errors=True)
+        output = getattr(exc, "stderr", b"") or b""
+        pytest.skip(f"cannot start a throwaway PostgreSQL server: {exc} {output[-300:]!r}")
+    try:
+        yield f"postgresql+psycopg://{user}@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*prefix, *ctl, "-m", "fast", "stop"], capture_output=True, timeout=60)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def test_postgresql_store_resumes_too(
+    service: InferenceService, tmp_path: Path, postgres_url: str
+) -> None:
+    source = _csv(tmp_path / "flowers.csv", 4)  # 600 rows
+    store = PredictionStore(postgres_url)
+
+    def stop_after_two(n: int, seen: list[int] = []) -> None:  # noqa: B006 - a call counter
+        seen.append(n)
+        if len(seen) == 2:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        run_job(
+            service,
+            store,
+            model="iris",
+            source=source,
+            job="pg",
+            chunk=100,
+            id_column="id",
+            progress=stop_after_two,
+        )
+    result = run_job(
+        service, store, model="iris", source=source, job="pg", chunk=100, id_column="id"
+    )
+    assert (result.written, result.skipped) == (400, 200)
+    page = store.page("pg", 1000, 0)
+    assert len(page) == 600 and len({p.input_id for p in page}) == 600
+    assert store.get("pg/row-1").label == "setosa"
