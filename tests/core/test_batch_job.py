@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_iris
 
-from protobench.core.batch_job import run_job
+from protobench.core.batch_job import JobResult, run_job
 from protobench.core.errors import CoreError, ErrorCode
 from protobench.core.prediction_store import PredictionStore
 from protobench.core.service import InferenceService
@@ -48,15 +48,15 @@ class Interrupted(Exception):
     pass
 
 
-def test_a_job_stores_every_row_once_and_resumes(service: InferenceService, tmp_path: Path) -> None:
-    source = _csv(tmp_path / "flowers.csv", 10)  # 1500 rows
-    db = tmp_path / "p.db"
-    store = PredictionStore(f"sqlite:///{db}")
-    handled = []
+def _interrupted_then_resumed(
+    service: InferenceService, store: PredictionStore, source: Path, job: str, chunks: int
+) -> JobResult:
+    """Run the job until ``chunks`` chunks of 100 are handled, interrupt it, run it again."""
+    handled: list[int] = []
 
-    def stop_after_three_chunks(n: int) -> None:
+    def interrupt(n: int) -> None:
         handled.append(n)
-        if len(handled) == 3:
+        if len(handled) == chunks:
             raise Interrupted
 
     with pytest.raises(Interrupted):
@@ -65,13 +65,20 @@ def test_a_job_stores_every_row_once_and_resumes(service: InferenceService, tmp_
             store,
             model="iris",
             source=source,
-            job="j",
+            job=job,
             chunk=100,
             id_column="id",
-            progress=stop_after_three_chunks,
+            progress=interrupt,
         )
-    assert _stored(db) == (300, 300)
-    result = run_job(service, store, model="iris", source=source, job="j", id_column="id")
+    assert len(store.done_ids(job)) == 100 * chunks  # every finished chunk, nothing more
+    return run_job(service, store, model="iris", source=source, job=job, id_column="id")
+
+
+def test_a_job_stores_every_row_once_and_resumes(service: InferenceService, tmp_path: Path) -> None:
+    source = _csv(tmp_path / "flowers.csv", 10)  # 1500 rows
+    db = tmp_path / "p.db"
+    store = PredictionStore(f"sqlite:///{db}")
+    result = _interrupted_then_resumed(service, store, source, "j", chunks=3)
     assert (result.rows, result.written, result.skipped) == (1500, 1200, 300)
     assert _stored(db) == (1500, 1500)
     row = store.get("j/row-0")
@@ -185,28 +192,9 @@ def test_postgresql_store_resumes_too(
     service: InferenceService, tmp_path: Path, postgres_url: str
 ) -> None:
     source = _csv(tmp_path / "flowers.csv", 4)  # 600 rows
-    store = PredictionStore(postgres_url)
-
-    def stop_after_two(n: int, seen: list[int] = []) -> None:  # noqa: B006 - a call counter
-        seen.append(n)
-        if len(seen) == 2:
-            raise Interrupted
-
-    with pytest.raises(Interrupted):
-        run_job(
-            service,
-            store,
-            model="iris",
-            source=source,
-            job="pg",
-            chunk=100,
-            id_column="id",
-            progress=stop_after_two,
-        )
-    result = run_job(
-        service, store, model="iris", source=source, job="pg", chunk=100, id_column="id"
-    )
+    result = _interrupted_then_resumed(service, PredictionStore(postgres_url), source, "pg", 2)
     assert (result.written, result.skipped) == (400, 200)
+    store = PredictionStore(postgres_url)
     page = store.page("pg", 1000, 0)
     assert len(page) == 600 and len({p.input_id for p in page}) == 600
     assert store.get("pg/row-1").label == "setosa"
