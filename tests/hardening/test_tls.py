@@ -65,3 +65,13 @@ def test_tls_needs_both_files(models_dir: Path, tls_files: TlsFiles) -> None:
     assert result.returncode == 2
     assert "TLS needs both a certificate and a key file" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_replicas_leave_tls_to_the_balancer(tls_files: TlsFiles) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "protobench.cli", "serve", "--protocol", "rest", "--replicas", "2",
+         "--tls-cert", str(tls_files.cert), "--tls-key", str(tls_files.key)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "--tls-cert/--tls-key apply to a single server" in result.stderr
