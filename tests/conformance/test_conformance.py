@@ -14,9 +14,9 @@ from protobench.core.errors import ErrorCode
 from protobench.core.images import features_to_png
 from protobench.core.service import InferenceService
 from protobench.core.settings import Settings
-from protobench.core.types import PredictResponse
 from protobench.protocols import Protocol
 from tests.conformance.conftest import REPLICA
+from tests.support.answers import without_id
 from tests.support.servers import running_server
 
 IRIS = load_iris().data
@@ -33,14 +33,6 @@ def reference(models_dir: Path) -> InferenceService:
 
 def _code(exc: pytest.ExceptionInfo[ClientError]) -> ErrorCode:
     return exc.value.code
-
-
-def _same_answer(answer: PredictResponse, expected: PredictResponse) -> bool:
-    """Every field equal but the prediction id, which names the call and is unique per call."""
-    assert answer.prediction_id and expected.prediction_id
-    return answer.model_copy(update={"prediction_id": ""}) == expected.model_copy(
-        update={"prediction_id": ""}
-    )
 
 
 def test_health_reports_ready_and_replica(client: InferenceClient) -> None:
@@ -76,7 +68,7 @@ def test_predict_batch_is_bit_identical_to_the_core(
     rows = IRIS[::10].tolist()
     answer = client.predict("iris", rows, version)
     expected = reference.predict("iris", rows, version)
-    assert _same_answer(answer, expected)
+    assert without_id(answer) == without_id(expected)
     assert answer.version == (version or "2")
 
 
@@ -130,7 +122,8 @@ def test_predict_image_matches_features(
 ) -> None:
     for row in DIGITS[:5]:
         answer = client.predict_image("digits", features_to_png(row))
-        assert _same_answer(answer, reference.predict_image("digits", features_to_png(row)))
+        expected = reference.predict_image("digits", features_to_png(row))
+        assert without_id(answer) == without_id(expected)
         assert (
             answer.predictions[0].label == reference.predict("digits", [row]).predictions[0].label
         )

@@ -96,7 +96,8 @@ def test_a_reflection_client_discovers_the_service_and_its_methods(
     methods = {m.name: m for m in service.methods}
     assert set(methods) == {
         "ListModels", "GetModel", "Predict", "PredictImage", "PredictStream",
-        "DeleteVersion", "Health",
+        "DeleteVersion", "Health", "GetStrategy", "SetStrategy", "Promote", "Rollback",
+        "Feedback", "GetPrediction", "ListPredictions",
     }  # fmt: skip
     predict = methods["Predict"]
     assert predict.input_type.full_name == "protobench.v1.PredictRequest"
@@ -104,4 +105,4 @@ def test_a_reflection_client_discovers_the_service_and_its_methods(
     stream = methods["PredictStream"]
     assert stream.client_streaming and stream.server_streaming
     request = pool.FindMessageTypeByName("protobench.v1.PredictRequest")
-    assert [f.name for f in request.fields] == ["model", "instances", "version"]
+    assert [f.name for f in request.fields] == ["model", "instances", "version", "caller"]
