@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     tls_key_file: FilePath | None = Field(default=None, description="PEM private key of the cert.")
 
     # -- gRPC ---------------------------------------------------------------------------------
-    grpc_workers: int = Field(default=16, ge=1, description="Threads serving gRPC calls.")
+    grpc_workers: int = Field(default=64, ge=1, description="Threads serving gRPC calls.")
     grpc_max_concurrent_streams: int = Field(
         default=100, ge=1, description="Most calls in flight on one HTTP/2 connection."
     )
