@@ -6,7 +6,6 @@ and a replayed chunk cannot duplicate a row.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections.abc import Iterable
@@ -14,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     Column,
     Engine,
@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     create_engine,
+    event,
     insert,
     select,
 )
@@ -68,6 +69,16 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+def _sqlite_write_ahead(connection: Any, _: object) -> None:
+    """WAL with synchronous=NORMAL: a commit survives the process being killed (what resuming
+    relies on) without an fsync per chunk; only a power cut may lose the last chunks, which a
+    resumed job then writes again. Readers (a server) do not block the writer."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
 class PredictionStore:
     """Opens its engine on first use; the table is created if missing."""
 
@@ -80,6 +91,8 @@ class PredictionStore:
         with self._lock:
             if self._engine is None:
                 engine = create_engine(self.url)
+                if engine.dialect.name == "sqlite":
+                    event.listen(engine, "connect", _sqlite_write_ahead)
                 metadata.create_all(engine)
                 self._engine = engine
             return self._engine
@@ -99,7 +112,7 @@ class PredictionStore:
                 "model": model,
                 "version": version,
                 "label": row.label,
-                "probabilities": json.dumps(row.probabilities),
+                "probabilities": orjson.dumps(row.probabilities).decode(),
                 "created_at": created_at,
             }
             for row in rows
@@ -161,7 +174,7 @@ class PredictionStore:
                 model=r["model"],
                 version=r["version"],
                 label=r["label"],
-                probabilities=json.loads(r["probabilities"]),
+                probabilities=orjson.loads(r["probabilities"]),
                 created_at=r["created_at"],
             )
             for r in rows
