@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from protobench.commands.common import add_client_options, target_of
+from protobench.commands.common import add_client_options, open_client, target_of
 
 
 def register(commands: Any) -> None:
@@ -43,9 +43,7 @@ def register(commands: Any) -> None:
 
 
 def run_models(args: argparse.Namespace) -> int:
-    from clients import connect
-
-    with connect(args.protocol, target_of(args), timeout=args.timeout) as client:
+    with open_client(args) as client:
         models = client.list_models()
     if args.json:
         print(json.dumps([m.model_dump() for m in models], indent=2))
@@ -79,9 +77,7 @@ def _parse_features(raw: list[str]) -> list[list[float]]:
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    from clients import connect
-
-    with connect(args.protocol, target_of(args), timeout=args.timeout) as client:
+    with open_client(args) as client:
         if args.image is not None:
             try:
                 image = args.image.read_bytes()

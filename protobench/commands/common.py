@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from protobench.protocols import DEFAULT_PORTS, PROTOCOLS, Protocol
+
+if TYPE_CHECKING:
+    from clients.base import InferenceClient
 
 
 def add_protocol(parser: argparse.ArgumentParser) -> None:
@@ -25,7 +31,29 @@ def add_client_options(parser: argparse.ArgumentParser) -> None:
         + ")",
     )
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per call (10)")
+    parser.add_argument(
+        "--api-key",
+        default=os.environ.get("PROTOBENCH_API_KEY"),
+        help="sent as 'Authorization: Bearer KEY' (gRPC: metadata) when the server asks for one "
+        "(default: env PROTOBENCH_API_KEY)",
+    )
+    parser.add_argument(
+        "--tls-ca", type=Path, help="PEM file certifying a TLS server (turns TLS on)"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+
+def open_client(args: argparse.Namespace) -> InferenceClient:
+    """The client the options describe."""
+    from clients import connect
+
+    return connect(
+        args.protocol,
+        target_of(args),
+        timeout=args.timeout,
+        api_key=args.api_key,
+        tls_ca=args.tls_ca,
+    )
 
 
 def target_of(args: argparse.Namespace) -> str:
