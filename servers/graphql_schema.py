@@ -294,7 +294,7 @@ class Query:
     def stored_prediction(self, info: Info, id: str) -> StoredPrediction:
         return info.context.service.get_prediction(id)
 
-    @root_field(list[StoredPredictionType], "A page of a batch job's predictions, by input id.")
+    @root_field(list[StoredPredictionType], "A page of a batch job's predictions, in input order.")
     def stored_predictions(
         self, info: Info, job: str, limit: int = 100, offset: int = 0
     ) -> list[StoredPrediction]:

@@ -118,7 +118,7 @@ class GetPredictionParams(Params):
 class ListPredictionsParams(Params):
     job: StrictStr
     limit: int = Field(default=100, strict=True, description="1-1000 rows per page.")
-    offset: int = Field(default=0, strict=True, description="Rows to skip, by input id.")
+    offset: int = Field(default=0, strict=True, description="Rows to skip, in input order.")
 
 
 Run = Callable[[InferenceService, Any], Awaitable[Any]]
@@ -308,7 +308,7 @@ METHODS: tuple[MethodSpec, ...] = (
     ),
     MethodSpec(
         "list_predictions",
-        "A page of a batch job's stored predictions, ordered by input id.",
+        "A page of a batch job's stored predictions, in the order of the input file.",
         ListPredictionsParams,
         "predictions",
         TypeAdapter(list[StoredPrediction]),

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -30,8 +31,14 @@ class JobResult:
     skipped: int  # rows already stored by an earlier run
 
 
-def _records(path: Path, id_column: str | None) -> Iterator[tuple[str, list[str]]]:
-    """(input id, feature cells) per data row; the id is ``id_column`` or the row number."""
+class Record(NamedTuple):
+    input_id: str
+    position: int  # the data row's number, from 1
+    cells: list[str]
+
+
+def _records(path: Path, id_column: str | None) -> Iterator[Record]:
+    """One record per data row; the id is ``id_column``'s cell or the row number."""
     with path.open(newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
@@ -49,9 +56,9 @@ def _records(path: Path, id_column: str | None) -> Iterator[tuple[str, list[str]
             if not cells:
                 continue
             if id_at is None:
-                yield str(number), cells
+                yield Record(str(number), number, cells)
             else:
-                yield cells[id_at], cells[:id_at] + cells[id_at + 1 :]
+                yield Record(cells[id_at], number, cells[:id_at] + cells[id_at + 1 :])
 
 
 def _matrix(cells: list[list[str]], first_id: str) -> np.ndarray:
@@ -92,17 +99,17 @@ def run_job(
     rows = written = skipped = 0
     while batch := list(islice(records, chunk)):
         rows += len(batch)
-        todo = [(input_id, cells) for input_id, cells in batch if input_id not in done]
+        todo = [record for record in batch if record.input_id not in done]
         skipped += len(batch) - len(todo)
         if todo:
-            x = _matrix([cells for _, cells in todo], todo[0][0])
+            x = _matrix([record.cells for record in todo], todo[0].input_id)
             answer = service.predict(model, x, version)
             stored = [
-                Row(input_id, p.label, p.probabilities)
-                for (input_id, _), p in zip(todo, answer.predictions, strict=True)
+                Row(record.input_id, p.label, p.probabilities, record.position)
+                for record, p in zip(todo, answer.predictions, strict=True)
             ]
             written += store.write(job, answer.model, answer.version, stored)
-            done.update(input_id for input_id, _ in todo)
+            done.update(record.input_id for record in todo)
         if progress is not None:
             progress(len(batch))
     return JobResult(job=job, rows=rows, written=written, skipped=skipped)

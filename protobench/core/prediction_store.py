@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import (
+    BigInteger,
     Column,
     Engine,
     MetaData,
@@ -40,6 +41,7 @@ predictions = Table(
     metadata,
     Column("job", String(64), primary_key=True),
     Column("input_id", String(200), primary_key=True),
+    Column("position", BigInteger, nullable=False),  # the row's place in the input, from 1
     Column("model", String(64), nullable=False),
     Column("version", String(64), nullable=False),
     Column("label", String(200), nullable=False),
@@ -53,6 +55,7 @@ class Row:
     input_id: str
     label: str
     probabilities: list[float]
+    position: int = 0
 
 
 def check_job(job: str) -> str:
@@ -109,6 +112,7 @@ class PredictionStore:
             {
                 "job": job,
                 "input_id": row.input_id,
+                "position": row.position,
                 "model": model,
                 "version": version,
                 "label": row.label,
@@ -152,7 +156,7 @@ class PredictionStore:
         query = (
             select(predictions)
             .where(predictions.c.job == check_job(job))
-            .order_by(predictions.c.input_id)
+            .order_by(predictions.c.position, predictions.c.input_id)
             .limit(limit)
             .offset(offset)
         )

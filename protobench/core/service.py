@@ -209,7 +209,7 @@ class InferenceService:
     def list_predictions(
         self, job: str, limit: int = 100, offset: int = 0
     ) -> list[StoredPrediction]:
-        """A page of a batch job's stored rows, ordered by input id."""
+        """A page of a batch job's stored rows, in the order of the input file."""
         with self.counters.track("list_predictions"):
             self._require_ready()
             return self.predictions.page(job, limit, offset)

@@ -202,7 +202,7 @@ class InferenceServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListPredictions(self, request, context):
-        """A page of one job's stored predictions, ordered by input id.
+        """A page of one job's stored predictions, in the order of the input file.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -32,7 +32,7 @@ def strategy_server(
 ) -> Iterator[RunningServer]:
     workdir = tmp_path_factory.mktemp(f"strategies-{protocol}")
     url = f"sqlite:///{workdir / 'predictions.db'}"
-    rows = [Row(str(i), "setosa", [0.9, 0.05, 0.05]) for i in range(5)]
+    rows = [Row(str(i), "setosa", [0.9, 0.05, 0.05], position=i) for i in range(12)]
     PredictionStore(url).write(JOB, "iris", "2", rows)
     env = {"PROTOBENCH_PREDICTIONS_DB": url}
     with running_server(protocol, workdir, models_dir, env=env) as running:
@@ -170,7 +170,7 @@ def test_stored_batch_predictions(sc: InferenceClient) -> None:
     assert stored.probabilities == [0.9, 0.05, 0.05] and stored.version == "2"
     page = sc.list_predictions(JOB, limit=2, offset=1)
     assert [p.prediction_id for p in page] == [f"{JOB}/1", f"{JOB}/2"]
-    assert len(sc.list_predictions(JOB)) == 5
+    assert [p.input_id for p in sc.list_predictions(JOB)] == [str(i) for i in range(12)]
     assert sc.list_predictions("no-such-job") == []
     assert _code(sc.get_prediction, f"{JOB}/99") == ErrorCode.NOT_FOUND
     assert _code(sc.list_predictions, JOB, 0) == ErrorCode.INVALID_INPUT
