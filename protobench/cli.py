@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from protobench.commands import batch, bench, call, demo, report, serve
+from protobench.commands import batch, bench, call, demo, report, serve, strategy
 
 EPILOG = """\
 examples:
@@ -18,11 +18,12 @@ examples:
   protobench bench --protocols rest,grpc --replicas 1,2 --users 1,16
   protobench report results --out report.html --lang es
   protobench batch --model iris --input flowers.csv --out sqlite:///predictions.db
+  protobench strategy --protocol grpc --model iris --set canary --versions 1,2
 
 Run `protobench COMMAND --help` for a command's options.
 """
 
-COMMAND_MODULES = (demo, serve, call, bench, report, batch)
+COMMAND_MODULES = (demo, serve, call, bench, report, batch, strategy)
 
 
 def build_parser() -> argparse.ArgumentParser:

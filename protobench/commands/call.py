@@ -30,7 +30,8 @@ def register(commands: Any) -> None:
     )
     add_client_options(predict)
     predict.add_argument("--model", default="iris", help="model name (iris or digits)")
-    predict.add_argument("--version", help="model version (default: the model's default)")
+    predict.add_argument("--version", help="model version (default: the model's strategy chooses)")
+    predict.add_argument("--caller", help="A/B stickiness key: one caller meets one version")
     source = predict.add_mutually_exclusive_group(required=True)
     source.add_argument(
         "--features",
@@ -85,14 +86,16 @@ def run_predict(args: argparse.Namespace) -> int:
                 raise SystemExit(f"protobench: cannot read {args.image}: {exc.strerror}") from None
             response = client.predict_image(args.model, image, args.version)
         else:
-            response = client.predict(args.model, _parse_features(args.features), args.version)
+            rows = _parse_features(args.features)
+            response = client.predict(args.model, rows, args.version, args.caller)
         labels = client.get_model(response.model).labels
     if args.json:
         print(response.model_dump_json(indent=2))
         return 0
     table = Table(
         title=f"{response.model} v{response.version} · served by {response.served_by} "
-        f"· {args.protocol}"
+        f"· {args.protocol}",
+        caption=f"prediction {response.prediction_id} · {response.arm}",
     )
     table.add_column("#", justify="right")
     table.add_column("label", style="bold")
