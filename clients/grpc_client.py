@@ -47,9 +47,18 @@ from protobench.v1 import inference_pb2_grpc as pb_grpc
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 SERVICE_NAME: str = pb.DESCRIPTOR.services_by_name["InferenceService"].full_name
 # Calls that change nothing on the server are retried (up to 3 attempts in all) when the server
-# answers UNAVAILABLE (shutting down, or its connection dropped); DeleteVersion never is. Every
-# attempt shares the call's one deadline.
-RETRIED_RPCS = ("ListModels", "GetModel", "Predict", "PredictImage", "Health")
+# answers UNAVAILABLE (shutting down, or its connection dropped); DeleteVersion, the strategy
+# changes and Feedback never are. Every attempt shares the call's one deadline.
+RETRIED_RPCS = (
+    "ListModels",
+    "GetModel",
+    "Predict",
+    "PredictImage",
+    "Health",
+    "GetStrategy",
+    "GetPrediction",
+    "ListPredictions",
+)
 RETRY_SERVICE_CONFIG = json.dumps(
     {
         "methodConfig": [
