@@ -129,7 +129,7 @@ class CellRun:
     def __init__(self, cell: Cell, config: BenchConfig, folder: Path) -> None:
         self.cell = cell
         self.config = config
-        self.folder = folder
+        self.folder = folder.resolve()  # Locust runs in it: every path it is given must be absolute
 
     def run(self, progress: Callable[[float, float], None]) -> dict[str, Any]:
         from servers.launcher import launch

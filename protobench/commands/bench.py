@@ -184,6 +184,15 @@ def run(args: argparse.Namespace) -> int:
 
         path = run_matrix(config, args.out, sys.argv, on_cell_start, progress)
         bar.update(overall, completed=len(plan))
-    print_summary(load_run(path), Console(width=None if sys.stdout.isatty() else 160))
+    document = load_run(path)
+    print_summary(document, Console(width=None if sys.stdout.isatty() else 160))
     print(f"results: {path}")
+    empty = [c["cell_id"] for c in document["cells"] if "no-successful-requests" in c["flags"]]
+    if empty:
+        print(
+            f"protobench bench: {len(empty)} cell(s) measured no successful request "
+            f"({', '.join(empty)}); see locust.log and servers/ in {path.parent / 'cells'}",
+            file=sys.stderr,
+        )
+        return 1
     return 0

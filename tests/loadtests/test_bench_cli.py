@@ -1,0 +1,29 @@
+"""`protobench bench` end to end, as `make demo` calls it: a relative --out, a real cell."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_bench_writes_results_json_and_sqlite_with_a_relative_out(tmp_path: Path) -> None:
+    command = [
+        sys.executable, "-m", "protobench.cli", "bench", "--protocols", "rest", "--users", "2",
+        "--duration", "2", "--warmup", "1", "--out", "results",
+    ]  # fmt: skip
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]
+    [path] = (tmp_path / "results").glob("*/results.json")
+    document = json.loads(path.read_text())
+    [cell] = document["cells"]
+    assert cell["ok"] > 0 and cell["requests_per_s"] > 0
+    assert cell["flags"] == [] or set(cell["flags"]) <= {"generator-bound", "unstable"}
+    assert document["manifest"]["libraries"]["locust"]
+    assert (path.parent / "cells" / cell["cell_id"] / "locust_stats.csv").exists()
+    with sqlite3.connect(tmp_path / "results" / "results.db") as db:
+        rows = db.execute("SELECT protocol, requests_per_s FROM cells").fetchall()
+    assert rows == [("rest", cell["requests_per_s"])]
+    assert "results:" in done.stdout
