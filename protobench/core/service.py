@@ -158,6 +158,7 @@ class InferenceService:
     def delete_version(self, model: str, version: str) -> DeleteVersionResponse:
         with self.counters.track("delete_version"):
             self._require_ready()
+            self.strategies.check_unused(model, version)
             remaining = self.registry.delete(model, version)
             return DeleteVersionResponse(model=model, deleted_version=version, versions=remaining)
 

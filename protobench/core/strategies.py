@@ -202,6 +202,18 @@ class StrategyBook:
         with self._lock:
             self._models[model] = _ModelState(config, random.Random(config.seed))
 
+    def check_unused(self, model: str, version: str) -> None:
+        """FAILED_PRECONDITION when the model's strategy routes to ``version``."""
+        with self._lock:
+            config = self._state(model).config
+        if version in config.versions:
+            raise CoreError(
+                ErrorCode.FAILED_PRECONDITION,
+                f"version {version!r} is in the {config.kind} strategy of {model!r}; set another "
+                "strategy first",
+                {"model": model, "version": version, "strategy": config.kind},
+            )
+
     def promote(self, model: str) -> None:
         """shadow or canary -> single on the candidate."""
         self._settle(model, keep=1, verb="promoted")

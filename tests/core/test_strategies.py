@@ -175,3 +175,12 @@ def test_promote_and_rollback_need_a_candidate(service: InferenceService) -> Non
     assert exc.value.code == ErrorCode.FAILED_PRECONDITION
     _strategy(service, kind="shadow", versions=["1", "2"])
     assert service.promote("iris").strategy.versions == ["2"]
+
+
+def test_a_version_in_the_strategy_cannot_be_deleted(service: InferenceService) -> None:
+    _strategy(service, kind="canary", versions=["1", "2"])
+    with pytest.raises(CoreError) as exc:
+        service.delete_version("iris", "1")
+    assert exc.value.code == ErrorCode.FAILED_PRECONDITION
+    _strategy(service, kind="single")
+    assert service.delete_version("iris", "1").versions == ["2"]
