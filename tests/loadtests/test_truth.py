@@ -124,7 +124,17 @@ def test_byte_counts_match_a_packet_capture(
         CountingRelay("127.0.0.1", server.port, http2=protocol == "grpc") as relay,
     ):
         capture = subprocess.Popen(
-            [tcpdump, "-i", "lo", "-U", "-n", "-w", str(pcap), f"tcp port {relay.port}"],
+            [
+                tcpdump,
+                "-i",
+                "lo",
+                "-U",
+                "--immediate-mode",
+                "-n",
+                "-w",
+                str(pcap),
+                f"tcp port {relay.port}",
+            ],
             stderr=subprocess.DEVNULL,
         )
         try:
@@ -138,7 +148,7 @@ def test_byte_counts_match_a_packet_capture(
                         client.predict("iris", [[5.1, 3.5, 1.4, 0.2]])
                     time.sleep(0.2)
                     up, down = counted()
-            time.sleep(0.3)
+            time.sleep(1.0)  # let the last packets reach the file before SIGTERM
         finally:
             capture.terminate()
             capture.wait(10)
