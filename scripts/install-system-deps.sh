@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Installs the system programs the test suite drives for real: nginx and haproxy (the load
-# balancers), chromium (renders the report) and tcpdump (checks the byte counts). Uses apt-get when it can; otherwise says what
-# to install and fails, so a missing program is never a silently skipped test.
+# balancers), chromium (renders the report), tcpdump (checks the byte counts) and postgresql
+# (the batch job's PostgreSQL path). Uses apt-get when it can; otherwise says what to install
+# and fails, so a missing program is never a silently skipped test.
 set -euo pipefail
 
-declare -A PACKAGE_OF=([nginx]=nginx [haproxy]=haproxy [chromium]=chromium [tcpdump]=tcpdump)
+has() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
+has_initdb() { compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; }
+
 missing=()
-for program in nginx haproxy chromium tcpdump; do
-  command -v "$program" >/dev/null 2>&1 || [ -x "/usr/sbin/$program" ] || missing+=("${PACKAGE_OF[$program]}")
-done
+has nginx || missing+=(nginx)
+has haproxy || missing+=(haproxy)
+has chromium || missing+=(chromium)
+has tcpdump || missing+=(tcpdump)
+has_initdb || missing+=(postgresql)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "protobench: installing system packages: ${missing[*]}"
@@ -24,6 +29,7 @@ cat >&2 <<MSG
 protobench: the tests need these programs and they could not be installed automatically:
   ${missing[*]}
 On Debian/Ubuntu:   sudo apt-get install ${missing[*]}
-Elsewhere, install nginx, haproxy, chromium and tcpdump with your package manager, then run make test.
+Elsewhere, install nginx, haproxy, chromium, tcpdump and postgresql with your package manager,
+then run make test.
 MSG
 exit 1
