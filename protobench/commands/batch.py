@@ -15,18 +15,20 @@ DEFAULT_OUT = "sqlite:///predictions.db"
 def register(commands: Any) -> None:
     batch = commands.add_parser(
         "batch",
-        help="score a CSV file in chunks and store the predictions in a SQL table",
+        help="score a CSV or Parquet file in chunks and store the predictions in a SQL table",
         description="Score every row of a CSV file (a header row, then one row of features "
-        "per instance) with the in-process fast path, in chunks, and write one row per input "
+        "per instance) or a Parquet file (.parquet, one numeric column per feature) with the "
+        "in-process fast path, in chunks, and write one row per input "
         "to the 'predictions' table of --out: (job, input id, model, version, label, "
         "probabilities as JSON, UTC timestamp). Running the same --job again resumes: ids "
         "already stored are skipped, so an interrupted job finishes without duplicates. "
         "A server started with PROTOBENCH_PREDICTIONS_DB=<the same URL> serves the rows "
-        "through get_prediction and list_predictions. CSV only (no Parquet reader is "
-        "installed).",
+        "through get_prediction and list_predictions.",
     )
     batch.add_argument("--model", required=True, help="model name: iris or digits")
-    batch.add_argument("--input", required=True, type=Path, help="CSV file with a header row")
+    batch.add_argument(
+        "--input", required=True, type=Path, help="CSV file with a header row, or a .parquet file"
+    )
     batch.add_argument(
         "--out",
         default=DEFAULT_OUT,

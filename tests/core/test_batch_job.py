@@ -198,3 +198,43 @@ def test_postgresql_store_resumes_too(
     page = store.page("pg", 1000, 0)
     assert len(page) == 600 and len({p.input_id for p in page}) == 600
     assert store.get("pg/row-1").label == "setosa"
+
+
+def _parquet(path: Path, copies: int) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = np.tile(IRIS, (copies, 1))
+    names = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+    columns = {"id": [f"row-{i}" for i in range(len(rows))]}
+    columns.update({name: rows[:, j].tolist() for j, name in enumerate(names)})
+    pq.write_table(pa.table(columns), path, row_group_size=500)
+    return path
+
+
+def test_a_parquet_job_matches_the_csv_job_and_resumes(
+    service: InferenceService, tmp_path: Path
+) -> None:
+    from protobench.core.batch_job import count_rows
+
+    source = _parquet(tmp_path / "flowers.parquet", 10)  # 1500 rows in 3 row groups
+    assert count_rows(source) == 1500
+    db = tmp_path / "p.db"
+    store = PredictionStore(f"sqlite:///{db}")
+    result = _interrupted_then_resumed(service, store, source, "pq", chunks=4)
+    assert (result.rows, result.written, result.skipped) == (1500, 1100, 400)
+    assert _stored(db) == (1500, 1500)
+    csv_store = PredictionStore(f"sqlite:///{tmp_path / 'c.db'}")
+    run_job(service, csv_store, model="iris", source=_csv(tmp_path / "flowers.csv", 10),
+            job="csv", id_column="id")  # fmt: skip
+    for input_id in ("row-0", "row-777", "row-1499"):
+        assert store.get(f"pq/{input_id}").label == csv_store.get(f"csv/{input_id}").label
+
+
+def test_a_file_that_is_not_parquet_is_refused(service: InferenceService, tmp_path: Path) -> None:
+    source = tmp_path / "fake.parquet"
+    source.write_text("id,a\n1,2\n")
+    with pytest.raises(CoreError) as exc:
+        run_job(service, PredictionStore(f"sqlite:///{tmp_path / 'p.db'}"), model="iris",
+                source=source, job="bad")  # fmt: skip
+    assert exc.value.code == ErrorCode.INVALID_INPUT and "Parquet" in exc.value.message
