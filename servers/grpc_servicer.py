@@ -14,8 +14,8 @@ response, or a ``StreamError`` for that request alone; the stream goes on after 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
-from typing import NoReturn
+from collections.abc import Callable, Iterable, Iterator
+from typing import NoReturn, TypeVar
 
 import grpc
 
@@ -68,6 +68,7 @@ DEFAULT_PAGE = 100
 EXTRA_RPCS = frozenset({"PredictStream"})
 
 Context = grpc.ServicerContext
+T = TypeVar("T")
 
 
 def status_of(code: ErrorCode) -> grpc.StatusCode:
@@ -100,6 +101,15 @@ def _check_deadline(context: Context, work_s: float = 0.0) -> None:
         )
 
 
+def _unary(context: Context, rpc: str, call: Callable[[], T], work_s: float = 0.0) -> T:
+    """Every unary RPC: refuse a deadline that cannot be met, run ``call``, map any error."""
+    _check_deadline(context, work_s)
+    try:
+        return call()
+    except Exception as exc:
+        _fail(context, rpc, exc)
+
+
 def _stream_error(error: CoreError) -> pb.PredictStreamResponse:
     status_number: int = status_of(error.code).value[0]
     return pb.PredictStreamResponse(error=stream_error_to_pb(error, status_number))
@@ -113,19 +123,18 @@ class InferenceServicer(pb_grpc.InferenceServiceServicer):
         self._model_s = service.settings.model_delay_ms / 1000.0
 
     def ListModels(self, request: pb.ListModelsRequest, context: Context) -> pb.ListModelsResponse:
-        _check_deadline(context)
-        try:
-            models = self._service.list_models()
-        except Exception as exc:
-            _fail(context, "ListModels", exc)
-        return pb.ListModelsResponse(models=[model_metadata_to_pb(m) for m in models])
+        return _unary(
+            context,
+            "ListModels",
+            lambda: pb.ListModelsResponse(
+                models=[model_metadata_to_pb(m) for m in self._service.list_models()]
+            ),
+        )
 
     def GetModel(self, request: pb.GetModelRequest, context: Context) -> pb.ModelMetadata:
-        _check_deadline(context)
-        try:
-            return model_metadata_to_pb(self._service.get_model(request.name))
-        except Exception as exc:
-            _fail(context, "GetModel", exc)
+        return _unary(
+            context, "GetModel", lambda: model_metadata_to_pb(self._service.get_model(request.name))
+        )
 
     def _predict(self, request: pb.PredictRequest) -> pb.PredictResponse:
         response = self._service.predict(
@@ -137,21 +146,17 @@ class InferenceServicer(pb_grpc.InferenceServiceServicer):
         return predict_response_to_pb(response)
 
     def Predict(self, request: pb.PredictRequest, context: Context) -> pb.PredictResponse:
-        _check_deadline(context, self._model_s)
-        try:
-            return self._predict(request)
-        except Exception as exc:
-            _fail(context, "Predict", exc)
+        return _unary(context, "Predict", lambda: self._predict(request), self._model_s)
 
     def PredictImage(self, request: pb.PredictImageRequest, context: Context) -> pb.PredictResponse:
-        _check_deadline(context, self._model_s)
-        try:
-            response = self._service.predict_image(
-                request.model, request.image, version_from_pb(request)
-            )
-        except Exception as exc:
-            _fail(context, "PredictImage", exc)
-        return predict_response_to_pb(response)
+        return _unary(
+            context,
+            "PredictImage",
+            lambda: predict_response_to_pb(
+                self._service.predict_image(request.model, request.image, version_from_pb(request))
+            ),
+            self._model_s,
+        )
 
     def PredictStream(
         self, request_iterator: Iterable[pb.PredictRequest], context: Context
@@ -170,76 +175,75 @@ class InferenceServicer(pb_grpc.InferenceServiceServicer):
     def DeleteVersion(
         self, request: pb.DeleteVersionRequest, context: Context
     ) -> pb.DeleteVersionResponse:
-        _check_deadline(context)
-        try:
-            deleted = self._service.delete_version(request.model, request.version)
-        except Exception as exc:
-            _fail(context, "DeleteVersion", exc)
-        return delete_version_response_to_pb(deleted)
+        return _unary(
+            context,
+            "DeleteVersion",
+            lambda: delete_version_response_to_pb(
+                self._service.delete_version(request.model, request.version)
+            ),
+        )
 
     def Health(self, request: pb.HealthRequest, context: Context) -> pb.HealthResponse:
-        _check_deadline(context)
-        try:
-            return health_to_pb(self._service.health())
-        except Exception as exc:
-            _fail(context, "Health", exc)
+        return _unary(context, "Health", lambda: health_to_pb(self._service.health()))
 
     # -- deployment strategies and stored batch predictions --------------------------------------
 
     def GetStrategy(self, request: pb.GetStrategyRequest, context: Context) -> pb.StrategyStatus:
-        _check_deadline(context)
-        try:
-            return strategy_status_to_pb(self._service.get_strategy(request.model))
-        except Exception as exc:
-            _fail(context, "GetStrategy", exc)
+        return _unary(
+            context,
+            "GetStrategy",
+            lambda: strategy_status_to_pb(self._service.get_strategy(request.model)),
+        )
 
     def SetStrategy(self, request: pb.SetStrategyRequest, context: Context) -> pb.StrategyStatus:
-        _check_deadline(context)
-        try:
+        def call() -> pb.StrategyStatus:
             config = parse_config(strategy_config_from_pb(request.strategy))
             return strategy_status_to_pb(self._service.set_strategy(request.model, config))
-        except Exception as exc:
-            _fail(context, "SetStrategy", exc)
+
+        return _unary(context, "SetStrategy", call)
 
     def Promote(self, request: pb.PromoteRequest, context: Context) -> pb.StrategyStatus:
-        _check_deadline(context)
-        try:
-            return strategy_status_to_pb(self._service.promote(request.model))
-        except Exception as exc:
-            _fail(context, "Promote", exc)
+        return _unary(
+            context, "Promote", lambda: strategy_status_to_pb(self._service.promote(request.model))
+        )
 
     def Rollback(self, request: pb.RollbackRequest, context: Context) -> pb.StrategyStatus:
-        _check_deadline(context)
-        try:
-            return strategy_status_to_pb(self._service.rollback(request.model))
-        except Exception as exc:
-            _fail(context, "Rollback", exc)
+        return _unary(
+            context,
+            "Rollback",
+            lambda: strategy_status_to_pb(self._service.rollback(request.model)),
+        )
 
     def Feedback(self, request: pb.FeedbackRequest, context: Context) -> pb.FeedbackResponse:
-        _check_deadline(context)
-        try:
-            answer = self._service.feedback(request.prediction_id, request.reward)
-        except Exception as exc:
-            _fail(context, "Feedback", exc)
-        return feedback_response_to_pb(answer)
+        return _unary(
+            context,
+            "Feedback",
+            lambda: feedback_response_to_pb(
+                self._service.feedback(request.prediction_id, request.reward)
+            ),
+        )
 
     def GetPrediction(
         self, request: pb.GetPredictionRequest, context: Context
     ) -> pb.StoredPrediction:
-        _check_deadline(context)
-        try:
-            return stored_prediction_to_pb(self._service.get_prediction(request.prediction_id))
-        except Exception as exc:
-            _fail(context, "GetPrediction", exc)
+        return _unary(
+            context,
+            "GetPrediction",
+            lambda: stored_prediction_to_pb(self._service.get_prediction(request.prediction_id)),
+        )
 
     def ListPredictions(
         self, request: pb.ListPredictionsRequest, context: Context
     ) -> pb.ListPredictionsResponse:
-        _check_deadline(context)
         limit = request.limit if request.HasField("limit") else DEFAULT_PAGE
         offset = request.offset if request.HasField("offset") else 0
-        try:
-            stored = self._service.list_predictions(request.job, limit, offset)
-        except Exception as exc:
-            _fail(context, "ListPredictions", exc)
-        return pb.ListPredictionsResponse(predictions=[stored_prediction_to_pb(p) for p in stored])
+        return _unary(
+            context,
+            "ListPredictions",
+            lambda: pb.ListPredictionsResponse(
+                predictions=[
+                    stored_prediction_to_pb(p)
+                    for p in self._service.list_predictions(request.job, limit, offset)
+                ]
+            ),
+        )
