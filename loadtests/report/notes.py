@@ -131,6 +131,7 @@ EVIDENCE: dict[str, Callable[[Report, Locale], str]] = {
     "little": _little,
     "p99": _p99,
     "omission": _omission,
+    "consume": lambda _r, _loc: "",  # a pointer to examples/clients/, nothing measured
 }
 GLOSSARY = (
     "latency",

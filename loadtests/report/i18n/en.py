@@ -252,6 +252,11 @@ MESSAGES: dict[str, str] = {
     "would show the difference.",
     "note.omission.evidence": "{protocol} at {rate} req/s: {percentile} of {raw} ms measured "
     "from the actual send, {fixed} ms from the intended send.",
+    "note.consume.title": "Consuming an API, not only building one",
+    "note.consume.text": "A model service is only useful once something calls it. Each "
+    "protocol here is also called from a short script that uses only that protocol's usual "
+    "tools — requests for REST and JSON-RPC, httpx for GraphQL, grpcio with stubs generated "
+    "from the .proto — in examples/clients/ of the repository: copy one to start your own client.",
     # glossary
     "glossary.latency.term": "Latency",
     "glossary.latency.text": "Time from sending a request to receiving the complete answer.",

@@ -274,6 +274,12 @@ MESSAGES: dict[str, str] = {
     "(`--rate`) mostraría la diferencia.",
     "note.omission.evidence": "{protocol} con {rate} req/s: {percentile} de {raw} ms medido "
     "desde el envío real y de {fixed} ms desde el envío previsto.",
+    "note.consume.title": "Consumir una API, no solo construirla",
+    "note.consume.text": "Un servicio de modelos solo sirve cuando alguien lo llama. Cada "
+    "protocolo de esta comparación también se llama desde un script corto que usa solo las "
+    "herramientas habituales del protocolo — requests para REST y JSON-RPC, httpx para GraphQL, "
+    "grpcio con stubs generados desde el .proto — en examples/clients/ del repositorio: copien "
+    "uno para empezar su propio cliente.",
     # glosario
     "glossary.latency.term": "Latencia",
     "glossary.latency.text": "Tiempo desde que se envía una solicitud hasta que llega la "
