@@ -16,9 +16,11 @@ def register(commands: Any) -> None:
     batch = commands.add_parser(
         "batch",
         help="score a CSV or Parquet file in chunks and store the predictions in a SQL table",
-        description="Score every row of a CSV file (a header row, then one row of features "
-        "per instance) or a Parquet file (.parquet, one numeric column per feature) with the "
-        "in-process fast path, in chunks, and write one row per input "
+        description="Score every row of a CSV file (a header row, then one row per instance) "
+        "or a Parquet file (.parquet, one numeric column per feature) with the "
+        "in-process fast path, in chunks. Features are read by the header's names (case, "
+        "spaces, underscores and a unit in parentheses do not matter), so columns may come in "
+        "any order; columns left over or missing are refused. Writes one row per input "
         "to the 'predictions' table of --out: (job, input id, model, version, label, "
         "probabilities as JSON, UTC timestamp). Running the same --job again resumes: ids "
         "already stored are skipped, so an interrupted job finishes without duplicates. "
@@ -39,13 +41,28 @@ def register(commands: Any) -> None:
     batch.add_argument("--job", help="job name (default: the input file's name, sanitised)")
     batch.add_argument("--version", help="model version (default: the model's default)")
     batch.add_argument(
-        "--id-column", help="column holding each row's id (default: the row number, from 1)"
+        "--id-column",
+        help="column holding each row's id (default: a column named 'id' if there is one, "
+        "else the row number, from 1)",
+    )
+    batch.add_argument(
+        "--features-columns",
+        type=lambda text: [name.strip() for name in text.split(",") if name.strip()],
+        metavar="A,B,...",
+        help="the columns holding the features, comma-separated in the model's order (default: "
+        "the columns named like the model's features, e.g. sepal_length or 'Sepal Length (cm)'; "
+        "a header that names none of them is read by position)",
     )
     batch.add_argument(
         "--models-dir", type=Path, help="artifact folder (env PROTOBENCH_MODELS_DIR)"
     )
     batch.add_argument("--quiet", action="store_true", help="no progress bar")
     batch.set_defaults(run=run)
+
+
+def _fail(message: str) -> int:
+    print(f"protobench batch: {message}", file=sys.stderr)
+    return 1
 
 
 def default_job(source: Path) -> str:
@@ -70,27 +87,47 @@ def run(args: argparse.Namespace) -> int:
     service.load()
     job = args.job or default_job(args.input)
     started = time.perf_counter()
-    columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, disable=args.quiet) as bar:
-        task = bar.add_task(job, total=count_rows(args.input))
-        try:
-            result = run_job(
-                service,
-                PredictionStore(args.out),
-                model=args.model,
-                source=args.input,
-                job=job,
-                chunk=args.chunk,
-                version=args.version,
-                id_column=args.id_column,
-                progress=lambda n: bar.advance(task, n),
-            )
-        except CoreError as exc:
-            print(f"protobench batch: {exc.code.value}: {exc.message}", file=sys.stderr)
-            return 1
-        except (SQLAlchemyError, ModuleNotFoundError) as exc:
-            print(f"protobench batch: cannot write to {args.out}: {exc}", file=sys.stderr)
-            return 1
+    # Started at the first chunk, so an input refused at its header shows no empty bar.
+    bar = Progress(BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), disable=args.quiet)
+    task = bar.add_task(job, total=None)
+
+    def advance(rows: int) -> None:
+        if not bar.live.is_started:
+            bar.start()
+        bar.advance(task, rows)
+
+    def stop() -> None:
+        if bar.live.is_started:  # stop() prints a newline even when the bar never showed
+            bar.stop()
+
+    try:
+        bar.update(task, total=count_rows(args.input))
+        result = run_job(
+            service,
+            PredictionStore(args.out),
+            model=args.model,
+            source=args.input,
+            job=job,
+            chunk=args.chunk,
+            version=args.version,
+            id_column=args.id_column,
+            feature_columns=args.features_columns,
+            progress=advance,
+        )
+    except CoreError as exc:
+        return _fail(f"{exc.code.value}: {exc.message}")
+    except (SQLAlchemyError, ModuleNotFoundError) as exc:
+        return _fail(f"cannot write to {args.out}: {exc}")
+    except KeyboardInterrupt:
+        stop()
+        print(
+            f"protobench batch: interrupted; the chunks already written are kept. Run the same "
+            f"command again (job {job}) to resume: stored rows are skipped.",
+            file=sys.stderr,
+        )
+        return 130
+    finally:
+        stop()
     elapsed = time.perf_counter() - started
     rate = result.written / elapsed if elapsed else 0.0
     print(

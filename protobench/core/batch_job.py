@@ -9,19 +9,21 @@ the table ends with every row exactly once.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from protobench.core.batch_columns import Layout, resolve
 from protobench.core.errors import CoreError, ErrorCode
 from protobench.core.prediction_store import PredictionStore, Row, check_job
 from protobench.core.service import InferenceService
 
 Progress = Callable[[int], None]  # called with the rows handled by each chunk (stored or skipped)
+Columns = Callable[[list[str]], Layout]  # the header's layout, decided once the header is read
 
 
 @dataclass(frozen=True)
@@ -46,34 +48,26 @@ def _is_parquet(path: Path) -> bool:
     return path.suffix.lower() in PARQUET_SUFFIXES
 
 
-def _id_position(path: Path, header: list[str], id_column: str | None) -> int | None:
-    if id_column is None:
-        return None
-    if id_column not in header:
-        raise CoreError(
-            ErrorCode.INVALID_INPUT,
-            f"{path} has no column {id_column!r}; columns: {', '.join(header)}",
-        )
-    return header.index(id_column)
-
-
-def _numbered(rows: Iterator[list[Any]], id_at: int | None) -> Iterator[Record]:
+def _numbered(rows: Iterator[list[Any]], layout: Layout) -> Iterator[Record]:
     for number, cells in enumerate(rows, start=1):
         if not cells:
             continue
-        if id_at is None:
-            yield Record(str(number), number, cells)
-        else:
-            yield Record(str(cells[id_at]), number, cells[:id_at] + cells[id_at + 1 :])
+        if len(cells) != layout.width:
+            raise CoreError(
+                ErrorCode.INVALID_INPUT,
+                f"data row {number} has {len(cells)} cells; the header has {layout.width} columns",
+            )
+        input_id = str(number) if layout.id_at is None else str(cells[layout.id_at])
+        yield Record(input_id, number, layout.features(cells))
 
 
-def _csv_rows(path: Path, id_column: str | None) -> Iterator[Record]:
+def _csv_rows(path: Path, columns: Columns) -> Iterator[Record]:
     with path.open(newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
         if header is None:
             raise CoreError(ErrorCode.INVALID_INPUT, f"{path} is empty; it needs a header row")
-        yield from _numbered(reader, _id_position(path, header, id_column))
+        yield from _numbered(reader, columns(header))
 
 
 def _parquet_file(path: Path) -> Any:
@@ -90,33 +84,46 @@ def _parquet_file(path: Path) -> Any:
         raise CoreError(ErrorCode.INVALID_INPUT, f"{path} is not a Parquet file: {exc}") from None
 
 
-def _parquet_rows(path: Path, id_column: str | None) -> Iterator[Record]:
+def _parquet_rows(path: Path, columns: Columns) -> Iterator[Record]:
     """Read in record batches, so a large file never sits in memory whole."""
     parquet = _parquet_file(path)
-    id_at = _id_position(path, list(parquet.schema_arrow.names), id_column)
+    layout = columns(list(parquet.schema_arrow.names))
 
     def rows() -> Iterator[list[Any]]:
         for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
-            columns = [column.to_pylist() for column in batch.columns]
-            yield from (list(row) for row in zip(*columns, strict=True))
+            values = [column.to_pylist() for column in batch.columns]
+            yield from (list(row) for row in zip(*values, strict=True))
 
-    yield from _numbered(rows(), id_at)
-
-
-def _records(path: Path, id_column: str | None) -> Iterator[Record]:
-    """One record per data row; the id is ``id_column``'s cell or the row number."""
-    return _parquet_rows(path, id_column) if _is_parquet(path) else _csv_rows(path, id_column)
+    yield from _numbered(rows(), layout)
 
 
-def _matrix(cells: list[list[Any]], first_id: str) -> np.ndarray:
+def _records(path: Path, columns: Columns) -> Iterator[Record]:
+    """One record per data row; the id is the id column's cell or the row number."""
+    return _parquet_rows(path, columns) if _is_parquet(path) else _csv_rows(path, columns)
+
+
+def _matrix(records: list[Record], features: Sequence[str]) -> np.ndarray:
     try:
-        return np.array(cells, dtype=np.float64)
-    except (ValueError, TypeError) as exc:
-        raise CoreError(
-            ErrorCode.INVALID_INPUT,
-            f"the chunk starting at input {first_id} holds a cell that is not a number, or rows "
-            f"of different lengths ({exc})",
-        ) from None
+        return np.array([record.cells for record in records], dtype=np.float64)
+    except (ValueError, TypeError):
+        for record in records:
+            for name, cell in zip(features, record.cells, strict=True):
+                if not _is_number(cell):
+                    raise CoreError(
+                        ErrorCode.INVALID_INPUT,
+                        f"input {record.input_id} (data row {record.position}): feature "
+                        f"{name} is {cell!r}, not a number",
+                        {"input_id": record.input_id, "feature": name},
+                    ) from None
+        raise
+
+
+def _is_number(cell: Any) -> bool:
+    try:
+        float(cell)
+    except (ValueError, TypeError):
+        return False
+    return True
 
 
 def count_rows(path: Path) -> int:
@@ -136,22 +143,37 @@ def run_job(
     chunk: int = 500,
     version: str | None = None,
     id_column: str | None = None,
+    feature_columns: Sequence[str] | None = None,
     progress: Progress | None = None,
 ) -> JobResult:
+    """Score ``source`` into ``store``; the header decides the columns (see batch_columns)."""
     check_job(job)
     if not 1 <= chunk <= service.settings.max_batch:
         raise CoreError(
             ErrorCode.INVALID_INPUT, f"chunk must be 1-{service.settings.max_batch}, got {chunk}"
         )
+    features = service.registry.feature_names(model)
+
+    def columns(header: list[str]) -> Layout:
+        return resolve(
+            header,
+            features,
+            source=source.name,
+            id_column=id_column,
+            feature_columns=feature_columns,
+        )
+
+    records = _records(source, columns)
+    first = next(records, None)  # reads the header: a bad layout is refused before any work
     done = store.done_ids(job)
-    records = _records(source, id_column)
+    records = chain([first] if first else [], records)
     rows = written = skipped = 0
     while batch := list(islice(records, chunk)):
         rows += len(batch)
         todo = [record for record in batch if record.input_id not in done]
         skipped += len(batch) - len(todo)
         if todo:
-            x = _matrix([record.cells for record in todo], todo[0].input_id)
+            x = _matrix(todo, features)
             answer = service.predict(model, x, version)
             stored = [
                 Row(record.input_id, p.label, p.probabilities, record.position)

@@ -28,6 +28,7 @@ class ModelRecipe:
     task: Task
     description: str
     input: TensorSpec
+    features: tuple[str, ...]  # the input's column names, in order (what a batch header names)
     load_dataset: Callable[[], tuple[Any, Any, list[str]]]
     versions: tuple[VersionRecipe, ...]
 
@@ -67,6 +68,7 @@ CATALOGUE: dict[str, ModelRecipe] = {
         task="tabular-classification",
         description="Iris species from sepal and petal length and width (cm).",
         input=TensorSpec(name="features", dtype="float64", shape=[-1, 4]),
+        features=("sepal_length", "sepal_width", "petal_length", "petal_width"),
         load_dataset=_iris,
         versions=(
             VersionRecipe("1", "LogisticRegression", _logistic),
@@ -78,6 +80,7 @@ CATALOGUE: dict[str, ModelRecipe] = {
         task="image-classification",
         description="Handwritten digit from an 8x8 grayscale image (values 0-16), or any PNG/JPEG.",
         input=TensorSpec(name="pixels", dtype="float64", shape=[-1, 64]),
+        features=tuple(f"pixel_{row}_{col}" for row in range(8) for col in range(8)),
         load_dataset=_digits,
         versions=(VersionRecipe("1", "LogisticRegression", _logistic),),
     ),

@@ -72,6 +72,11 @@ class ModelRegistry:
                 {"model": name, "version": chosen},
             ) from None
 
+    def feature_names(self, name: str) -> tuple[str, ...]:
+        """The model's input columns in order, e.g. ``sepal_length`` for iris."""
+        self._versions(name)
+        return self._catalogue[name].features
+
     def metadata(self, name: str) -> ModelMetadata:
         versions = self._versions(name)
         card = next(iter(versions.values())).card

@@ -94,13 +94,96 @@ def test_bad_input_is_refused_clearly(service: InferenceService, tmp_path: Path)
     bad.write_text("a,b,c,d\n1,2,3,x\n")
     for kwargs, message in [
         ({"source": bad}, "not a number"),
-        ({"source": bad, "id_column": "nope"}, "no column"),
+        ({"source": bad, "id_column": "nope"}, "--id-column 'nope' is not a column"),
         ({"source": bad, "chunk": 0}, "chunk"),
         ({"source": bad, "job": "a/b"}, "job names"),
     ]:
         with pytest.raises(CoreError) as exc:
             run_job(service, store, **{"model": "iris", "job": "j", **kwargs})  # type: ignore[arg-type]
         assert exc.value.code == ErrorCode.INVALID_INPUT and message in exc.value.message
+
+
+def _shuffled_csv(path: Path, header: str, rows: int) -> tuple[Path, np.ndarray]:
+    """The issue's file: an id, then iris's features out of the model's order."""
+    x = np.random.default_rng(7).uniform([4, 2, 1, 0.1], [8, 4.5, 7, 2.5], size=(rows, 4))
+    order = [2, 3, 0, 1]  # petal_length, petal_width, sepal_length, sepal_width
+    lines = [header] + [f"f{i:04d}," + ",".join(map(str, r[order])) for i, r in enumerate(x)]
+    path.write_text("\n".join(lines) + "\n")
+    return path, x
+
+
+@pytest.mark.parametrize(
+    ("header", "id_column"),
+    [
+        ("id,petal_length,petal_width,sepal_length,sepal_width", "id"),
+        ("id,petal_length,petal_width,sepal_length,sepal_width", None),
+        ("ID,Petal Length (cm),PETAL_WIDTH,sepal length (cm),Sepal_Width", None),
+        ("key,petal_length,petal_width,sepal_length,sepal_width", "key"),
+    ],
+)
+def test_features_are_read_by_the_header_names(
+    service: InferenceService, tmp_path: Path, header: str, id_column: str | None
+) -> None:
+    source, x = _shuffled_csv(tmp_path / "shuffled.csv", header, 1000)
+    store = PredictionStore(f"sqlite:///{tmp_path / 'p.db'}")
+    run_job(service, store, model="iris", source=source, job="s", id_column=id_column)
+    expected = [p.label for p in service.predict("iris", x).predictions]
+    stored = {row.input_id: row.label for row in store.page("s", 1000, 0)}
+    assert [stored[f"f{i:04d}"] for i in range(1000)] == expected
+    assert len(set(expected)) == 3  # the rows span every class, so a wrong order would show
+
+
+@pytest.mark.parametrize(
+    ("header", "options", "named"),
+    [
+        # a column beside the features: named, with both flags that fix it
+        ("id,extra,petal_length,petal_width,sepal_length,sepal_width", {}, ["'extra'"]),
+        # a feature missing
+        ("id,petal_length,petal_width,sepal_length", {}, ["'sepal_width'"]),
+        # an id under another name and anonymous features: the count does not fit
+        ("key,a,b,c,d", {}, ["'key'", "5 columns"]),
+        ("id,a,b,c,d", {"feature_columns": ["a", "b"]}, ["names 2 columns"]),
+        ("id,a,b,c,d", {"feature_columns": ["a", "b", "c", "z"]}, ["'z' is not a column"]),
+    ],
+)
+def test_columns_left_over_or_missing_are_refused_by_name(
+    service: InferenceService, tmp_path: Path, header: str, options: dict[str, object],
+    named: list[str],
+) -> None:  # fmt: skip
+    source = tmp_path / "cols.csv"
+    width = header.count(",") + 1
+    source.write_text(header + "\n" + ",".join(["1"] * width) + "\n")
+    with pytest.raises(CoreError) as exc:
+        run_job(service, PredictionStore(f"sqlite:///{tmp_path / 'p.db'}"), model="iris",
+                source=source, job="c", **options)  # type: ignore[arg-type]  # fmt: skip
+    message = exc.value.message
+    assert exc.value.code == ErrorCode.INVALID_INPUT
+    assert "--features-columns" in message
+    assert "--id-column" in message or options
+    for text in named:
+        assert text in message
+
+
+def test_features_columns_choose_and_order_the_features(
+    service: InferenceService, tmp_path: Path
+) -> None:
+    source, x = _shuffled_csv(tmp_path / "anon.csv", "name,p,q,r,s", 50)
+    store = PredictionStore(f"sqlite:///{tmp_path / 'p.db'}")
+    run_job(service, store, model="iris", source=source, job="a", id_column="name",
+            feature_columns=["r", "s", "p", "q"])  # fmt: skip
+    expected = [p.label for p in service.predict("iris", x).predictions]
+    assert [row.label for row in store.page("a", 100, 0)] == expected
+
+
+def test_a_cell_that_is_not_a_number_is_named(service: InferenceService, tmp_path: Path) -> None:
+    source = tmp_path / "bad.csv"
+    source.write_text(
+        "id,sepal_length,sepal_width,petal_length,petal_width\nr1,1,2,3,4\nr2,1,x,3,4\n"
+    )
+    with pytest.raises(CoreError) as exc:
+        run_job(service, PredictionStore(f"sqlite:///{tmp_path / 'p.db'}"), model="iris",
+                source=source, job="n")  # fmt: skip
+    assert "input r2 (data row 2): feature sepal_width is 'x', not a number" in exc.value.message
 
 
 def test_killed_mid_run_the_job_resumes_without_duplicates(
