@@ -23,6 +23,10 @@ class BenchConfig:
     warmup_s: float = 3.0
     repeat: int = 1
     model_delay_ms: float = 0.0
+    model_workers: int = 0  # the capacity-limited model (protobench.core.capacity)
+    model_service_ms: float = 0.0
+    model_cpu_ms: float = 0.0
+    replica_cpus: float | None = None  # a CPU quota per replica (servers.cpu_quota)
     generator_processes: int = 0  # 0: decide from the free cores
     pin: bool = True
     calibration_calls: int = 50
@@ -35,6 +39,24 @@ class BenchConfig:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    def server_model(self) -> dict[str, float]:
+        """How the replicas' model behaves, as recorded beside every cell."""
+        return {
+            "model_delay_ms": self.model_delay_ms,
+            "model_workers": self.model_workers,
+            "model_service_ms": self.model_service_ms,
+            "model_cpu_ms": self.model_cpu_ms,
+        }
+
+    def serve_args(self) -> list[str]:
+        """The replicas' model options (the ones set)."""
+        return [
+            item
+            for name, value in self.server_model().items()
+            if value
+            for item in ("--" + name.replace("_", "-"), f"{value:g}")
+        ]
 
 
 @dataclass(frozen=True)

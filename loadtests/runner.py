@@ -136,7 +136,7 @@ class CellRun:
 
         cell, config = self.cell, self.config
         cpus = plan_cpus(cell.replicas, config.generator_processes, config.pin)
-        serve_args = ["--model-delay-ms", str(config.model_delay_ms)]
+        serve_args = config.serve_args()
         self.folder.mkdir(parents=True, exist_ok=True)
         with launch(
             cell.protocol,
@@ -145,6 +145,7 @@ class CellRun:
             serve_args=serve_args,
             workdir=self.folder / "servers",
             cpus=cpus["server_cpus"],
+            replica_cpus=config.replica_cpus,
         ) as cluster:
             workload = Workload(cell.payload, cell.batch)
             host, port = _wire_target(cluster)
@@ -155,7 +156,9 @@ class CellRun:
                 calls=config.calibration_calls,
             )  # fmt: skip
             measured = self._drive(cluster, cpus, progress)
-        return {**self._describe(cpus), **measured, "wire_bytes": asdict(wire)}
+            quota = cluster.cpu_quota  # each replica's CPU quota and how it was applied
+        return {**self._describe(cpus), **measured, "wire_bytes": asdict(wire),
+                "cpu_quota": quota}  # fmt: skip
 
     def _describe(self, cpus: dict[str, Any]) -> dict[str, Any]:
         cell = self.cell
@@ -164,7 +167,7 @@ class CellRun:
             "balancer": cell.balancer, "model": "digits" if cell.payload == "digits-image"
             else "iris", "users": cell.users, "rate": cell.rate, "batch": cell.batch,
             "payload": cell.payload, "repeat": cell.repeat,
-            "model_delay_ms": self.config.model_delay_ms,
+            **self.config.server_model(),
             "load_model": "open" if cell.rate is not None else "closed",
             "warmup_s": self.config.warmup_s, "duration_s": self.config.duration_s,
             "pinning": cpus,

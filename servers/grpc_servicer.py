@@ -120,7 +120,7 @@ class InferenceServicer(pb_grpc.InferenceServiceServicer):
 
     def __init__(self, service: InferenceService) -> None:
         self._service = service
-        self._model_s = service.settings.model_delay_ms / 1000.0
+        self._model_s = service.min_predict_s
 
     def ListModels(self, request: pb.ListModelsRequest, context: Context) -> pb.ListModelsResponse:
         return _unary(

@@ -37,6 +37,7 @@ from clients.base import ClientError
 from protobench.protocols import Protocol
 from servers.balancers import Backend, Balancer, get_balancer
 from servers.balancers.base import host_port
+from servers.cpu_quota import CpuQuota
 from servers.metrics import Scrape, metrics_url, scrape
 from servers.supervisor import Supervisor
 
@@ -136,6 +137,7 @@ class Cluster:
         workdir: Path,
         cpus: Sequence[int] | None,
         env: Mapping[str, str] | None,
+        replica_cpus: float | None = None,
     ) -> None:
         self.protocol = protocol
         self.balancer = balancer.name
@@ -148,6 +150,8 @@ class Cluster:
         self._host = host
         self._serve_args = tuple(serve_args)
         self._cpus = tuple(cpus) if cpus else None  # an empty list pins nothing
+        self._replica_cpus = replica_cpus
+        self._quota: CpuQuota | None = None
         self._env = {**os.environ, **(env or {})}
         self._processes: dict[str, _Process] = {}  # replica name -> its current process
         self._balancer_process: _Process | None = None
@@ -175,6 +179,11 @@ class Cluster:
                 scrapes[replica.name] = None
         return scrapes
 
+    @property
+    def cpu_quota(self) -> dict[str, object] | None:
+        """Each replica's CPU quota and how it was applied (None: no quota)."""
+        return self._quota.describe() if self._quota else None
+
     def pids(self) -> list[int]:
         pids = [replica.pid for replica in self.replicas]
         return pids if self.balancer_pid is None else [*pids, self.balancer_pid]
@@ -185,6 +194,8 @@ class Cluster:
         self._engine.check(self.protocol)
         if port != 0 and self._engine.listens:
             free_port(self._host, port)
+        if self._replica_cpus is not None:
+            self._quota = CpuQuota.choose(self._replica_cpus)
         shares_port = self._engine.shares_port
         replica_port = port if shares_port else 0  # own ports are the kernel's choice
         first = self._start_replicas(["replica-0"], replica_port, shares_port)
@@ -213,6 +224,8 @@ class Cluster:
             port_file=port_file, metrics_port_file=metrics_port_file,
             serve_args=self._serve_args,
         )  # fmt: skip
+        if self._quota is not None:
+            command = self._quota.wrap(name, command)
         log_path = self.workdir / f"{name}.log"
         with log_path.open("ab") as log_file:
             process = subprocess.Popen(
@@ -225,6 +238,12 @@ class Cluster:
             )
         if self._cpus is not None:
             os.sched_setaffinity(process.pid, self._cpus)
+        if self._quota is not None:
+            try:
+                self._quota.place(name, process.pid)
+            except OSError as exc:
+                _terminate([process], signal.SIGKILL)
+                raise LaunchError(f"{name}: cannot apply its CPU quota: {exc}") from None
         return _Process(process, log_path, port_file, metrics_port_file)
 
     def _start_replicas(self, names: list[str], port: int, shares_port: bool) -> list[Replica]:
@@ -336,6 +355,8 @@ class Cluster:
             stop_signal = getattr(self._engine, "stop_signal", signal.SIGTERM)
             _terminate([self._balancer_process.process], stop_signal)
         _terminate([p.process for p in self._processes.values()], signal.SIGTERM)
+        if self._quota is not None:
+            self._quota.remove()
 
 
 def _terminate(processes: Sequence[subprocess.Popen[bytes]], stop_signal: int) -> None:
@@ -374,13 +395,15 @@ def launch(
     cpus: Sequence[int] | None = None,
     supervise: bool = True,
     env: Mapping[str, str] | None = None,
+    replica_cpus: float | None = None,
 ) -> Iterator[Cluster]:
     """Start ``replicas`` servers of ``protocol`` behind ``balancer``; stop them all on exit.
 
     ``port`` is the public port (0 = a free one; unused by the ``client`` balancer, whose
     target lists the replicas). ``cpus`` pins the replicas (and a balancer process) to those
-    cores. Raises ``BalancerError`` when the balancer cannot run here, ``LaunchError`` when a
-    process does not come up; either way nothing is left running.
+    cores. ``replica_cpus`` gives each replica a CPU quota (``servers.cpu_quota``). Raises
+    ``BalancerError`` when the balancer cannot run here, ``QuotaError`` when no quota can be
+    set, ``LaunchError`` when a process does not come up; either way nothing is left running.
     """
     if replicas < 1:
         raise ValueError("replicas must be at least 1")
@@ -389,7 +412,7 @@ def launch(
     root.mkdir(parents=True, exist_ok=True)
     cluster = Cluster(
         protocol, get_balancer(balancer), host=host, serve_args=serve_args,
-        workdir=root.resolve(), cpus=cpus, env=env,
+        workdir=root.resolve(), cpus=cpus, env=env, replica_cpus=replica_cpus,
     )  # fmt: skip
     try:
         cluster.start(replicas, port, supervise)

@@ -24,6 +24,7 @@ _SAMPLE = re.compile(
     r'outcome="(?P<outcome>[a-z]+)"\} (?P<value>\d+)$'
 )
 _READY = re.compile(r"^protobench_ready (?P<value>[01])$")
+_MODEL = re.compile(r"^protobench_model_(?P<name>[a-z_]+) (?P<value>\d+)$")
 
 
 def _label(value: str) -> str:
@@ -46,8 +47,33 @@ def render(service: InferenceService) -> str:
         "# HELP protobench_replica_info The replica's identity (its served_by).",
         "# TYPE protobench_replica_info gauge",
         f'protobench_replica_info{{replica="{_label(service.served_by)}"}} 1',
+        *_model_workers(service),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _model_workers(service: InferenceService) -> list[str]:
+    """The capacity-limited model's workers and queue, when it has a worker limit."""
+    pool = service.model_cost.pool
+    if pool is None:
+        return []
+    stats = pool.stats()
+    gauges = {
+        "workers": ("Predictions the model computes at a time (K).", stats.workers),
+        "workers_busy": ("Workers holding a prediction now.", stats.busy),
+        "queue": ("Predictions waiting for a worker now.", stats.queued),
+        "workers_busy_peak": ("Most workers busy at once since start.", stats.peak_busy),
+        "queue_peak": ("Longest queue since start.", stats.peak_queued),
+        "served": ("Predictions the workers have finished.", stats.served),
+    }
+    lines = []
+    for name, (help_text, value) in gauges.items():
+        lines += [
+            f"# HELP protobench_model_{name} {help_text}",
+            f"# TYPE protobench_model_{name} gauge",
+            f"protobench_model_{name} {value}",
+        ]
+    return lines
 
 
 def start_metrics_server(service: InferenceService, listen: Listen) -> ThreadingHTTPServer:
@@ -89,12 +115,15 @@ class Scrape:
     def __init__(self, text: str) -> None:
         self.requests: dict[tuple[str, str], int] = {}
         self.ready = False
+        self.model: dict[str, int] = {}  # the model's worker gauges, by name without prefix
         for line in text.splitlines():
             if sample := _SAMPLE.match(line):
                 key = (sample["operation"], sample["outcome"])
                 self.requests[key] = int(sample["value"])
             elif ready := _READY.match(line):
                 self.ready = ready["value"] == "1"
+            elif model := _MODEL.match(line):
+                self.model[model["name"]] = int(model["value"])
 
     @property
     def predictions(self) -> int:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from protobench.commands.model_options import add_model_options, model_overrides, model_problem
 from protobench.protocols import PROTOCOLS
 
 BALANCERS = ("reuseport", "nginx", "haproxy", "client")
@@ -107,6 +108,14 @@ def register(commands: Any) -> None:
         default=0.0,
         help="synthetic per-prediction wait on the servers",
     )
+    add_model_options(bench)
+    bench.add_argument(
+        "--replica-cpus",
+        type=float,
+        metavar="F",
+        help="give each replica a CPU quota of F CPUs (cgroup or systemd-run; see "
+        "`protobench serve --help`)",
+    )
     bench.add_argument(
         "--generator-processes",
         type=int,
@@ -128,6 +137,19 @@ def register(commands: Any) -> None:
     bench.set_defaults(run=run)  # fmt: skip
 
 
+def _quota_problem(replica_cpus: float | None) -> str | None:
+    """Why no replica could get its CPU quota here (found before the first cell)."""
+    from servers.cpu_quota import CpuQuota, QuotaError
+
+    if replica_cpus is None:
+        return None
+    try:
+        CpuQuota.choose(replica_cpus).remove()
+    except QuotaError as exc:
+        return str(exc)
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import (
@@ -143,6 +165,9 @@ def run(args: argparse.Namespace) -> int:
     from loadtests.runner import run_matrix
     from loadtests.summary import print_summary
 
+    if problem := model_problem(args) or _quota_problem(args.replica_cpus):
+        print(f"protobench bench: {problem}", file=sys.stderr)
+        return 2
     config = BenchConfig(
         protocols=args.protocols,
         replicas=args.replicas,
@@ -155,6 +180,8 @@ def run(args: argparse.Namespace) -> int:
         warmup_s=args.warmup,
         repeat=args.repeat,
         model_delay_ms=args.model_delay_ms,
+        **model_overrides(args),
+        replica_cpus=args.replica_cpus,
         generator_processes=args.generator_processes,
         pin=not args.no_pin,
         stall=_stall(args.stall),

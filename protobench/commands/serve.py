@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from protobench.commands.common import add_protocol
+from protobench.commands.model_options import add_model_options, model_overrides, model_serve_args
 from protobench.protocols import DEFAULT_PORTS
 
 if TYPE_CHECKING:
+    from protobench.core.settings import Settings
     from servers.launcher import Cluster
 
 BALANCER_NAMES = ("reuseport", "nginx", "haproxy", "client")  # servers.balancers.BALANCERS
@@ -85,6 +87,7 @@ def register(commands: Any) -> None:
     serve.add_argument(
         "--metrics-port-file", type=Path, help="write the metrics port here once listening"
     )
+    add_model_options(serve.add_argument_group("the model's resources (docs/scaling.md)"))
     security = serve.add_argument_group("security (docs/hardening.md)")
     security.add_argument(
         "--api-key",
@@ -110,6 +113,14 @@ def register(commands: Any) -> None:
         type=_cpu_list,
         help="pin the replicas and the balancer to these cores, e.g. 0,1",
     )
+    scaling.add_argument(
+        "--replica-cpus",
+        type=float,
+        metavar="F",
+        help="give each replica a CPU quota of F CPUs, e.g. 0.25 (a small VM): a cgroup "
+        "(v2 cpu.max, v1 cpu.cfs_quota_us) or systemd-run's CPUQuota; refused when neither "
+        "can be set here",
+    )
     serve.set_defaults(run=run)
 
 
@@ -129,12 +140,9 @@ def _cpu_list(text: str) -> list[int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.replicas is not None or args.balancer is not None or args.cpus is not None:
+    if any(v is not None for v in (args.replicas, args.balancer, args.cpus, args.replica_cpus)):
         return run_cluster(args)
-    from pydantic import ValidationError
-
     from protobench.core.service import InferenceService
-    from protobench.core.settings import Settings
     from servers import load_serve
     from servers.listen import Listen
 
@@ -146,13 +154,10 @@ def run(args: argparse.Namespace) -> int:
         "api_key": args.api_key,
         "tls_cert_file": args.tls_cert,
         "tls_key_file": args.tls_key,
+        **model_overrides(args),
     }
-    try:
-        settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}"
-                             for e in exc.errors())  # fmt: skip
-        print(f"protobench: {problems}", file=sys.stderr)
+    settings = _settings(overrides)
+    if settings is None:
         return 2
     serve = load_serve(args.protocol)
     port = DEFAULT_PORTS[args.protocol] if args.port is None else args.port
@@ -170,6 +175,21 @@ def run(args: argparse.Namespace) -> int:
         )
     serve(service, listen)
     return 0
+
+
+def _settings(overrides: dict[str, Any]) -> Settings | None:
+    """The settings, or None after saying what is wrong with them."""
+    from pydantic import ValidationError
+
+    from protobench.core.settings import Settings
+
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}"
+                             for e in exc.errors())  # fmt: skip
+        print(f"protobench: {problems}", file=sys.stderr)
+        return None
 
 
 def _exit_with_parent() -> None:
@@ -193,7 +213,7 @@ def _replica_serve_args(args: argparse.Namespace) -> list[str]:
         "--max-batch": args.max_batch,
     }
     return [item for option, value in passed.items() if value is not None
-            for item in (option, str(value))]  # fmt: skip
+            for item in (option, str(value))] + model_serve_args(args)  # fmt: skip
 
 
 def _refuse_single_server_options(args: argparse.Namespace) -> bool:
@@ -225,9 +245,10 @@ def _stop_requested() -> Iterator[threading.Event]:
 
 def run_cluster(args: argparse.Namespace) -> int:
     from servers.balancers import BalancerError, get_balancer
+    from servers.cpu_quota import QuotaError
     from servers.launcher import LaunchError, launch
 
-    if _refuse_single_server_options(args):
+    if _refuse_single_server_options(args) or _settings(model_overrides(args)) is None:
         return 2
     balancer = args.balancer or "reuseport"
     try:
@@ -249,6 +270,7 @@ def run_cluster(args: argparse.Namespace) -> int:
                 port=DEFAULT_PORTS[args.protocol] if args.port is None else args.port,
                 serve_args=_replica_serve_args(args),
                 cpus=args.cpus,
+                replica_cpus=args.replica_cpus,
                 # In the environment, not the replicas' command lines (visible in `ps`).
                 env={"PROTOBENCH_API_KEY": args.api_key} if args.api_key else None,
             ) as cluster,
@@ -259,6 +281,9 @@ def run_cluster(args: argparse.Namespace) -> int:
             stop.wait()
             counts = cluster.request_counts()
             print("protobench: stopping the balancer, then the replicas…", file=sys.stderr)
+    except QuotaError as exc:
+        print(f"protobench: {exc}", file=sys.stderr)
+        return 2
     except (BalancerError, LaunchError) as exc:
         print(f"protobench: {exc}", file=sys.stderr)
         return 1
@@ -295,6 +320,11 @@ def _print_cluster(cluster: Cluster) -> None:
     console = Console(stderr=True)
     console.print(table)
     console.print(f"{engine.name}: {engine.summary}")
+    if quota := cluster.cpu_quota:
+        console.print(
+            f"quota:  {quota['cpus_per_replica']:g} CPU per replica ({quota['method']}, "
+            f"{quota['quota_us']} µs every {quota['period_us']} µs; {quota['where']})"
+        )
     console.print(f"target: [bold]{cluster.target}[/]")
     console.print(
         f"try:    protobench predict --protocol {cluster.protocol} --target {cluster.target} "

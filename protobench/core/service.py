@@ -6,13 +6,15 @@ import asyncio
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from typing import Any, Literal
 
 import numpy as np
 
 from protobench.core.auth import require_authenticated
+from protobench.core.capacity import ModelCost
 from protobench.core.errors import CoreError, ErrorCode
 from protobench.core.images import image_to_features
 from protobench.core.models import FloatArray, ServedModel
@@ -88,9 +90,11 @@ class RequestCounters:
 class InferenceService:
     """Validation, version choice, prediction, metadata and readiness, for any transport.
 
-    Prediction comes in two flavours that differ only in how the synthetic model delay is
-    waited: ``predict`` sleeps the calling thread (for thread-pool servers), ``apredict``
-    awaits (for event-loop servers). Both run the same validation and computation.
+    Prediction comes in two flavours that differ only in how the synthetic model delay and
+    the model's workers are waited for: ``predict`` blocks the calling thread (for thread-pool
+    servers), ``apredict`` awaits (for event-loop servers). Both run the same validation and
+    computation. A call is validated before it waits for a worker, so a bad one costs the
+    model nothing (``protobench.core.capacity``).
     """
 
     def __init__(self, settings: Settings, registry: ModelRegistry | None = None) -> None:
@@ -98,6 +102,11 @@ class InferenceService:
         self.registry = registry or ModelRegistry(settings.models_dir)
         self._ready = threading.Event()
         self._delay_s = settings.model_delay_ms / 1000.0
+        self.model_cost = ModelCost(
+            settings.model_workers,
+            settings.model_service_ms / 1000.0,
+            settings.model_cpu_ms / 1000.0,
+        )
         self.counters = RequestCounters()
         self.strategies = StrategyBook(self._labels_of, shadow_queue=settings.shadow_queue)
         self.predictions = PredictionStore(settings.predictions_url)
@@ -105,6 +114,11 @@ class InferenceService:
     @property
     def served_by(self) -> str:
         return self.settings.replica_name
+
+    @property
+    def min_predict_s(self) -> float:
+        """The least time a prediction takes (the delay plus the model's own), queueing aside."""
+        return self._delay_s + self.model_cost.min_s
 
     # -- readiness -------------------------------------------------------------------------
 
@@ -230,7 +244,8 @@ class InferenceService:
         with self.counters.track("predict"):
             if self._delay_s:
                 time.sleep(self._delay_s)
-            return self._predict_now(model, instances, version, caller, probabilities)
+            compute = self._features_job(model, instances, version, caller, probabilities)
+            return self.model_cost.run(compute)
 
     async def apredict(
         self,
@@ -244,7 +259,8 @@ class InferenceService:
         with self.counters.track("predict"):
             if self._delay_s:
                 await asyncio.sleep(self._delay_s)
-            return self._predict_now(model, instances, version, caller, probabilities)
+            compute = self._features_job(model, instances, version, caller, probabilities)
+            return await self.model_cost.arun(compute)
 
     def predict_image(
         self, model: str, image: bytes, version: str | None = None, *, probabilities: bool = True
@@ -252,7 +268,8 @@ class InferenceService:
         with self.counters.track("predict_image"):
             if self._delay_s:
                 time.sleep(self._delay_s)
-            return self._predict_image_now(model, image, version, probabilities)
+            compute = self._image_job(model, image, version, probabilities)
+            return self.model_cost.run(compute)
 
     async def apredict_image(
         self, model: str, image: bytes, version: str | None = None, *, probabilities: bool = True
@@ -260,25 +277,27 @@ class InferenceService:
         with self.counters.track("predict_image"):
             if self._delay_s:
                 await asyncio.sleep(self._delay_s)
-            return self._predict_image_now(model, image, version, probabilities)
+            compute = self._image_job(model, image, version, probabilities)
+            return await self.model_cost.arun(compute)
 
-    def _predict_now(
+    def _features_job(
         self,
         model: str,
         instances: Instances,
         version: str | None,
         caller: str | None,
         probabilities: bool,
-    ) -> PredictResponse:
+    ) -> Callable[[], PredictResponse]:
+        """Validate and route now; the returned call computes the answer on a model worker."""
         self._require_ready()
         route = self.strategies.route(model, version, caller)
         served = self.registry.get(model, route.version)
         x = self._as_matrix(instances, served)
-        return self._answer_routed(served, x, probabilities, route)
+        return partial(self._answer_routed, served, x, probabilities, route)
 
-    def _predict_image_now(
+    def _image_job(
         self, model: str, image: bytes, version: str | None, probabilities: bool
-    ) -> PredictResponse:
+    ) -> Callable[[], PredictResponse]:
         self._require_ready()
         route = self.strategies.route(model, version, None)
         served = self.registry.get(model, route.version)
@@ -289,7 +308,7 @@ class InferenceService:
                 {"model": model, "task": served.card.task},
             )
         x = image_to_features(image, self.settings.max_image_bytes, self.settings.max_image_pixels)
-        return self._answer_routed(served, x, probabilities, route)
+        return partial(self._answer_routed, served, x, probabilities, route)
 
     def _answer_routed(
         self, served: ServedModel, x: FloatArray, probabilities: bool, route: Route

@@ -37,6 +37,26 @@ class Settings(BaseSettings):
         le=60_000.0,
         description="A synthetic wait added to every prediction (emulates a slow model).",
     )
+    model_workers: int = Field(
+        default=0,
+        ge=0,
+        le=10_000,
+        description="Most predictions computed at a time; more wait in arrival order "
+        "(0: no limit). With model_service_ms, a replica's capacity is K x 1000 / S per second.",
+    )
+    model_service_ms: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=60_000.0,
+        description="How long each prediction holds one of the model_workers, without "
+        "burning CPU (emulates a model on a fixed pool of cores or one GPU).",
+    )
+    model_cpu_ms: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=10_000.0,
+        description="CPU time each prediction burns (emulates a CPU-bound model).",
+    )
     max_batch: int = Field(default=1000, ge=1, description="Most instances in one predict call.")
     max_image_bytes: int = Field(
         default=2 * 1024 * 1024, ge=1, description="Largest encoded image accepted."
@@ -97,6 +117,16 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_key_is_none(cls, value: object) -> object:
         return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _service_time_needs_workers(self) -> Settings:
+        if self.model_service_ms and not self.model_workers:
+            raise ValueError(
+                "model_service_ms is the time a prediction holds one of model_workers; "
+                "set model_workers too (for a plain wait without a worker limit, use "
+                "model_delay_ms)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _tls_pair(self) -> Settings:
