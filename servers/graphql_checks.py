@@ -5,24 +5,30 @@ One extension does it all, keyed by the query *text*. strawberry's ``ParserCache
 by the parsed document, whose hash graphql-core recomputes over the whole tree on every
 request; with the limits as three more extensions, strawberry's per-extension hook machinery
 and that hash cost more than this whole module (measured in benchmarks/graphql_overhead.py,
-recorded in docs/graphql.md). The depth and alias rules are strawberry's own
-(``QueryDepthLimiter``, ``MaxAliasesLimiter``); the token limit is graphql-core's parser
-option that strawberry's ``MaxTokensLimiter`` sets.
+recorded in docs/graphql.md). The token limit is graphql-core's parser option that
+strawberry's ``MaxTokensLimiter`` sets; the depth, alias and field limits are
+``graphql_limits``'s, measured on the expanded document in linear time, and checked before
+any other rule so that a refused document costs nothing more. With introspection off, no
+error suggests a name ("Did you mean …?") either.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import lru_cache
+from typing import Any
 
-from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, parse
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, parse, validate
 from graphql.validation import NoSchemaIntrospectionCustomRule, specified_rules
-from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
-from strawberry.schema.schema import validate_document
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from protobench.core.errors import ErrorCode
 from protobench.core.settings import Settings
 from protobench.error_table import ERROR_TABLE
+from servers.graphql_limits import Limits, limits_rule
 
 CACHE_SIZE = 256  # distinct query texts kept parsed and validated
 
@@ -33,14 +39,19 @@ class CheckedDocuments:
     def __init__(self, settings: Settings, *, cache_size: int = CACHE_SIZE) -> None:
         self.max_bytes = settings.graphql_max_query_bytes
         self.max_tokens = settings.graphql_max_tokens
-        rules: list[type[ASTValidationRule]] = [
-            *specified_rules,
-            *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
-            *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
-        ]
+        self.limits = limits_rule(
+            Limits(
+                max_depth=settings.graphql_max_depth,
+                max_aliases=settings.graphql_max_aliases,
+                max_fields=settings.graphql_max_fields,
+            )
+        )
+        # strawberry's two rules are the ones its own validation adds to graphql-core's.
+        rules = [*specified_rules, MaybeNullValidationRule, OneOfInputValidationRule]
         if not settings.graphql_introspection:
             rules.append(NoSchemaIntrospectionCustomRule)
-        self.rules = tuple(rules)
+        self.rules: tuple[type[ASTValidationRule], ...] = tuple(rules)
+        self.hide_suggestions = not settings.graphql_introspection
         self.parse = lru_cache(maxsize=cache_size)(self._parse)
         self.validate = lru_cache(maxsize=cache_size)(self._validate)
 
@@ -59,7 +70,22 @@ class CheckedDocuments:
         return parse(query, max_tokens=self.max_tokens)
 
     def _validate(self, query: str, schema: GraphQLSchema) -> list[GraphQLError]:
-        return validate_document(schema, self.parse(query), self.rules)
+        document = self.parse(query)
+        refused = validate(schema, document, [self.limits])
+        if refused:
+            return refused
+        return validate(schema, document, self.rules, hide_suggestions=self.hide_suggestions)
+
+
+class QuietExecutor(StrawberryGraphQLCoreExecutionContext):
+    """strawberry's executor with graphql-core's suggestions off, so that a variable of the
+    wrong shape is refused without naming the fields it might have meant (the schema's
+    names stay private while introspection is off)."""
+
+    @classmethod
+    def build(cls, *args: Any, **kwargs: Any) -> Any:
+        kwargs["hide_suggestions"] = True
+        return super().build(*args, **kwargs)
 
 
 class DocumentChecks(SchemaExtension):

@@ -9,9 +9,10 @@ Those HTTP-level refusals carry a GraphQL-shaped body too:
 ``{"errors": [{"message", "extensions": {"code"}}]}``.
 
 Each ``errors[]`` entry from the core has ``extensions.code`` from ``protobench.error_table``
-and ``extensions.details`` when the core gave details. Validation errors (a malformed query, a
-limit exceeded, a variable of the wrong type) carry no code, as graphql-core words them. An
-unexpected exception is logged here and answered as ``INTERNAL`` with a generic message.
+and ``extensions.details`` when the core gave details. The caller's other mistakes (a
+malformed query, a limit exceeded, an unknown field, a variable of the wrong type) are
+``INVALID_INPUT``. An unexpected exception is logged here and answered as ``INTERNAL`` with a
+generic message.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from protobench.core.service import InferenceService
 from protobench.core.settings import Settings
 from protobench.error_table import ERROR_TABLE, from_http_status
 from servers.asgi_runner import ASGIApp, Refusal, serve_asgi, with_body_limit
-from servers.graphql_checks import CACHE_SIZE, CheckedDocuments, DocumentChecks
+from servers.graphql_checks import CACHE_SIZE, CheckedDocuments, DocumentChecks, QuietExecutor
 from servers.graphql_schema import Context, Mutation, Query, bind_resolvers
 from servers.listen import Listen
 
@@ -64,7 +65,10 @@ class ProtobenchSchema(strawberry.Schema):
 def build_schema(settings: Settings, *, cache_size: int = CACHE_SIZE) -> strawberry.Schema:
     documents = CheckedDocuments(settings, cache_size=cache_size)
     schema = ProtobenchSchema(
-        query=Query, mutation=Mutation, extensions=[lambda: DocumentChecks(documents)]
+        query=Query,
+        mutation=Mutation,
+        extensions=[lambda: DocumentChecks(documents)],
+        execution_context_class=None if settings.graphql_introspection else QuietExecutor,
     )
     bind_resolvers(schema)
     return schema
@@ -81,6 +85,9 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
     elif _is_unexpected(error):
         formatted["message"] = INTERNAL_MESSAGE
         formatted["extensions"] = {"code": ERROR_TABLE[ErrorCode.INTERNAL].graphql_code}
+    elif "code" not in formatted.get("extensions", {}):  # graphql-core refused the request
+        code = ERROR_TABLE[ErrorCode.INVALID_INPUT].graphql_code
+        formatted["extensions"] = {**formatted.get("extensions", {}), "code": code}
     return formatted
 
 

@@ -106,6 +106,12 @@ class Settings(BaseSettings):
     graphql_max_depth: int = Field(default=8, ge=1, description="Deepest query accepted.")
     graphql_max_tokens: int = Field(default=1000, ge=10, description="Most tokens in a query.")
     graphql_max_aliases: int = Field(default=10, ge=0, description="Most aliases in a query.")
+    graphql_max_fields: int = Field(
+        default=1000,
+        ge=1,
+        description="Most fields a query selects once its fragments are expanded (a query "
+        "without fragments stays under it by the token limit; reused fragments multiply).",
+    )
     graphql_max_query_bytes: int = Field(
         default=16 * 1024, ge=256, description="Longest query document accepted (bytes)."
     )

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from graphql import get_introspection_query
+from graphql import (
+    FragmentDefinitionNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    get_introspection_query,
+    parse,
+)
 
 from clients.base import ClientError
 from clients.graphql_client import GraphQLClient
 from protobench.core.errors import ErrorCode
+from servers.graphql_limits import ExpandedSizes, Limits, Totals, refusals
 from tests.support.servers import RunningServer, running_server
 
 
@@ -115,3 +123,129 @@ def test_the_client_maps_refusals_to_core_codes(strict_server: RunningServer) ->
             client.predict("iris", [[5.1, 3.5, 1.4, 0.2]] * 100)  # over the 1 KiB body limit
         assert exc.value.code == ErrorCode.TOO_LARGE
         assert exc.value.protocol_status == "TOO_LARGE"
+
+
+def fragment_fan_out(levels: int, extra: str = "") -> str:
+    """issue 21's reproducer: each fragment spreads the next one twice, so the expanded query
+    selects 2^levels fields from a text that grows by one line per level. ``extra`` is
+    selected in each fragment besides the two spreads."""
+    fragments = " ".join(
+        f"fragment F{i} on ModelMetadata{{{extra} ...F{i + 1} ...F{i + 1}}}" for i in range(levels)
+    )
+    return f"{{models{{...F0}}}} {fragments} fragment F{levels} on ModelMetadata{{name}}"
+
+
+def test_a_fan_out_under_the_field_limit_runs(default_server: RunningServer) -> None:
+    data = _ok(default_server, fragment_fan_out(9))  # 513 fields once expanded
+    assert {m["name"] for m in data["models"]} == {"iris", "digits"}
+
+
+@pytest.mark.parametrize("levels", [10, 18, 21, 30])
+def test_a_fragment_fan_out_is_refused_while_health_is_answered(
+    default_server: RunningServer, levels: int
+) -> None:
+    url = f"http://{default_server.target}/graphql"
+    with ThreadPoolExecutor(1) as pool:
+        fan_out = pool.submit(httpx.post, url, json={"query": fragment_fan_out(levels)}, timeout=30)
+        health = httpx.post(url, json={"query": "{ health { ready } }"}, timeout=30)
+        response = fan_out.result()
+    assert health.json() == {"data": {"health": {"ready": True}}}
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {
+        "code": "INVALID_INPUT",
+        "details": {"fields": 2**levels + 1, "limit": 1000},
+    }
+
+
+def _measured(query: str) -> tuple[Totals, int]:
+    """The operation's totals, and how many selection sets were walked to find them."""
+    document = parse(query)
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    [operation] = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    walked = 0
+
+    class Counting(ExpandedSizes):
+        def of(self, selection_set: SelectionSetNode | None) -> Totals:
+            nonlocal walked
+            walked += 1
+            return super().of(selection_set)
+
+    return Counting(fragments).of(operation.selection_set), walked
+
+
+@pytest.mark.parametrize("levels", [1, 10, 30, 100])
+def test_the_limits_walk_each_selection_set_once(levels: int) -> None:
+    """Linear in the text: 2^levels fields cost one walk per fragment, not one per spread."""
+    totals, walked = _measured(fragment_fan_out(levels))
+    assert totals == Totals(depth=1, aliases=0, fields=2**levels + 1)
+    # the operation's, models', each fragment's, and the leaf field name's (empty)
+    assert walked == 2 + (levels + 1) + 1
+
+
+def test_depth_and_aliases_are_counted_through_the_fan_out() -> None:
+    levels = 40
+    totals, walked = _measured(fragment_fan_out(levels, extra="a: input { shape }"))
+    # F(i) = the alias field + shape + twice F(i+1); F(levels) = name
+    assert totals == Totals(
+        depth=2, aliases=2**levels - 1, fields=1 + 2 * (2**levels - 1) + 2**levels
+    )
+    assert walked < 5 * levels
+    errors = refusals([("q", totals)], Limits(max_depth=1, max_aliases=10, max_fields=1000))
+    assert [e.extensions and e.extensions["details"] for e in errors] == [
+        {"depth": 2, "limit": 1},
+        {"fields": totals.fields, "limit": 1000},
+        {"aliases": totals.aliases, "limit": 10},
+    ]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param("{ models { input { shape { x } } } }", id="unknown-field"),
+        pytest.param("{ health { ready " + "ready " * 1000 + "} }", id="tokens"),
+        pytest.param("{ " + " ".join(f"a{i}: health {{ ready }}" for i in range(11)) + " }",
+                     id="aliases"),
+        pytest.param("{ models { ...A } } fragment A on ModelMetadata { ...B } "
+                     "fragment B on ModelMetadata { ...A }", id="fragment-cycle"),
+        pytest.param("{ models { ...Missing } }", id="unknown-fragment"),
+        pytest.param("{ models { name ", id="syntax"),
+        pytest.param("query($n: Int) { health { ready } }", id="unused-variable"),
+    ],
+)  # fmt: skip
+def test_every_refused_document_is_invalid_input(default_server: RunningServer, query: str) -> None:
+    for error in _errors(default_server, query):
+        assert error["extensions"]["code"] == "INVALID_INPUT", error
+
+
+def test_a_document_deeper_than_the_limit_is_invalid_input(strict_server: RunningServer) -> None:
+    [error] = _errors(strict_server, "{ models { input { shape } } }")
+    assert error["extensions"] == {"code": "INVALID_INPUT", "details": {"depth": 2, "limit": 1}}
+
+
+SET_STRATEGY = 'mutation($s: StrategyInput!) { setStrategy(model: "iris", strategy: $s) { model } }'
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        ("{ predic(model: \"iris\") { model } }", None),
+        ("{ health { redy } }", None),
+        (SET_STRATEGY, {"s": {"kinde": "fixed"}}),
+    ],
+)  # fmt: skip
+def test_no_suggestions_without_introspection(
+    default_server: RunningServer,
+    strict_server: RunningServer,
+    query: str,
+    variables: dict[str, Any] | None,
+) -> None:
+    """Introspection off keeps the schema's names private: no "Did you mean ...?" either."""
+    body = {"query": query, "variables": variables}
+    open_errors = httpx.post(f"http://{default_server.target}/graphql", json=body).json()["errors"]
+    assert any("Did you mean" in e["message"] for e in open_errors)
+    strict = httpx.post(f"http://{strict_server.target}/graphql", json=body).json()
+    assert strict["errors"]
+    assert not any("Did you mean" in e["message"] for e in strict["errors"]), strict
+    assert all(e["extensions"]["code"] == "INVALID_INPUT" for e in strict["errors"])
