@@ -76,13 +76,13 @@ def test_core_error_has_code_and_details(http: TestClient) -> None:
     ],
     ids=["unknown-field", "syntax", "missing-argument", "boolean-feature", "null-feature"],
 )
-def test_malformed_queries_are_validation_errors_without_code(
+def test_malformed_queries_are_invalid_input(
     http: TestClient, query: str, variables: dict[str, Any], says: str
 ) -> None:
     body = _post(http, query, **variables)
     [error] = body["errors"]
     assert says in error["message"]
-    assert "extensions" not in error  # the client reads a missing code as INVALID_INPUT
+    assert error["extensions"] == {"code": "INVALID_INPUT"}
 
 
 @pytest.mark.parametrize(
