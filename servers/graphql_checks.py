@@ -28,7 +28,13 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from protobench.core.errors import ErrorCode
 from protobench.core.settings import Settings
 from protobench.error_table import ERROR_TABLE
-from servers.graphql_limits import Limits, limits_rule
+from servers.graphql_limits import (
+    WIDEST_ROW,
+    Limits,
+    input_nodes,
+    limits_rule,
+    max_input_nodes,
+)
 
 CACHE_SIZE = 256  # distinct query texts kept parsed and validated
 
@@ -52,6 +58,7 @@ class CheckedDocuments:
             rules.append(NoSchemaIntrospectionCustomRule)
         self.rules: tuple[type[ASTValidationRule], ...] = tuple(rules)
         self.hide_suggestions = not settings.graphql_introspection
+        self.max_input_nodes = max_input_nodes(settings.max_batch)
         self.parse = lru_cache(maxsize=cache_size)(self._parse)
         self.validate = lru_cache(maxsize=cache_size)(self._validate)
 
@@ -63,6 +70,18 @@ class CheckedDocuments:
                 extensions={
                     "code": ERROR_TABLE[ErrorCode.TOO_LARGE].graphql_code,
                     "details": {"bytes": size, "limit": self.max_bytes},
+                },
+            )
+
+    def check_variables(self, variables: dict[str, Any] | None) -> None:
+        nodes = input_nodes(variables or {}, self.max_input_nodes)
+        if nodes > self.max_input_nodes:
+            raise GraphQLError(
+                f"the variables hold more than {self.max_input_nodes} lists and values, more "
+                f"than any operation can use (max_batch rows of {WIDEST_ROW} numbers)",
+                extensions={
+                    "code": ERROR_TABLE[ErrorCode.TOO_LARGE].graphql_code,
+                    "details": {"limit": self.max_input_nodes},
                 },
             )
 
@@ -96,6 +115,7 @@ class DocumentChecks(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         self.documents.check_size(self.execution_context.query or "")
+        self.documents.check_variables(self.execution_context.variables)
         yield
 
     def on_parse(self) -> Iterator[None]:

@@ -4,7 +4,8 @@ HTTP status convention (GraphQL-over-HTTP, ``application/json`` responses, as st
 implements it): every request that carries a GraphQL operation gets ``200``, whatever errors
 its ``errors[]`` holds (validation, limits, core errors); a request that carries no usable
 operation (body not JSON, no query, a mutation over GET, wrong content type) gets ``400``, a
-body over ``max_body_bytes`` gets ``413``, another path ``404``, another method ``405``.
+body over ``graphql_limits.max_body_bytes`` (``max_body_bytes``, or less: what the largest
+useful request takes) gets ``413``, another path ``404``, another method ``405``.
 Those HTTP-level refusals carry a GraphQL-shaped body too:
 ``{"errors": [{"message", "extensions": {"code"}}]}``.
 
@@ -37,6 +38,7 @@ from protobench.core.settings import Settings
 from protobench.error_table import ERROR_TABLE, from_http_status
 from servers.asgi_runner import ASGIApp, Refusal, serve_asgi, with_body_limit
 from servers.graphql_checks import CACHE_SIZE, CheckedDocuments, DocumentChecks, QuietExecutor
+from servers.graphql_limits import max_body_bytes
 from servers.graphql_schema import Context, Mutation, Query, bind_resolvers
 from servers.listen import Listen
 
@@ -159,7 +161,8 @@ class GraphQLApp(GraphQL[Context, None]):
 def create_app(service: InferenceService, *, cache_size: int = CACHE_SIZE) -> ASGIApp:
     settings = service.settings
     app = GraphQLApp(build_schema(settings, cache_size=cache_size), Context(service))
-    return with_body_limit(app, settings.max_body_bytes, _too_large(settings.max_body_bytes))
+    limit = max_body_bytes(settings)
+    return with_body_limit(app, limit, _too_large(limit))
 
 
 def serve(service: InferenceService, listen: Listen) -> None:

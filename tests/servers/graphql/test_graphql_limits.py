@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,7 +21,16 @@ from graphql import (
 from clients.base import ClientError
 from clients.graphql_client import GraphQLClient
 from protobench.core.errors import ErrorCode
-from servers.graphql_limits import ExpandedSizes, Limits, Totals, refusals
+from protobench.core.settings import Settings
+from servers.graphql_limits import (
+    ExpandedSizes,
+    Limits,
+    Totals,
+    input_nodes,
+    max_body_bytes,
+    max_input_nodes,
+    refusals,
+)
 from tests.support.servers import RunningServer, running_server
 
 
@@ -249,3 +259,50 @@ def test_no_suggestions_without_introspection(
     assert strict["errors"]
     assert not any("Did you mean" in e["message"] for e in strict["errors"]), strict
     assert all(e["extensions"]["code"] == "INVALID_INPUT" for e in strict["errors"])
+
+
+PREDICT_ROWS = 'query P($rows: [[Float!]!]!) { predict(model: "%s", instances: $rows) { model } }'
+
+
+def _post_rows(server: RunningServer, model: str, rows: object) -> httpx.Response:
+    body = {"query": PREDICT_ROWS % model, "variables": {"rows": rows}}
+    return httpx.post(f"http://{server.target}/graphql", json=body, timeout=60)
+
+
+def test_variables_over_what_any_operation_uses_are_refused_before_coercion(
+    default_server: RunningServer,
+) -> None:
+    """issue 21: 100,000s of rows were coerced by graphql-core (seconds on the event loop)
+    before the core said 1000 rows is the limit; now they are counted first."""
+    limit = max_input_nodes(1000)
+    for rows in ([[0, 0, 0, 0]] * 150_000, [[]] * 70_000):
+        [error] = _post_rows(default_server, "iris", rows).json()["errors"]
+        assert error["extensions"] == {"code": "TOO_LARGE", "details": {"limit": limit}}
+    most = [[float(i % 17) for i in range(64)]] * 1000  # the largest predict the core takes
+    assert _post_rows(default_server, "digits", most).json() == {
+        "data": {"predict": {"model": "digits"}}
+    }
+
+
+def test_the_body_limit_is_what_the_largest_useful_request_takes(
+    default_server: RunningServer,
+) -> None:
+    limit = max_body_bytes(Settings())
+    assert limit < Settings().max_body_bytes  # 2.7 MiB of the shared 8 MiB
+    response = _post_rows(default_server, "iris", [[5.1, 3.5, 1.4, 0.2]] * 440_000)  # 7.6 MiB
+    assert response.status_code == 413
+    assert f"the limit is {limit}" in response.json()["errors"][0]["message"]
+    image = base64.b64encode(bytes(Settings().max_image_bytes)).decode()  # the largest image
+    query = 'query I($i: String!) { predictImage(model: "digits", image: $i) { model } }'
+    body = {"query": query, "variables": {"i": image}}
+    response = httpx.post(f"http://{default_server.target}/graphql", json=body, timeout=60)
+    assert response.status_code == 200  # reaches the core, which cannot decode it
+    assert response.json()["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+
+
+@pytest.mark.parametrize(
+    ("value", "nodes"),
+    [(1, 1), ([], 1), ([[1, 2], [3]], 6), ({"a": [1], "b": "x"}, 4), ([[]] * 10**6, 101)],
+)
+def test_input_nodes_counts_up_to_just_past_the_limit(value: object, nodes: int) -> None:
+    assert input_nodes(value, 100) == nodes
