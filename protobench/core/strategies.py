@@ -236,10 +236,9 @@ class StrategyBook:
                 "candidate to promote or roll back",
                 {"model": model, "strategy": config.kind},
             )
-        candidate = config.versions[1]
-        kept = config.versions[keep]
+        kept, dropped = config.versions[keep], config.versions[1 - keep]
         state.config = StrategyConfig(kind="single", versions=[kept], seed=config.seed)
-        state.event = f"{config.kind} {verb}: {candidate} -> {kept}" + (f" ({why})" if why else "")
+        state.event = f"{config.kind} {verb}: {dropped} -> {kept}" + (f" ({why})" if why else "")
         log.info("%s: %s", model, state.event)
 
     # -- routing and recording --------------------------------------------------------------

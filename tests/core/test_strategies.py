@@ -177,6 +177,13 @@ def test_promote_and_rollback_need_a_candidate(service: InferenceService) -> Non
     assert service.promote("iris").strategy.versions == ["2"]
 
 
+def test_promote_and_rollback_say_which_way_the_traffic_moved(service: InferenceService) -> None:
+    _strategy(service, kind="canary", versions=["1", "2"])
+    assert service.promote("iris").event == "canary promoted: 1 -> 2"
+    _strategy(service, kind="canary", versions=["1", "2"])
+    assert service.rollback("iris").event == "canary rolled back: 2 -> 1"
+
+
 def test_a_version_in_the_strategy_cannot_be_deleted(service: InferenceService) -> None:
     _strategy(service, kind="canary", versions=["1", "2"])
     with pytest.raises(CoreError) as exc:
