@@ -7,10 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
-from protobench.commands.common import add_client_options, open_client, target_of
+from protobench.commands.common import add_client_options, open_client, show, target_of
 
 
 def register(commands: Any) -> None:
@@ -61,7 +60,7 @@ def run_models(args: argparse.Namespace) -> int:
             str(m.input.shape),
             ", ".join(m.labels),
         )
-    Console().print(table)
+    show(table)
     return 0
 
 
@@ -103,5 +102,5 @@ def run_predict(args: argparse.Namespace) -> int:
         table.add_column(f"p({name})", justify="right")
     for i, prediction in enumerate(response.predictions):
         table.add_row(str(i), prediction.label, *(f"{p:.4f}" for p in prediction.probabilities))
-    Console().print(table)
+    show(table)
     return 0

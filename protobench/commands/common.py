@@ -7,10 +7,44 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.console import Console, RenderableType
+from rich.measure import Measurement
+
 from protobench.protocols import DEFAULT_PORTS, PROTOCOLS, Protocol
 
 if TYPE_CHECKING:
     from clients.base import InferenceClient
+
+
+UNLIMITED = 100_000  # columns: wide enough that nothing people copy is wrapped or cut
+
+
+def port(text: str) -> int:
+    """An argparse type: a TCP port, 0 (pick a free one) to 65535."""
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0-65535; 0 picks a free one)")
+    return int(text)
+
+
+def file_to_write(text: str) -> Path:
+    """An argparse type: a file path whose folder exists, so writing it later cannot fail on
+    a typo in the folder."""
+    path = Path(text)
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"folder {str(path.parent)!r} does not exist")
+    return path
+
+
+def show(renderable: RenderableType, *, stderr: bool = False) -> None:
+    """Print a table or a line. On a terminal it fits the window; piped or redirected, where
+    rich would assume 80 columns, it takes the width it needs, so no command or number that
+    people copy is wrapped or cut short."""
+    console = Console(stderr=stderr, soft_wrap=True)
+    if not console.is_terminal:
+        wide = Console(stderr=stderr, soft_wrap=True, width=UNLIMITED)
+        width = Measurement.get(wide, wide.options, renderable).maximum
+        console = Console(stderr=stderr, soft_wrap=True, width=max(width, 1))
+    console.print(renderable)
 
 
 def add_protocol(parser: argparse.ArgumentParser) -> None:

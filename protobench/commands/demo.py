@@ -16,6 +16,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from protobench.commands.common import show
 from protobench.protocols import PROTOCOLS
 
 IRIS_EXAMPLE = [6.2, 2.9, 4.3, 1.3]
@@ -37,7 +38,7 @@ def register(commands: Any) -> None:
     demo.set_defaults(run=run)
 
 
-def _same_answer_everywhere(console: Console) -> None:
+def _same_answer_everywhere() -> None:
     from clients import connect
     from servers.launcher import launch
 
@@ -52,7 +53,7 @@ def _same_answer_everywhere(console: Console) -> None:
                 protocol, cluster.target, p.label,
                 ", ".join(f"{x:.4f}" for x in p.probabilities), answer.served_by,
             )  # fmt: skip
-    console.print(table)
+    show(table)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
 
     console = Console()
     console.rule("[bold]1. the same model behind four protocols")
-    _same_answer_everywhere(console)
+    _same_answer_everywhere()
     console.rule("[bold]2. load test: four protocols x 1 and 2 replicas")
     args.out.mkdir(parents=True, exist_ok=True)
     code = cli_main([

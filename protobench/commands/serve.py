@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from protobench.commands.common import add_protocol
+from protobench.commands.common import add_protocol, file_to_write, port, show
 from protobench.commands.model_options import add_model_options, model_overrides, model_serve_args
 from protobench.protocols import DEFAULT_PORTS
 
@@ -42,7 +42,7 @@ def register(commands: Any) -> None:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     serve.add_argument(
         "--port",
-        type=int,
+        type=port,
         help="port to bind (with replicas: the balancer's public port); 0 picks a free one "
         "(default: the protocol's)",
     )
@@ -65,7 +65,9 @@ def register(commands: Any) -> None:
         help="bind with SO_REUSEPORT so several replicas can share the port (off by default: a "
         "second server on a busy port is an error)",
     )
-    serve.add_argument("--port-file", type=Path, help="write the bound port here once listening")
+    serve.add_argument(
+        "--port-file", type=file_to_write, help="write the bound port here once listening"
+    )
     serve.add_argument(
         "--exit-with-parent",
         action="store_true",
@@ -80,12 +82,14 @@ def register(commands: Any) -> None:
     )
     serve.add_argument(
         "--metrics-port",
-        type=int,
+        type=port,
         help="also serve the request counters as Prometheus text on GET /metrics at this port "
         "(0 picks a free one; off by default)",
     )
     serve.add_argument(
-        "--metrics-port-file", type=Path, help="write the metrics port here once listening"
+        "--metrics-port-file",
+        type=file_to_write,
+        help="write the metrics port here once listening",
     )
     add_model_options(serve.add_argument_group("the model's resources (docs/scaling.md)"))
     security = serve.add_argument_group("security (docs/hardening.md)")
@@ -292,7 +296,6 @@ def run_cluster(args: argparse.Namespace) -> int:
 
 
 def _print_cluster(cluster: Cluster) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     from servers.balancers import get_balancer
@@ -317,20 +320,21 @@ def _print_cluster(cluster: Cluster) -> None:
         "",
         engine.layer,
     )
-    console = Console(stderr=True)
-    console.print(table)
-    console.print(f"{engine.name}: {engine.summary}")
+    show(table, stderr=True)
+    show(f"{engine.name}: {engine.summary}", stderr=True)
     if quota := cluster.cpu_quota:
-        console.print(
+        show(
             f"quota:  {quota['cpus_per_replica']:g} CPU per replica ({quota['method']}, "
-            f"{quota['quota_us']} µs every {quota['period_us']} µs; {quota['where']})"
+            f"{quota['quota_us']} µs every {quota['period_us']} µs; {quota['where']})",
+            stderr=True,
         )
-    console.print(f"target: [bold]{cluster.target}[/]")
-    console.print(
+    show(f"target: [bold]{cluster.target}[/]", stderr=True)
+    show(
         f"try:    protobench predict --protocol {cluster.protocol} --target {cluster.target} "
-        "--features 5.1,3.5,1.4,0.2"
+        "--features 5.1,3.5,1.4,0.2",
+        stderr=True,
     )
-    console.print("Ctrl-C stops everything; a replica that dies is restarted.")
+    show("Ctrl-C stops everything; a replica that dies is restarted.", stderr=True)
 
 
 def _print_counts(counts: dict[str, int]) -> None:

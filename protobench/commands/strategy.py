@@ -5,21 +5,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any, get_args
 
-from rich.console import Console
 from rich.table import Table
 
-from protobench.commands.common import add_client_options, open_client
+from protobench.commands.common import add_client_options, open_client, show, target_of
 from protobench.core.types import BanditAlgorithm, StrategyKind, StrategyStatus
 
 # Options that set a StrategyConfig field when given (name -> type).
-CONFIG_OPTIONS: dict[str, type] = {
-    "canary_percent": float,
-    "max_error_rate": float,
-    "min_calls": int,
-    "epsilon": float,
-    "seed": int,
+CONFIG_OPTIONS: dict[str, tuple[type, str]] = {
+    "canary_percent": (float, "canary: percent of calls sent to the candidate"),
+    "max_error_rate": (float, "canary: error rate (0-1) past which it is rolled back by itself"),
+    "min_calls": (int, "canary: calls the candidate serves before its error rate is judged"),
+    "epsilon": (float, "bandit epsilon-greedy: share of calls that explore (0-1)"),
+    "seed": (int, "seed of the strategy's random choices, for repeatable routing"),
 }
 
 
@@ -41,15 +41,25 @@ def register(commands: Any) -> None:
     strategy.add_argument("--model", default="iris", help="model name (iris)")
     action = strategy.add_mutually_exclusive_group()
     action.add_argument("--set", choices=get_args(StrategyKind), help="replace the strategy")
-    action.add_argument("--promote", action="store_true", help="canary/shadow: keep candidate")
-    action.add_argument("--rollback", action="store_true", help="canary/shadow: keep stable")
-    strategy.add_argument(
-        "--versions", type=_csv(str), default=[], help="comma-separated, stable first"
+    action.add_argument(
+        "--promote", action="store_true", help="canary/shadow: the candidate takes all traffic"
     )
-    strategy.add_argument("--weights", type=_csv(float), default=[], help="ab: one per version")
+    action.add_argument(
+        "--rollback", action="store_true", help="canary/shadow: the stable version takes it all"
+    )
+    strategy.add_argument(
+        "--versions",
+        type=_csv(str),
+        default=[],
+        help="with --set: comma-separated versions, stable first (canary/shadow: stable, "
+        "candidate)",
+    )
+    strategy.add_argument(
+        "--weights", type=_csv(float), default=[], help="with --set ab: one weight per version"
+    )
     strategy.add_argument("--bandit", choices=get_args(BanditAlgorithm), help="bandit algorithm")
-    for name, cast in CONFIG_OPTIONS.items():
-        strategy.add_argument(f"--{name.replace('_', '-')}", type=cast)
+    for name, (cast, text) in CONFIG_OPTIONS.items():
+        strategy.add_argument(f"--{name.replace('_', '-')}", type=cast, help=text)
     strategy.set_defaults(run=run_strategy)
 
     feedback = commands.add_parser(
@@ -121,7 +131,7 @@ def _print_status(status: StrategyStatus) -> None:
             str(s.shadow_calls),
             f"{s.shadow_agreement:.1%}" if s.shadow_calls else "-",
         )
-    Console().print(table)
+    show(table)
 
 
 def run_feedback(args: argparse.Namespace) -> int:
@@ -137,6 +147,12 @@ def run_predictions(args: argparse.Namespace) -> int:
             rows = [client.get_prediction(args.id)]
         else:
             rows = client.list_predictions(args.job, args.limit, args.offset)
+            if not rows:  # a job exists only through its rows: none at all means no such job
+                where = f" past offset {args.offset}" if args.offset else ""
+                unknown = "" if args.offset else f"unknown job {args.job!r}: "
+                print(f"protobench: {unknown}no stored predictions{where} for job {args.job!r} "
+                      f"at {target_of(args)}", file=sys.stderr)  # fmt: skip
+                return 1
     if args.json:
         print(json.dumps([row.model_dump() for row in rows], indent=2))
         return 0
@@ -146,5 +162,5 @@ def run_predictions(args: argparse.Namespace) -> int:
     for row in rows:
         probabilities = " ".join(f"{p:.3f}" for p in row.probabilities)
         table.add_row(row.prediction_id, row.version, row.label, probabilities, row.created_at)
-    Console().print(table)
+    show(table)
     return 0
