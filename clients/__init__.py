@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 from clients.base import ClientError, InferenceClient
-from protobench.protocols import Protocol
-
-CLIENT_CLASSES: dict[Protocol, str] = {
-    "rest": "clients.rest_client:RestClient",
-    "grpc": "clients.grpc_client:GrpcClient",
-    "graphql": "clients.graphql_client:GraphQLClient",
-    "jsonrpc": "clients.jsonrpc_client:JsonRpcClient",
-}
+from protobench.protocol_spec import load
+from protobench.protocols import Protocol, spec
 
 
 def client_class(protocol: Protocol) -> type[InferenceClient]:
     """The client class for a protocol, imported on first use (gRPC must not load early)."""
-    module_name, _, class_name = CLIENT_CLASSES[protocol].partition(":")
-    module = importlib.import_module(module_name)
-    cls: type[InferenceClient] = getattr(module, class_name)
+    cls = load(spec(protocol).client)
+    assert isinstance(cls, type) and issubclass(cls, InferenceClient), cls
     return cls
 
 

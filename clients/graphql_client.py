@@ -28,6 +28,7 @@ from clients.graphql_operations import (
     Operation,
 )
 from clients.http_transport import HttpInferenceClient
+from clients.probe import HttpJsonProbe, Verdict
 from protobench.core.errors import ErrorCode
 from protobench.core.types import (
     FeedbackResponse,
@@ -38,7 +39,8 @@ from protobench.core.types import (
     StrategyConfig,
     StrategyStatus,
 )
-from protobench.error_table import from_graphql_code, from_http_status
+from protobench.error_table import from_http_status
+from servers.graphql_spec import from_graphql_code
 
 PATH = "/graphql"
 
@@ -166,3 +168,30 @@ def _snake(value: Any) -> Any:
 def _camel(name: str) -> str:
     first, *rest = name.split("_")
     return first + "".join(part.title() for part in rest)
+
+
+class GraphQLProbe(HttpJsonProbe):
+    """Raw predict requests for the hardening tests (``clients.probe``); each ``errors[]``
+    entry of an answer is one error."""
+
+    path = PATH
+    query = (
+        'query P($instances: [[Float!]!]!) { predict(model: "iris", instances: $instances) '
+        "{ predictions { label } } }"
+    )
+
+    def document(self, rows: Any) -> dict[str, Any]:
+        return {"query": self.query, "variables": {"instances": rows}}
+
+    def read(self, response: httpx.Response) -> Verdict:
+        answer = self.answer(response)
+        if not (isinstance(answer, dict) and answer.get("errors")):
+            return super().read(response)
+        status = response.status_code
+        verdict = Verdict(status, text=response.text)
+        for error in answer["errors"]:
+            code = (error.get("extensions") or {}).get("code")
+            verdict.errors.append(
+                from_graphql_code(code) if status == 200 or code else from_http_status(status)
+            )
+        return verdict

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 import grpc
 
 from clients.base import ClientError, InferenceClient
+from clients.probe import IRIS_ROW, Probe, Verdict
 from protobench.core.errors import ErrorCode
 from protobench.core.types import (
     FeedbackResponse,
@@ -28,7 +29,6 @@ from protobench.core.types import (
     StrategyConfig,
     StrategyStatus,
 )
-from protobench.error_table import from_grpc_status
 from protobench.proto_convert import (
     ERROR_DETAILS_KEY,
     error_details_from_metadata,
@@ -43,6 +43,7 @@ from protobench.proto_convert import (
 )
 from protobench.v1 import inference_pb2 as pb
 from protobench.v1 import inference_pb2_grpc as pb_grpc
+from servers.grpc_spec import GRPC_STATUS
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 SERVICE_NAME: str = pb.DESCRIPTOR.services_by_name["InferenceService"].full_name
@@ -157,9 +158,9 @@ class GrpcClient(InferenceClient):
                 message = f"no answer within {self.timeout}s"
             else:
                 message = f"cannot reach {self.target}: {message}"
-            return ClientError(from_grpc_status(status.name), message)
+            return ClientError(GRPC_STATUS.to_core(status.name), message)
         return ClientError(
-            from_grpc_status(status.name), message, details, protocol_status=status.name
+            GRPC_STATUS.to_core(status.name), message, details, protocol_status=status.name
         )
 
     def _call(self, method: Any, request: Any) -> Any:
@@ -267,3 +268,76 @@ def _predict_request(call: PredictCall) -> pb.PredictRequest:
         raise ClientError(
             ErrorCode.INVALID_INPUT, f"instances must be rows of numbers: {exc}"
         ) from None
+
+
+class GrpcProbe(Probe):
+    """Raw messages for the hardening tests (``clients.probe``): request bytes go out
+    unparsed, on any method of the service, and answers stay bytes."""
+
+    body_format = "protobuf"
+    service = pb.DESCRIPTOR.services_by_name["InferenceService"]
+
+    def __init__(self, target: str, *, timeout: float = 30.0) -> None:
+        super().__init__(target, timeout=timeout)
+        self.channel = grpc.insecure_channel(target)
+
+    def predict_body(self, rows: Any) -> bytes:
+        return bytes(predict_request_to_pb("iris", rows).SerializeToString())
+
+    def send(self, body: bytes | Iterator[bytes]) -> Verdict:
+        return self.call("Predict", body if isinstance(body, bytes) else b"".join(body))
+
+    def call(self, method: str, payload: bytes) -> Verdict:
+        """``payload`` as the request of the unary ``method``."""
+        try:
+            self.channel.unary_unary(f"/{self.service.full_name}/{method}", None, None)(
+                payload, timeout=self.timeout
+            )
+        except grpc.RpcError as exc:
+            return self._failed(exc)
+        return Verdict("OK")
+
+    def stream(self, method: str, messages: list[bytes]) -> Verdict:
+        """``messages`` as the request stream of ``method``; the replies' in-band errors too."""
+        path = f"/{self.service.full_name}/{method}"
+        verdict = Verdict("OK")
+        try:
+            replies = list(self.channel.stream_stream(path, None, None)(iter(messages)))
+        except grpc.RpcError as exc:
+            return self._failed(exc)
+        for raw in replies:
+            reply = pb.PredictStreamResponse.FromString(raw)
+            if reply.HasField("error"):
+                verdict.errors.append(
+                    ErrorCode.__members__.get(reply.error.code, ErrorCode.INTERNAL)
+                )
+                verdict.text += reply.error.message
+        return verdict
+
+    def padded(self, size: int) -> bytes:
+        """Padded by an unknown field, which protobuf parsers skip."""
+        body = self.predict_body([IRIS_ROW])
+        tag = bytes([(1000 << 3 | 2) & 0x7F | 0x80, (1000 << 3 | 2) >> 7])  # field 1000, bytes
+        for length_size in range(1, 6):
+            filler = size - len(body) - len(tag) - length_size
+            length = _varint(filler)
+            if len(length) == length_size:
+                return body + tag + length + b"\0" * filler
+        raise ValueError(f"cannot pad to {size} bytes")
+
+    @staticmethod
+    def _failed(exc: grpc.RpcError) -> Verdict:
+        status: grpc.StatusCode = exc.code()
+        return Verdict(status.name, [GRPC_STATUS.to_core(status.name)], exc.details() or "")
+
+    def close(self) -> None:
+        self.channel.close()
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)

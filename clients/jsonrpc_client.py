@@ -12,6 +12,7 @@ import orjson
 
 from clients.base import ClientError
 from clients.http_transport import HttpInferenceClient
+from clients.probe import HttpJsonProbe, Verdict
 from protobench.core.errors import ErrorCode
 from protobench.core.types import (
     DeleteVersionResponse,
@@ -23,7 +24,8 @@ from protobench.core.types import (
     StrategyConfig,
     StrategyStatus,
 )
-from protobench.error_table import from_http_status, from_jsonrpc_code
+from protobench.error_table import from_http_status
+from servers.jsonrpc_spec import JSONRPC_CODE
 
 PATH = "/jsonrpc"
 HEADERS = {"content-type": "application/json"}
@@ -73,7 +75,7 @@ def _result(response: Any) -> Any:
     data = error.get("data") if isinstance(error, dict) else None
     details = data.get("details") if isinstance(data, dict) else None
     raise ClientError(
-        from_jsonrpc_code(code) if isinstance(code, int) else ErrorCode.INTERNAL,
+        JSONRPC_CODE.to_core(code) if isinstance(code, int) else ErrorCode.INTERNAL,
         str(error.get("message") if isinstance(error, dict) else error),
         details if isinstance(details, dict) else None,
         protocol_status=code,
@@ -210,3 +212,26 @@ class JsonRpcClient(HttpInferenceClient):
         params = {"job": job, "limit": limit, "offset": offset}
         page: list[StoredPrediction] = self.call("list_predictions", params)
         return page
+
+
+class JsonRpcProbe(HttpJsonProbe):
+    """Raw predict requests for the hardening tests (``clients.probe``); every reply of a
+    200 (one, or a batch) is read for its error."""
+
+    path = PATH
+
+    def document(self, rows: Any) -> dict[str, Any]:
+        params = {"model": "iris", "instances": rows}
+        return {"jsonrpc": "2.0", "id": 1, "method": "predict", "params": params}
+
+    def read(self, response: httpx.Response) -> Verdict:
+        if response.status_code != 200:
+            return super().read(response)
+        answer = self.answer(response)
+        verdict = Verdict(response.status_code, text=response.text)
+        for reply in answer if isinstance(answer, list) else [answer]:
+            if not isinstance(reply, dict) or ("error" not in reply and "result" not in reply):
+                verdict.errors.append(ErrorCode.INTERNAL)  # not a JSON-RPC response at all
+            elif reply.get("error") is not None:
+                verdict.errors.append(JSONRPC_CODE.to_core(reply["error"]["code"]))
+        return verdict

@@ -11,6 +11,7 @@ import orjson
 
 from clients.base import ClientError
 from clients.http_transport import HttpInferenceClient
+from clients.probe import HttpJsonProbe
 from protobench.core.errors import ErrorCode
 from protobench.core.types import (
     FeedbackResponse,
@@ -135,3 +136,12 @@ class RestClient(HttpInferenceClient):
         params = {"limit": limit, "offset": offset}
         data = self._call("GET", f"/jobs/{quote(job, safe='')}/predictions", params=params)
         return [StoredPrediction.model_validate(p) for p in data]
+
+
+class RestProbe(HttpJsonProbe):
+    """Raw predict requests for the hardening tests (``clients.probe``)."""
+
+    path = "/models/iris/predict"
+
+    def document(self, rows: Any) -> dict[str, Any]:
+        return {"instances": rows}

@@ -1,10 +1,11 @@
 """Locust entry point: ``locust -f loadtests/locustfile.py RestUser --host 127.0.0.1:8000``.
 
-Pick one user class per run (RestUser, GrpcUser, GraphQLUser, JsonRpcUser); the protobench
+Pick one user class per run: one per registered protocol (RestUser, GrpcUser, GraphQLUser,
+JsonRpcUser, ...; ``locust -f loadtests/locustfile.py --list`` names them all). The protobench
 options (``--pb-payload``, ``--pb-batch``, ``--pb-rate``) appear in ``locust --help``.
 ``protobench bench`` runs this same file headless for every cell of its matrix.
 """
 
-from loadtests.users import GraphQLUser, GrpcUser, JsonRpcUser, RestUser
+from loadtests.users import user_classes
 
-__all__ = ["GraphQLUser", "GrpcUser", "JsonRpcUser", "RestUser"]
+globals().update(user_classes())  # Locust picks the User classes out of this module

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from loadtests.workload import Payload
-from protobench.protocols import PROTOCOLS, Protocol
+from protobench.protocols import PROTOCOLS, Protocol, spec
 
 
 @dataclass(frozen=True)
@@ -88,10 +88,11 @@ class Cell:
 
 
 def balancer_for(protocol: Protocol, replicas: int, balancer: str) -> str:
-    """One replica needs no balancer; `client` round-robin exists for gRPC only."""
+    """One replica needs no balancer; a protocol that cannot use ``balancer`` (`client`
+    round-robin exists for gRPC only) falls back to reuseport."""
     if replicas == 1:
         return "none"
-    if balancer == "client" and protocol != "grpc":
+    if balancer not in spec(protocol).supported_balancers:
         return "reuseport"
     return balancer
 

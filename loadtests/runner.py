@@ -30,17 +30,9 @@ from loadtests.samples import load_samples
 from loadtests.stats import WindowStats, percentile_curve, window_stats
 from loadtests.wire import calibrate
 from loadtests.workload import Workload
-from protobench.protocols import Protocol
+from protobench.protocols import Protocol, spec
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
-# The Locust user class per protocol (loadtests/users.py). Named, not imported: importing
-# Locust monkey-patches the whole process for gevent, which the runner must not be.
-USER_CLASS_NAMES: dict[Protocol, str] = {
-    "rest": "RestUser",
-    "grpc": "GrpcUser",
-    "graphql": "GraphQLUser",
-    "jsonrpc": "JsonRpcUser",
-}
 GENERATOR_BOUND_SHARE = 0.85
 LOCUST_START_SLACK_S = 20.0  # Locust's own start-up and shutdown, beyond the run time
 
@@ -109,7 +101,7 @@ def _locust_command(cell: Cell, config: BenchConfig, target: str, processes: int
                     csv_prefix: Path, run_time_s: float) -> list[str]:  # fmt: skip
     command = [
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE),
-        USER_CLASS_NAMES[cell.protocol],
+        spec(cell.protocol).locust_user,  # named, not imported: Locust patches for gevent
         "--headless", "--only-summary", "--loglevel", "WARNING",
         "-u", str(cell.users), "-r", str(cell.users),
         "-t", f"{run_time_s:.0f}s", "--stop-timeout", "5",
@@ -143,14 +135,14 @@ class CellRun:
             replicas=cell.replicas,
             balancer=cell.balancer if cell.balancer != "none" else "reuseport",
             serve_args=serve_args,
-            workdir=self.folder / "servers",
+            workdir=self.folder / "replicas",  # not "servers/": Locust imports from this cwd
             cpus=cpus["server_cpus"],
             replica_cpus=config.replica_cpus,
         ) as cluster:
             workload = Workload(cell.payload, cell.batch)
             host, port = _wire_target(cluster)
             wire = calibrate(
-                host, port, http2=cell.protocol == "grpc",
+                host, port, transport=spec(cell.protocol).transport,
                 open_client=_client_factory(cell.protocol),
                 send=lambda c: workload.next_call(random.Random(0)).send(c),
                 calls=config.calibration_calls,

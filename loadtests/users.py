@@ -1,6 +1,7 @@
-"""Locust users for the four protocols, all built on the shared clients.
+"""Locust users for every registered protocol, all built on the shared clients.
 
-One abstract ``ProtocolUser`` does everything; the concrete classes only name their protocol.
+One abstract ``ProtocolUser`` does everything; the concrete classes, one per spec in
+``protobench.protocols`` (``spec.locust_user``: RestUser, GrpcUser, ...), only name their protocol.
 Each user owns one client (one connection or channel) for its whole life.
 
 Two load models:
@@ -22,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import gevent
-import grpc.experimental.gevent  # type: ignore[import-not-found]  # no stubs ship for it
 from locust import User, constant, events, task
 from locust.env import Environment
 
@@ -30,13 +30,16 @@ from clients import client_class
 from clients.base import ClientError, InferenceClient
 from loadtests.samples import OK, Samples
 from loadtests.workload import PAYLOADS, Workload
-from protobench.protocols import Protocol
+from protobench.protocol_spec import load
+from protobench.protocols import Protocol, spec, specs
 
 # httpx logs every request at INFO, which Locust enables: that alone costs a third of the rate.
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
-# grpcio must cooperate with gevent before the first channel exists (Locust runs on gevent).
-grpc.experimental.gevent.init_gevent()
+# Each protocol's own set-up for gevent (grpcio's, before the first channel exists).
+for _spec in specs():
+    if _spec.locust_setup:
+        load(_spec.locust_setup)()  # type: ignore[operator]
 
 RECORDER = Samples()
 _saved: list[Path] = []
@@ -94,13 +97,12 @@ events.test_stop.add_listener(_on_test_stop)  # type: ignore[no-untyped-call]
 
 
 def _make_client(protocol: Protocol, target: str, timeout: float) -> InferenceClient:
-    """A client that sends the server's API key when PROTOBENCH_API_KEY is set."""
+    """A client with the spec's options under load, sending the server's API key when
+    PROTOBENCH_API_KEY is set."""
     cls = client_class(protocol)
     api_key = os.environ.get("PROTOBENCH_API_KEY") or None
-    if protocol == "grpc":
-        # Without a local pool, every channel to one target shares a single TCP connection.
-        return cls(target, timeout=timeout, local_subchannel_pool=True, api_key=api_key)  # type: ignore[call-arg]
-    return cls(target, timeout=timeout, api_key=api_key)  # type: ignore[call-arg]
+    options = spec(protocol).load_client_options
+    return cls(target, timeout=timeout, api_key=api_key, **options)  # type: ignore[call-arg]
 
 
 class ProtocolUser(User):
@@ -152,25 +154,8 @@ class ProtocolUser(User):
         )
 
 
-class RestUser(ProtocolUser):
-    protocol = "rest"
-
-
-class GrpcUser(ProtocolUser):
-    protocol = "grpc"
-
-
-class GraphQLUser(ProtocolUser):
-    protocol = "graphql"
-
-
-class JsonRpcUser(ProtocolUser):
-    protocol = "jsonrpc"
-
-
-USER_CLASSES: dict[Protocol, type[ProtocolUser]] = {
-    "rest": RestUser,
-    "grpc": GrpcUser,
-    "graphql": GraphQLUser,
-    "jsonrpc": JsonRpcUser,
-}
+def user_classes() -> dict[str, type[ProtocolUser]]:
+    """One concrete user per registered protocol, by its class name."""
+    return {
+        s.locust_user: type(s.locust_user, (ProtocolUser,), {"protocol": s.name}) for s in specs()
+    }

@@ -1,11 +1,14 @@
 """Bytes on the wire, counted by a relay that sits between a client and the server.
 
-The relay forwards TCP bytes unchanged and classifies them as it goes:
+The relay forwards TCP bytes unchanged and classifies them as it goes, by the transport the
+protocol's spec declares:
 - HTTP/1.1 (REST, GraphQL, JSON-RPC): the header block up to the blank line is *headers*, the
   Content-Length that follows is *body*.
 - HTTP/2 (gRPC): every 9-byte frame header, the connection preface and non-DATA/HEADERS frames
   are *framing*; HEADERS/CONTINUATION payloads (HPACK-compressed) are *headers*; DATA payloads
   are *body* except gRPC's 5-byte length prefix per message, which is *framing*.
+- raw TCP and broker protocols: their framing is their own, so every byte counts as *body*
+  (for a broker, the relay sits between the client and the broker: the client's side only).
 A calibration pass sends K identical calls through it after one warm-up call (so connection
 set-up is not charged to requests) and divides.
 """
@@ -20,6 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from clients.base import InferenceClient
+from protobench.protocol_spec import Transport
 
 H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 FRAME_HEADER = 9
@@ -130,16 +134,30 @@ class _Http2Parser:
             payload = payload[GRPC_PREFIX:]
 
 
-class _Direction:
-    """Counts one direction of every connection with the right parser for the protocol."""
+@dataclass
+class _StreamParser:
+    """A protocol with its own framing on raw TCP: all of it is counted as body."""
 
-    def __init__(self, http2: bool) -> None:
+    counts: ByteCounts
+
+    def feed(self, data: bytes) -> None:
+        self.counts.body += len(data)
+
+
+class _Direction:
+    """Counts one direction of every connection with the right parser for the transport."""
+
+    def __init__(self, transport: Transport) -> None:
         self.counts = ByteCounts()
-        self.http2 = http2
+        self.transport = transport
         self.lock = threading.Lock()
 
-    def parser(self) -> _Http1Parser | _Http2Parser:
-        return _Http2Parser(self.counts) if self.http2 else _Http1Parser(self.counts)
+    def parser(self) -> _Http1Parser | _Http2Parser | _StreamParser:
+        if self.transport is Transport.HTTP1:
+            return _Http1Parser(self.counts)
+        if self.transport is Transport.H2C:
+            return _Http2Parser(self.counts)
+        return _StreamParser(self.counts)
 
     def snapshot(self) -> ByteCounts:
         with self.lock:
@@ -149,10 +167,10 @@ class _Direction:
 class CountingRelay:
     """A TCP relay on 127.0.0.1 in a background thread; use as a context manager."""
 
-    def __init__(self, upstream_host: str, upstream_port: int, *, http2: bool) -> None:
+    def __init__(self, upstream_host: str, upstream_port: int, *, transport: Transport) -> None:
         self.upstream = (upstream_host, upstream_port)
-        self.up = _Direction(http2)  # client -> server
-        self.down = _Direction(http2)  # server -> client
+        self.up = _Direction(transport)  # client -> server
+        self.down = _Direction(transport)  # server -> client
         self.port = 0
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -226,7 +244,7 @@ def calibrate(
     host: str,
     port: int,
     *,
-    http2: bool,
+    transport: Transport,
     open_client: Callable[[str], InferenceClient],
     send: Callable[[InferenceClient], object],
     calls: int = 50,
@@ -236,7 +254,7 @@ def calibrate(
     One call goes first, unmeasured, so connection set-up (TCP, HTTP/2 SETTINGS, the first
     uncompressed HPACK headers) is not charged to the steady state a load test sees.
     """
-    with CountingRelay(host, port, http2=http2) as relay:
+    with CountingRelay(host, port, transport=transport) as relay:
         client = open_client(f"127.0.0.1:{relay.port}")
         try:
             send(client)

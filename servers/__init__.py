@@ -1,30 +1,25 @@
 """One thin adapter per protocol over protobench's core service, and how to start them.
 
-Each adapter module exposes ``serve(service, listen)``, which blocks until SIGINT/SIGTERM and
-then shuts down gracefully.
+Each protocol's spec (``*_spec.py`` here, see ``protobench.protocols``) names its adapter's
+``serve(service, listen)``, which blocks until SIGINT/SIGTERM and then shuts down gracefully.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-from protobench.core.service import InferenceService
-from protobench.protocols import Protocol
-from servers.listen import Listen
+from protobench.protocol_spec import load
 
-SERVER_MODULES: dict[Protocol, str] = {
-    "rest": "servers.rest_server",
-    "grpc": "servers.grpc_server",
-    "graphql": "servers.graphql_server",
-    "jsonrpc": "servers.jsonrpc_server",
-}
+if TYPE_CHECKING:
+    from protobench.core.service import InferenceService
+    from servers.listen import Listen
 
-ServeFunction = Callable[[InferenceService, Listen], None]
+ServeFunction = Callable[["InferenceService", "Listen"], None]
 
 
-def load_serve(protocol: Protocol) -> ServeFunction:
+def load_serve(protocol: str) -> ServeFunction:
     """The protocol's ``serve``, imported on first use (grpcio must not load before a fork)."""
-    module = importlib.import_module(SERVER_MODULES[protocol])
-    return cast(ServeFunction, module.serve)
+    from protobench.protocols import spec  # it reads the specs in this package
+
+    return cast(ServeFunction, load(spec(protocol).server))

@@ -27,7 +27,6 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from protobench.core.errors import ErrorCode
 from protobench.core.settings import Settings
-from protobench.error_table import ERROR_TABLE
 from servers.graphql_limits import (
     WIDEST_ROW,
     Limits,
@@ -35,6 +34,7 @@ from servers.graphql_limits import (
     limits_rule,
     max_input_nodes,
 )
+from servers.graphql_spec import GRAPHQL_CODE
 
 CACHE_SIZE = 256  # distinct query texts kept parsed and validated
 
@@ -68,7 +68,7 @@ class CheckedDocuments:
             raise GraphQLError(
                 f"the query document is {size} bytes; the limit is {self.max_bytes}",
                 extensions={
-                    "code": ERROR_TABLE[ErrorCode.TOO_LARGE].graphql_code,
+                    "code": GRAPHQL_CODE.code(ErrorCode.TOO_LARGE),
                     "details": {"bytes": size, "limit": self.max_bytes},
                 },
             )
@@ -80,7 +80,7 @@ class CheckedDocuments:
                 f"the variables hold more than {self.max_input_nodes} lists and values, more "
                 f"than any operation can use (max_batch rows of {WIDEST_ROW} numbers)",
                 extensions={
-                    "code": ERROR_TABLE[ErrorCode.TOO_LARGE].graphql_code,
+                    "code": GRAPHQL_CODE.code(ErrorCode.TOO_LARGE),
                     "details": {"limit": self.max_input_nodes},
                 },
             )

@@ -39,7 +39,7 @@ from graphql import (
 from protobench.core.catalogue import CATALOGUE
 from protobench.core.errors import ErrorCode
 from protobench.core.settings import Settings
-from protobench.error_table import ERROR_TABLE
+from servers.graphql_spec import GRAPHQL_CODE
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ class ExpandedSizes:
 
 
 def _refusal(message: str, details: dict[str, int]) -> GraphQLError:
-    code = ERROR_TABLE[ErrorCode.INVALID_INPUT].graphql_code
+    code = GRAPHQL_CODE.code(ErrorCode.INVALID_INPUT)
     return GraphQLError(message, extensions={"code": code, "details": details})
 
 

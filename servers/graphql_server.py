@@ -35,11 +35,12 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from protobench.core.errors import CoreError, ErrorCode
 from protobench.core.service import InferenceService
 from protobench.core.settings import Settings
-from protobench.error_table import ERROR_TABLE, from_http_status
+from protobench.error_table import from_http_status, http_status
 from servers.asgi_runner import ASGIApp, Refusal, serve_asgi, with_body_limit
 from servers.graphql_checks import CACHE_SIZE, CheckedDocuments, DocumentChecks, QuietExecutor
 from servers.graphql_limits import max_body_bytes
 from servers.graphql_schema import Context, Mutation, Query, bind_resolvers
+from servers.graphql_spec import GRAPHQL_CODE
 from servers.listen import Listen
 
 log = logging.getLogger(__name__)
@@ -81,20 +82,20 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
     original = error.original_error
     if isinstance(original, CoreError):
         formatted["message"] = original.message
-        formatted["extensions"] = {"code": ERROR_TABLE[original.code].graphql_code}
+        formatted["extensions"] = {"code": GRAPHQL_CODE.code(original.code)}
         if original.details:
             formatted["extensions"]["details"] = original.details
     elif _is_unexpected(error):
         formatted["message"] = INTERNAL_MESSAGE
-        formatted["extensions"] = {"code": ERROR_TABLE[ErrorCode.INTERNAL].graphql_code}
+        formatted["extensions"] = {"code": GRAPHQL_CODE.code(ErrorCode.INTERNAL)}
     elif "code" not in formatted.get("extensions", {}):  # graphql-core refused the request
-        code = ERROR_TABLE[ErrorCode.INVALID_INPUT].graphql_code
+        code = GRAPHQL_CODE.code(ErrorCode.INVALID_INPUT)
         formatted["extensions"] = {**formatted.get("extensions", {}), "code": code}
     return formatted
 
 
 def _error_body(code: ErrorCode, message: str) -> bytes:
-    error = {"message": message, "extensions": {"code": ERROR_TABLE[code].graphql_code}}
+    error = {"message": message, "extensions": {"code": GRAPHQL_CODE.code(code)}}
     return orjson.dumps({"errors": [error]})
 
 
@@ -105,7 +106,7 @@ def _http_error(status: int, code: ErrorCode, message: str) -> Response:
 def _too_large(max_bytes: int) -> Refusal:
     def refuse(size: int) -> tuple[int, str, bytes]:
         message = f"the request body is {size} bytes or more; the limit is {max_bytes}"
-        status = ERROR_TABLE[ErrorCode.TOO_LARGE].http_status
+        status = http_status(ErrorCode.TOO_LARGE)
         return status, "application/json", _error_body(ErrorCode.TOO_LARGE, message)
 
     return refuse

@@ -21,7 +21,7 @@ from pydantic import SecretStr
 
 from protobench.core.auth import bearer_matches, caller
 from protobench.core.errors import ErrorCode
-from protobench.error_table import ERROR_TABLE
+from servers.grpc_spec import GRPC_STATUS
 
 METADATA_KEY = "authorization"
 MALFORMED = object()  # what the lenient deserializer returns for bytes it cannot decode
@@ -46,7 +46,7 @@ def _lenient(deserializer: Deserializer | None) -> Deserializer | None:
 
 def _refuse_malformed(context: grpc.ServicerContext) -> None:
     context.abort(
-        grpc.StatusCode[ERROR_TABLE[ErrorCode.INVALID_INPUT].grpc_status],
+        grpc.StatusCode[GRPC_STATUS.code(ErrorCode.INVALID_INPUT)],
         "the request is not a valid protobuf message of the method's request type",
     )
 

@@ -22,7 +22,6 @@ import grpc
 from protobench.core.errors import CoreError, ErrorCode
 from protobench.core.service import InferenceService
 from protobench.core.strategies import parse_config
-from protobench.error_table import ERROR_TABLE
 from protobench.proto_convert import (
     ERROR_DETAILS_KEY,
     caller_from_pb,
@@ -41,6 +40,7 @@ from protobench.proto_convert import (
 )
 from protobench.v1 import inference_pb2 as pb
 from protobench.v1 import inference_pb2_grpc as pb_grpc
+from servers.grpc_spec import GRPC_STATUS
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ T = TypeVar("T")
 
 
 def status_of(code: ErrorCode) -> grpc.StatusCode:
-    return grpc.StatusCode[ERROR_TABLE[code].grpc_status]
+    return grpc.StatusCode[GRPC_STATUS.code(code)]
 
 
 def _abort(context: Context, error: CoreError) -> NoReturn:

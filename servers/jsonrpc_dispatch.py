@@ -29,14 +29,14 @@ from pydantic import ValidationError
 
 from protobench.core.errors import CoreError, ErrorCode
 from protobench.core.service import InferenceService
-from protobench.error_table import (
-    ERROR_TABLE,
+from servers.jsonrpc_methods import MethodSpec
+from servers.jsonrpc_spec import (
+    JSONRPC_CODE,
     JSONRPC_INVALID_PARAMS,
     JSONRPC_INVALID_REQUEST,
     JSONRPC_METHOD_NOT_FOUND,
     JSONRPC_PARSE_ERROR,
 )
-from servers.jsonrpc_methods import MethodSpec
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def error_object(
 ) -> Wire:
     """An Error object; ``jsonrpc_code`` overrides the table for the spec's own -327xx codes."""
     return {
-        "code": ERROR_TABLE[code].jsonrpc_code if jsonrpc_code is None else jsonrpc_code,
+        "code": JSONRPC_CODE.code(code) if jsonrpc_code is None else jsonrpc_code,
         "message": message,
         "data": {"code": code.value, "details": dict(details or {})},
     }

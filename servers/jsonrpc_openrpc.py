@@ -12,8 +12,8 @@ from typing import Any
 from pydantic import TypeAdapter
 
 import protobench
-from protobench.error_table import ERROR_TABLE
 from servers.jsonrpc_methods import MethodSpec
+from servers.jsonrpc_spec import JSONRPC_CODE
 
 OPENRPC_VERSION = "1.3.2"
 COMPONENTS_REF = "#/components/schemas/"
@@ -65,7 +65,7 @@ def _method(spec: MethodSpec, params_schema: dict[str, Any], result: Any) -> Doc
         ],
         "result": {"name": spec.result_name, "schema": result},
         "errors": [
-            {"code": ERROR_TABLE[code].jsonrpc_code, "message": code.value} for code in spec.errors
+            {"code": JSONRPC_CODE.code(code), "message": code.value} for code in spec.errors
         ],
     }
 

@@ -42,7 +42,7 @@ from protobench.core.types import (
     StrategyConfig,
     StrategyStatus,
 )
-from protobench.error_table import ERROR_TABLE, HTTP_MALFORMED_BODY, from_http_status
+from protobench.error_table import HTTP_MALFORMED_BODY, from_http_status, http_status
 from servers.asgi_runner import Refusal, serve_asgi, with_body_limit
 from servers.listen import Listen
 
@@ -108,11 +108,11 @@ def _error(
     code: ErrorCode, message: str, details: dict[str, Any] | None = None, status: int | None = None
 ) -> JSONResponse:
     body = {"code": code.value, "message": message, "details": details or {}}
-    return JSONResponse(body, status_code=status or ERROR_TABLE[code].http_status)
+    return JSONResponse(body, status_code=status or http_status(code))
 
 
 def _error_responses(*codes: ErrorCode) -> dict[int | str, dict[str, Any]]:
-    return {ERROR_TABLE[c].http_status: {"model": ErrorBody, "description": c.value} for c in codes}
+    return {http_status(c): {"model": ErrorBody, "description": c.value} for c in codes}
 
 
 def _validation_message(exc: RequestValidationError) -> tuple[int, str, list[dict[str, Any]]]:
@@ -173,7 +173,7 @@ def create_app(service: InferenceService) -> FastAPI:
     async def ready(response: Response) -> Health:
         health = service.health()
         if not health.ready:
-            response.status_code = ERROR_TABLE[ErrorCode.NOT_READY].http_status
+            response.status_code = http_status(ErrorCode.NOT_READY)
         return health
 
     @app.get("/models", tags=["models"], responses=_error_responses(ErrorCode.NOT_READY))
@@ -298,7 +298,7 @@ def _too_large(max_bytes: int) -> Refusal:
             "message": f"the request body is {size} bytes or more; the limit is {max_bytes}",
             "details": {"bytes": size, "limit": max_bytes},
         }
-        return ERROR_TABLE[ErrorCode.TOO_LARGE].http_status, "application/json", orjson.dumps(body)
+        return http_status(ErrorCode.TOO_LARGE), "application/json", orjson.dumps(body)
 
     return refuse
 

@@ -7,6 +7,11 @@ import pytest
 from protobench.core.registry import ModelRegistry
 from protobench.core.service import InferenceService
 from protobench.core.settings import Settings
+from tests.support.protocols import register_markers
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    register_markers(config)
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
+from protobench.protocols import specs
+
 DASHED = "6 4"
 BALANCER_DASHES = {
     "none": "",
@@ -20,12 +22,7 @@ BALANCER_DASHES = {
     "haproxy": "2 3",
     "client": "10 3 2 3",
 }
-PROTOCOL_COLOURS = {
-    "rest": "#0072B2",
-    "grpc": "#009E73",
-    "graphql": "#CC79A7",
-    "jsonrpc": "#D55E00",
-}
+PROTOCOL_COLOURS = {s.name: s.report.colour for s in specs()}  # each spec picks its own
 OTHER_COLOURS = ("#E69F00", "#56B4E9", "#999999", "#F0E442", "#000000")
 WIDTH = 640
 FONT = 12

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from loadtests.report.build import Group, Report
 from loadtests.report.i18n import Locale
 from loadtests.report.readings import GAP_KEYS, widest_gap
+from protobench.protocols import specs
 
 LITTLE_FULL = 0.95  # L/users above this for every protocol: the users only waited on servers
 CALLS_PER_PAGE = 20  # a page or a pipeline that makes this many calls, for the p99 note
@@ -122,11 +123,14 @@ def _omission(report: Report, loc: Locale) -> str:
     )
 
 
+def _versus_note(protocol: str, note: str) -> Callable[[Report, Locale], str]:
+    return lambda r, loc: _versus(r, loc, protocol, f"note.{note}.evidence")
+
+
 EVIDENCE: dict[str, Callable[[Report, Locale], str]] = {
     "http": _http,
-    "serialization": lambda r, loc: _versus(r, loc, "grpc", "note.serialization.evidence"),
-    "graphql": lambda r, loc: _versus(r, loc, "graphql", "note.graphql.evidence"),
-    "jsonrpc": lambda r, loc: _versus(r, loc, "jsonrpc", "note.jsonrpc.evidence"),
+    # each protocol's spec may name a note comparing it with REST (report.note)
+    **{s.report.note: _versus_note(s.name, s.report.note) for s in specs() if s.report.note},
     "scaling": _scaling,
     "little": _little,
     "p99": _p99,

@@ -9,8 +9,8 @@ from typing import Any
 class ErrorCode(StrEnum):
     """Why an operation failed, independent of the protocol that carried it.
 
-    The mapping to HTTP statuses, gRPC status codes, GraphQL ``extensions.code`` values and
-    JSON-RPC error codes lives in ``protobench.error_table``.
+    Each protocol's spec holds its row of the error table (``ProtocolSpec.errors``): how it says
+    each code, and the way back.
     """
 
     INVALID_INPUT = "INVALID_INPUT"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from protobench.protocols import PROTOCOLS, Protocol
+from protobench.protocols import Protocol, spec, specs
 
 FD_CAP = 65536  # more descriptors than a loopback benchmark ever needs
 FD_RESERVE = 256  # listeners, logs, config and temp files
@@ -48,13 +48,17 @@ class Balancer(ABC):
     name: ClassVar[str]
     layer: ClassVar[str]  # what it spreads: "L4 (connections)" or "L7 (requests)"
     summary: ClassVar[str]
-    protocols: ClassVar[tuple[Protocol, ...]] = PROTOCOLS
     shares_port: ClassVar[bool] = False  # True: the replicas bind the public port themselves
     listens: ClassVar[bool] = True  # False: no public port; the target lists the replicas
 
+    @property
+    def protocols(self) -> tuple[Protocol, ...]:
+        """The protocols whose spec lists this balancer."""
+        return tuple(s.name for s in specs() if self.name in s.supported_balancers)
+
     def check(self, protocol: Protocol) -> None:
         """Fail early, with a reason, when this balancer cannot front ``protocol``."""
-        if protocol not in self.protocols:
+        if self.name not in spec(protocol).supported_balancers:
             raise BalancerError(
                 f"the {self.name} balancer cannot front {protocol}; it works for "
                 + ", ".join(self.protocols)

@@ -8,9 +8,7 @@ keeps one HTTP/2 connection per replica and sends each call to the next ready on
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
 
-from protobench.protocols import Protocol
 from servers.balancers.base import Backend, Balancer
 
 
@@ -18,7 +16,6 @@ class ClientRoundRobin(Balancer):
     name = "client"
     layer = "L7 (requests, in the client)"
     summary = "the gRPC client's round_robin policy over the replica list; no proxy"
-    protocols: ClassVar[tuple[Protocol, ...]] = ("grpc",)
     listens = False
 
     def target(self, host: str, port: int, backends: Sequence[Backend]) -> str:

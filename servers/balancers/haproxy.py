@@ -12,7 +12,7 @@ import signal
 from collections.abc import Sequence
 from pathlib import Path
 
-from protobench.protocols import Protocol
+from protobench.protocols import Protocol, Transport, spec
 from servers.balancers.base import FD_RESERVE, Backend, ProxyBalancer, fd_budget, host_port
 
 CONFIG = """\
@@ -58,7 +58,7 @@ class HAProxy(ProxyBalancer):
             count=len(backends),
             maxconn=(fd_budget() - FD_RESERVE) // 2,
             listen=host_port(host, port),
-            proto=" proto h2" if protocol == "grpc" else "",
+            proto=" proto h2" if spec(protocol).transport is Transport.H2C else "",
             servers="\n".join(f"    server {b.name} {b.address}" for b in backends),
         )
 

@@ -15,7 +15,7 @@ import signal
 from collections.abc import Sequence
 from pathlib import Path
 
-from protobench.protocols import Protocol
+from protobench.protocols import Protocol, Transport, spec
 from servers.balancers.base import Backend, ProxyBalancer, fd_budget, host_port
 
 CONFIG = """\
@@ -98,6 +98,7 @@ class Nginx(ProxyBalancer):
         self, protocol: Protocol, backends: Sequence[Backend], host: str, port: int, workdir: Path
     ) -> str:
         fds = fd_budget()
+        h2c = spec(protocol).transport is Transport.H2C
         servers = "\n".join(
             f"        server {b.address} max_fails=1 fail_timeout=1s;  # {b.name}" for b in backends
         )
@@ -110,8 +111,8 @@ class Nginx(ProxyBalancer):
             connections=fds - 64,
             servers=servers,
             listen=host_port(host, port),
-            http2=" http2" if protocol == "grpc" else "",
-            route=GRPC_ROUTE if protocol == "grpc" else HTTP_ROUTE,
+            http2=" http2" if h2c else "",
+            route=GRPC_ROUTE if h2c else HTTP_ROUTE,
         )
 
     def command(self, binary: str, config_path: Path, workdir: Path) -> list[str]:

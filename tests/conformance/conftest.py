@@ -1,7 +1,7 @@
 """The conformance suite: each test runs once per protocol against a real server over loopback.
 
-A protocol joins by having a server module in ``servers.SERVER_MODULES`` and a client in
-``clients.CLIENT_CLASSES``; nothing here changes. Every protocol must be there: none is skipped.
+A protocol joins by having a spec in the registry (``protobench.protocols``); nothing here
+changes. Every registered protocol runs: none is skipped.
 """
 
 from __future__ import annotations
@@ -13,17 +13,14 @@ import pytest
 
 from clients import connect
 from clients.base import InferenceClient
-from protobench.protocols import PROTOCOLS, Protocol
+from protobench.protocols import Protocol
+from tests.support.protocols import protocol_params
 from tests.support.servers import RunningServer, running_server
 
 REPLICA = "conformance-replica"
 
 
-def _protocol_params() -> list[object]:
-    return [pytest.param(p, marks=getattr(pytest.mark, p), id=p) for p in PROTOCOLS]
-
-
-@pytest.fixture(scope="session", params=_protocol_params())
+@pytest.fixture(scope="session", params=protocol_params())
 def protocol(request: pytest.FixtureRequest) -> Protocol:
     name: Protocol = request.param
     return name

@@ -10,14 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from protobench.protocols import PROTOCOLS, Protocol
+from protobench.protocols import Protocol
 from tests.support.servers import RunningServer, running_server
 
 API_KEY = "hardening-test-key-0123456789"
-
-
-def protocol_params() -> list[object]:
-    return [pytest.param(p, marks=getattr(pytest.mark, p), id=p) for p in PROTOCOLS]
 
 
 @dataclass(frozen=True)

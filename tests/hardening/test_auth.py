@@ -14,9 +14,9 @@ from protobench.core.errors import ErrorCode
 from protobench.core.images import features_to_png
 from protobench.core.service import OPERATIONS
 from protobench.core.types import StrategyConfig
-from protobench.error_table import ERROR_TABLE
-from protobench.protocols import Protocol
-from tests.hardening.conftest import API_KEY, protocol_params, server_for
+from protobench.protocols import Protocol, spec
+from tests.hardening.conftest import API_KEY, server_for
+from tests.support.protocols import protocol_params
 from tests.support.servers import RunningServer, running_server
 
 IRIS = [[5.1, 3.5, 1.4, 0.2]]
@@ -54,9 +54,7 @@ def server(
 
 
 def _expected_status(protocol: Protocol) -> object:
-    codes = ERROR_TABLE[ErrorCode.UNAUTHENTICATED]
-    return {"rest": codes.http_status, "grpc": codes.grpc_status,
-            "graphql": codes.graphql_code, "jsonrpc": codes.jsonrpc_code}[protocol]  # fmt: skip
+    return spec(protocol).errors.code(ErrorCode.UNAUTHENTICATED)
 
 
 @pytest.mark.parametrize("operation", sorted(GUARDED))

@@ -22,8 +22,8 @@ from clients.base import ClientError, InferenceClient
 from protobench.core.errors import ErrorCode
 from protobench.core.images import features_to_png
 from protobench.protocols import Protocol
-from tests.hardening.conftest import protocol_params
 from tests.hardening.wire import IRIS_ROW
+from tests.support.protocols import protocol_params
 from tests.support.servers import running_server
 
 DELAY_MS = 1500  # long enough that every call is still in the server when SIGTERM comes

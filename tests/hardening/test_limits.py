@@ -12,26 +12,16 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
-import grpc
-import httpx
-import orjson
 import pytest
 
 from clients import connect
 from clients.base import ClientError
+from clients.grpc_client import GrpcProbe
 from clients.jsonrpc_client import JsonRpcClient
 from protobench.core.errors import ErrorCode
-from protobench.protocols import Protocol
-from tests.hardening.conftest import protocol_params, server_for
-from tests.hardening.wire import (
-    IRIS_ROW,
-    Verdict,
-    grpc_call,
-    padded_predict_pb,
-    post,
-    predict_body,
-    read_http,
-)
+from tests.hardening.conftest import server_for
+from tests.hardening.wire import IRIS_ROW, Probe, Verdict, assert_caller_error_at_most, probe_for
+from tests.support.protocols import protocol_params
 from tests.support.servers import RunningServer
 
 MAX_BODY = 512 * 1024  # room for the 300 kB nested body
@@ -63,62 +53,38 @@ def still_predicts(server: RunningServer) -> Iterator[None]:
 
 
 @pytest.fixture
-def http(server: RunningServer) -> Iterator[httpx.Client]:
-    if server.protocol == "grpc":
-        pytest.skip("an HTTP body case; gRPC has its own")
-    with httpx.Client(base_url=f"http://{server.target}", timeout=30.0) as client:
-        yield client
+def probe(server: RunningServer) -> Iterator[Probe]:
+    with probe_for(server) as probe:
+        yield probe
 
 
 @pytest.fixture
-def channel(server: RunningServer) -> Iterator[grpc.Channel]:
-    if server.protocol != "grpc":
-        pytest.skip("a gRPC message case")
-    with grpc.insecure_channel(server.target) as channel:
-        yield channel
+def json_probe(probe: Probe) -> Probe:
+    if probe.body_format != "json":
+        pytest.skip(f"a JSON body case; this protocol sends {probe.body_format}")
+    return probe
 
 
 def _refused(verdict: Verdict, code: ErrorCode) -> None:
-    verdict.assert_caller_error_at_most()
+    assert_caller_error_at_most(verdict)
     assert verdict.errors and set(verdict.errors) == {code}, verdict
 
 
-def _padded_json(protocol: Protocol, size: int) -> bytes:
-    body = orjson.dumps(predict_body(protocol, [IRIS_ROW]))
-    return body + b" " * (size - len(body))  # whitespace after the document is still JSON
-
-
-def test_http_body_at_the_limit_is_served_one_byte_over_is_too_large(
-    server: RunningServer, http: httpx.Client
-) -> None:
-    at_limit = post(http, server.protocol, _padded_json(server.protocol, MAX_BODY))
+def test_body_at_the_limit_is_served_one_byte_over_is_too_large(probe: Probe) -> None:
+    at_limit = probe.send(probe.padded(MAX_BODY))
     assert at_limit.ok, at_limit
-    _refused(
-        post(http, server.protocol, _padded_json(server.protocol, MAX_BODY + 1)),
-        ErrorCode.TOO_LARGE,
-    )
+    _refused(probe.send(probe.padded(MAX_BODY + 1)), ErrorCode.TOO_LARGE)
 
 
-def test_http_streamed_body_over_the_limit_is_too_large(
-    server: RunningServer, http: httpx.Client
-) -> None:
+def test_streamed_body_over_the_limit_is_too_large(probe: Probe) -> None:
+    if not probe.streams_bodies:
+        pytest.skip("this protocol's requests always carry their length")
+
     def chunks() -> Iterator[bytes]:  # no Content-Length: the server has to count
         for _ in range(MAX_BODY // 4096 + 2):
             yield b" " * 4096
 
-    response = http.post(
-        "/models/iris/predict" if server.protocol == "rest" else f"/{server.protocol}",
-        content=chunks(),
-        headers={"content-type": "application/json"},
-    )
-    _refused(read_http(server.protocol, response), ErrorCode.TOO_LARGE)
-
-
-def test_grpc_message_at_the_limit_is_served_one_byte_over_is_too_large(
-    channel: grpc.Channel,
-) -> None:
-    assert grpc_call(channel, "Predict", padded_predict_pb(MAX_BODY)).ok
-    _refused(grpc_call(channel, "Predict", padded_predict_pb(MAX_BODY + 1)), ErrorCode.TOO_LARGE)
+    _refused(probe.send(chunks()), ErrorCode.TOO_LARGE)
 
 
 def test_batch_at_the_limit_is_served_one_more_is_too_large(server: RunningServer) -> None:
@@ -143,16 +109,16 @@ def test_jsonrpc_batch_length_at_the_limit_is_served_one_more_is_too_large(
     assert refused.value.code is ErrorCode.TOO_LARGE
 
 
-def test_deeply_nested_json_is_invalid_input(server: RunningServer, http: httpx.Client) -> None:
-    body = orjson.dumps(predict_body(server.protocol, "@")).replace(
-        b'"@"', b"[" * DEPTH + b"]" * DEPTH
-    )
-    _refused(post(http, server.protocol, body), ErrorCode.INVALID_INPUT)
+def test_deeply_nested_json_is_invalid_input(json_probe: Probe) -> None:
+    body = json_probe.predict_body("@").replace(b'"@"', b"[" * DEPTH + b"]" * DEPTH)
+    _refused(json_probe.send(body), ErrorCode.INVALID_INPUT)
 
 
-def test_deeply_nested_protobuf_is_invalid_input(channel: grpc.Channel) -> None:
+def test_deeply_nested_protobuf_is_invalid_input(probe: Probe) -> None:
+    if not isinstance(probe, GrpcProbe):
+        pytest.skip("our protobuf service")
     # Field 2 (instances) opened as a group 150,000 times, never closed.
-    _refused(grpc_call(channel, "Predict", b"\x13" * DEPTH), ErrorCode.INVALID_INPUT)
+    _refused(probe.send(b"\x13" * DEPTH), ErrorCode.INVALID_INPUT)
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
@@ -180,19 +146,17 @@ def test_an_image_bomb_is_too_large(server: RunningServer) -> None:
 
 
 @pytest.mark.parametrize("number", [b"NaN", b"Infinity", b"-Infinity", b"1e999", b"-1e999"])
-def test_nan_and_infinity_in_json_are_invalid_input(
-    server: RunningServer, http: httpx.Client, number: bytes
-) -> None:
-    body = orjson.dumps(predict_body(server.protocol, [[0.0, 3.5, 1.4, 0.2]]))
-    _refused(post(http, server.protocol, body.replace(b"0.0", number, 1)), ErrorCode.INVALID_INPUT)
+def test_nan_and_infinity_in_json_are_invalid_input(json_probe: Probe, number: bytes) -> None:
+    body = json_probe.predict_body([[0.0, 3.5, 1.4, 0.2]])
+    _refused(json_probe.send(body.replace(b"0.0", number, 1)), ErrorCode.INVALID_INPUT)
 
 
 @pytest.mark.parametrize("number", [float("nan"), float("inf"), float("-inf")])
-def test_nan_and_infinity_in_protobuf_are_invalid_input(
-    server: RunningServer, number: float
+def test_nan_and_infinity_in_binary_numbers_are_invalid_input(
+    server: RunningServer, probe: Probe, number: float
 ) -> None:
-    if server.protocol != "grpc":
-        pytest.skip("protobuf doubles can carry NaN and infinity")
-    with connect("grpc", server.target) as client, pytest.raises(ClientError) as refused:
+    if probe.body_format == "json":
+        pytest.skip("JSON has no NaN or infinity (the JSON case sends the literals)")
+    with connect(server.protocol, server.target) as client, pytest.raises(ClientError) as refused:
         client.predict("iris", [[number, 3.5, 1.4, 0.2]])
     assert refused.value.code is ErrorCode.INVALID_INPUT

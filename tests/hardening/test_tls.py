@@ -13,7 +13,8 @@ from clients.base import ClientError
 from clients.rest_client import RestClient
 from protobench.core.errors import ErrorCode
 from protobench.protocols import Protocol
-from tests.hardening.conftest import API_KEY, TlsFiles, protocol_params
+from tests.hardening.conftest import API_KEY, TlsFiles
+from tests.support.protocols import protocol_params
 from tests.support.servers import running_server
 
 

@@ -139,15 +139,17 @@ def test_matrix_cells() -> None:
 
 
 def test_the_runner_names_the_real_user_classes() -> None:
-    """Locust lists the locustfile's classes; the runner names them without importing Locust."""
+    """Locust lists one class per registered protocol, under the name the runner passes it
+    (the spec's) without importing Locust."""
     import subprocess
     import sys
 
-    from loadtests.runner import LOCUSTFILE, USER_CLASS_NAMES
+    from loadtests.runner import LOCUSTFILE
+    from protobench.protocols import specs
 
     listed = subprocess.run(
         [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--list"],
         capture_output=True, text=True, timeout=60, check=True,
     ).stdout.split()  # fmt: skip
-    assert set(USER_CLASS_NAMES.values()) <= set(listed)
+    assert {s.locust_user for s in specs()} <= set(listed)
     assert "gevent" not in sys.modules or "locust" not in sys.modules

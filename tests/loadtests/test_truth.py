@@ -17,7 +17,7 @@ from clients import connect
 from loadtests.matrix import BenchConfig, Cell
 from loadtests.runner import CellRun
 from loadtests.wire import CountingRelay
-from protobench.protocols import PROTOCOLS, Protocol
+from protobench.protocols import PROTOCOLS, Protocol, spec
 from tests.support.servers import running_server
 
 
@@ -121,7 +121,7 @@ def test_byte_counts_match_a_packet_capture(
     pcap = tmp_path / "capture.pcap"
     with (
         running_server(protocol, tmp_path / "server", models_dir) as server,
-        CountingRelay("127.0.0.1", server.port, http2=protocol == "grpc") as relay,
+        CountingRelay("127.0.0.1", server.port, transport=spec(protocol).transport) as relay,
     ):
         capture = subprocess.Popen(
             [

@@ -12,6 +12,7 @@ import pytest
 from protobench.protocols import PROTOCOLS, Protocol
 from servers.balancers import BALANCERS
 from servers.launcher import Cluster, launch
+from tests.support.protocols import marker
 
 COMBINATIONS = [
     (protocol, name)
@@ -22,9 +23,7 @@ COMBINATIONS = [
 
 
 def combination_params(combinations: list[tuple[Protocol, str]]) -> list[object]:
-    return [
-        pytest.param((p, b), marks=getattr(pytest.mark, p), id=f"{p}-{b}") for p, b in combinations
-    ]
+    return [pytest.param((p, b), marks=marker(p), id=f"{p}-{b}") for p, b in combinations]
 
 
 def process_tree(cluster: Cluster) -> list[psutil.Process]:

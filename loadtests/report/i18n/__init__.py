@@ -13,8 +13,13 @@ from dataclasses import dataclass
 
 from loadtests.report.i18n.en import MESSAGES as ENGLISH
 from loadtests.report.i18n.es import MESSAGES as SPANISH
+from protobench.protocols import specs
 
-CATALOGUES: dict[str, Mapping[str, str]] = {"es": SPANISH, "en": ENGLISH}
+# A protocol's spec may bring its own report texts (its note), per language.
+CATALOGUES: dict[str, Mapping[str, str]] = {
+    lang: {**messages, **{k: v for s in specs() for k, v in s.report.texts.get(lang, {}).items()}}
+    for lang, messages in (("es", SPANISH), ("en", ENGLISH))
+}
 LANGUAGES = tuple(CATALOGUES)
 _SEPARATORS = {"es": (".", ","), "en": (",", ".")}  # (thousands, decimal)
 

@@ -19,12 +19,12 @@ from sklearn.datasets import load_digits
 from protobench.core.images import features_to_png
 from protobench.core.service import OPERATIONS
 from protobench.core.types import DeleteVersionResponse
-from protobench.error_table import ERROR_TABLE
+from servers.jsonrpc_spec import JSONRPC_CODE
 
 pytestmark = pytest.mark.jsonrpc
 
 REF = re.compile(r"^#/components/schemas/[A-Za-z0-9_.-]+$")
-SERVER_CODES = {codes.jsonrpc_code for codes in ERROR_TABLE.values()}
+SERVER_CODES = set(JSONRPC_CODE.codes.values())
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,30 @@
+"""GraphQL: one POST endpoint, the client picks the fields (strawberry)."""
+
+from protobench.core.errors import ErrorCode
+from protobench.protocol_spec import ErrorRow, ProtocolSpec, ReportStyle, Transport
+
+GRAPHQL_CODE: ErrorRow[str] = ErrorRow(
+    {code: code.value for code in ErrorCode},
+    lambda _: ErrorCode.INTERNAL,
+)
+"""``errors[].extensions.code`` is the core code's own name. An error without a code is a query
+the schema refused (a validation error): the GraphQL client reads that as INVALID_INPUT."""
+
+SPEC = ProtocolSpec(
+    name="graphql",
+    order=30,
+    summary="GraphQL: one endpoint, the client chooses the fields (strawberry)",
+    server="servers.graphql_server:serve",
+    client="clients.graphql_client:GraphQLClient",
+    default_port=8100,
+    errors=GRAPHQL_CODE,
+    transport=Transport.HTTP1,
+    report=ReportStyle("GraphQL", "#CC79A7", note="graphql"),
+    probe="clients.graphql_client:GraphQLProbe",
+    locust_user="GraphQLUser",
+)
+
+
+def from_graphql_code(code: str | None) -> ErrorCode:
+    """The core code for an ``extensions.code``; none at all is a query the schema refused."""
+    return ErrorCode.INVALID_INPUT if code is None else GRAPHQL_CODE.to_core(code)
