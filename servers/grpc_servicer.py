@@ -1,11 +1,12 @@
 """The protobench.v1.InferenceService RPCs: decode, call the core, encode.
 
-Errors: a ``CoreError`` ends the call with the gRPC status from ``protobench.error_table``, its
-message as the status details and its details dict as JSON in the trailing metadata key
-``protobench-error-details``. Anything unexpected is logged here and the caller gets INTERNAL
-with a generic message. Deadlines: a call whose deadline cannot be met when a worker picks it
-up (it has passed while the call queued, or the model's configured delay is longer than the
-time left) ends at once with DEADLINE_EXCEEDED instead of occupying the worker.
+Errors: a ``CoreError`` ends the call with the gRPC status of its spec's row
+(``servers.grpc_spec.GRPC_STATUS``), its message as the status details and its details dict
+as JSON in the trailing metadata key ``protobench-error-details``. Anything unexpected is
+logged here and the caller gets INTERNAL with a generic message. Deadlines: a call whose
+deadline cannot be met when a worker picks it up (it has passed while the call queued, or the
+model's configured delay is longer than the time left) ends at once with DEADLINE_EXCEEDED
+instead of occupying the worker.
 
 PredictStream answers each request with exactly one ``PredictStreamResponse``, in order: the
 response, or a ``StreamError`` for that request alone; the stream goes on after a bad item.
