@@ -172,6 +172,9 @@ class CountingRelay:
         self.up = _Direction(transport)  # client -> server
         self.down = _Direction(transport)  # server -> client
         self.port = 0
+        # Called with (client_to_server, bytes) for every chunk forwarded, in order; the
+        # playground uses it to show an exchange as it crossed the wire.
+        self.tap: Callable[[bool, bytes], None] | None = None
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncio.Server | None = None
@@ -184,6 +187,8 @@ class CountingRelay:
             while data := await reader.read(65536):
                 with direction.lock:
                     parser.feed(data)
+                    if self.tap is not None:
+                        self.tap(direction is self.up, data)
                 writer.write(data)
                 await writer.drain()
         except (ConnectionError, asyncio.CancelledError):

@@ -8,7 +8,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from protobench.commands import batch, bench, call, demo, report, serve, strategy
+from protobench.commands import batch, bench, call, demo, report, serve, strategy, ui
 
 EPILOG = """\
 examples:
@@ -21,11 +21,12 @@ examples:
   protobench report results --out report.html --lang es
   protobench batch --model iris --input flowers.csv --out sqlite:///predictions.db
   protobench strategy --protocol grpc --model iris --set canary --versions 1,2
+  protobench ui                       # the web playground on http://127.0.0.1:7860/
 
 Run `protobench COMMAND --help` for a command's options.
 """
 
-COMMAND_MODULES = (demo, serve, call, bench, report, batch, strategy)
+COMMAND_MODULES = (demo, serve, call, bench, report, batch, strategy, ui)
 
 
 def build_parser() -> argparse.ArgumentParser:

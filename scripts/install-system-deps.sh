@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system programs the test suite drives for real: nginx and haproxy (the load
-# balancers), chromium (renders the report), tcpdump (checks the byte counts) and postgresql
+# balancers), chromium and chromedriver (render the report, drive the playground), tcpdump (checks the byte counts) and postgresql
 # (the batch job's PostgreSQL path). Uses apt-get when it can; otherwise says what to install
 # and fails, so a missing program is never a silently skipped test.
 set -euo pipefail
@@ -12,6 +12,7 @@ missing=()
 has nginx || missing+=(nginx)
 has haproxy || missing+=(haproxy)
 has chromium || missing+=(chromium)
+has chromedriver || missing+=(chromium-driver)
 has tcpdump || missing+=(tcpdump)
 has_initdb || missing+=(postgresql)
 [ ${#missing[@]} -eq 0 ] && exit 0
