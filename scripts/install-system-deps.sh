@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system programs the test suite drives for real: nginx and haproxy (the load
-# balancers), chromium and chromedriver (render the report, drive the playground), tcpdump (checks the byte counts) and postgresql
-# (the batch job's PostgreSQL path). Uses apt-get when it can; otherwise says what to install
+# balancers), chromium and chromedriver (render the report, drive the playground), tcpdump
+# (checks the byte counts) and postgresql (the batch job's PostgreSQL path). Uses apt-get when it can; otherwise says what to install
 # and fails, so a missing program is never a silently skipped test.
 set -euo pipefail
 
