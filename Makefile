@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check format proto system-deps clean
+.PHONY: demo test check format proto system-deps web-assets clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "protobench needs Python >= 3.11; set PYTHON=python3.11 (or newer)")'
@@ -17,13 +17,18 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[test,ui]'
 	@touch $(STAMP)
 
-demo: $(STAMP)
+# GraphiQL's scripts from the npm registry, so /graphql works offline (optional for the demo)
+web-assets: $(STAMP)
+	@$(PY) -m servers.graphiql_assets || echo "protobench: GraphiQL will load its scripts from unpkg (install npm for an offline GraphiQL)"
+
+demo: $(STAMP) web-assets
 	$(VENV)/bin/protobench demo
 
 system-deps:
 	bash scripts/install-system-deps.sh
 
 test: $(STAMP) system-deps check
+	$(PY) -m servers.graphiql_assets
 	$(PY) -m pytest
 
 check: $(STAMP)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system programs the test suite drives for real: nginx and haproxy (the load
 # balancers), chromium and chromedriver (render the report, drive the playground), tcpdump
-# (checks the byte counts) and postgresql (the batch job's PostgreSQL path). Uses apt-get when it can; otherwise says what to install
+# (checks the byte counts), postgresql (the batch job's PostgreSQL path) and npm (fetches
+# GraphiQL's scripts so /graphql works offline). Uses apt-get when it can; otherwise says what to install
 # and fails, so a missing program is never a silently skipped test.
 set -euo pipefail
 
@@ -13,6 +14,7 @@ has nginx || missing+=(nginx)
 has haproxy || missing+=(haproxy)
 has chromium || missing+=(chromium)
 has chromedriver || missing+=(chromium-driver)
+has npm || missing+=(npm)
 has tcpdump || missing+=(tcpdump)
 has_initdb || missing+=(postgresql)
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -37,6 +37,8 @@ from protobench.core.service import InferenceService
 from protobench.core.settings import Settings
 from protobench.error_table import from_http_status, http_status
 from servers.asgi_runner import ASGIApp, Refusal, serve_asgi, with_body_limit
+from servers.graphiql_assets import PREFIX as ASSETS_PREFIX
+from servers.graphiql_assets import asset_response, offline_page
 from servers.graphql_checks import CACHE_SIZE, CheckedDocuments, DocumentChecks, QuietExecutor
 from servers.graphql_limits import max_body_bytes
 from servers.graphql_schema import Context, Mutation, Query, bind_resolvers
@@ -121,6 +123,12 @@ class GraphQLApp(GraphQL[Context, None]):
         # GraphiQL needs introspection to be of any use; without it the page is not served.
         super().__init__(schema, graphql_ide="graphiql" if introspection else None)
         self.context = context
+        self._offline_ide = offline_page() if introspection else None
+
+    @property
+    def graphql_ide_html(self) -> str:
+        """GraphiQL from this server's own copies of its scripts when they were fetched."""
+        return self._offline_ide or super().graphql_ide_html
 
     async def get_context(self, request: Any, response: Any) -> Context:
         return self.context
@@ -151,6 +159,8 @@ class GraphQLApp(GraphQL[Context, None]):
         await response(scope, receive, send)
 
     async def _answer(self, scope: Scope, receive: Receive) -> Response:
+        if self._offline_ide and scope["path"].startswith(ASSETS_PREFIX):
+            return asset_response(scope["path"])
         if scope["path"].rstrip("/") != PATH:
             return _http_error(404, ErrorCode.NOT_FOUND, f"no such path; GraphQL is at {PATH}")
         try:

@@ -27,6 +27,7 @@ import orjson
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -128,7 +129,9 @@ def _validation_message(exc: RequestValidationError) -> tuple[int, str, list[dic
 
 
 def create_app(service: InferenceService) -> FastAPI:
-    app = FastAPI(
+    # fastapi-offline: Swagger UI at /docs and ReDoc at /redoc from files in that package, not
+    # from a CDN, so the docs render on a machine without internet.
+    app = FastAPIOffline(
         title="protobench REST API",
         version=protobench.__version__,
         description="Iris and digits classifiers served over REST. The same core serves gRPC, "

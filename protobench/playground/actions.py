@@ -62,7 +62,7 @@ class Playground:
     def _client(self, protocol: str) -> InferenceClient:
         if protocol not in self._clients:
             target = self.targets[protocol]
-            self._clients[protocol] = connect(protocol, target.address, timeout=10.0)  # type: ignore[arg-type]
+            self._clients[protocol] = connect(protocol, target.address, timeout=10.0)
         return self._clients[protocol]
 
     def _timed(self, protocol: str, call: Callable[[InferenceClient], object]) -> float:

@@ -20,7 +20,7 @@ from protobench.core.types import StrategyConfig
 from protobench.playground.actions import MAX_BURST, Outcome, Playground, png_bytes
 from protobench.playground.on_device import PREDICT_JS
 from protobench.playground.texts import TEXTS, language, say
-from protobench.playground.wire_text import transport_of
+from protobench.playground.wire_text import transport_name
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "clients"
 FLOWER = "5.1,3.5,1.4,0.2"
@@ -64,7 +64,7 @@ def _show(outcome: Outcome, lang: str) -> tuple[Any, str, str, str]:
     summary = say(
         lang, "summary", label=outcome.label, version=answer.version,
         served_by=answer.served_by, latency=f"{outcome.latency_ms:.2f}",
-        transport=transport_of(outcome.protocol), req=exchange.request_bytes,
+        transport=transport_name(outcome.protocol), req=exchange.request_bytes,
         resp=exchange.response_bytes, setup=exchange.setup_bytes, script=_script(outcome.protocol),
     )  # fmt: skip
     return labels or {outcome.label: 1.0}, summary, exchange.request_text, exchange.response_text

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from clients import connect
 from clients.base import ClientError, InferenceClient
 from loadtests.wire import CountingRelay
-from protobench.playground.wire_text import HTTP2, render, transport_of
+from protobench.playground.wire_text import render, transport_of
 
 SETTLE_S = 0.05  # trailing frames (HTTP/2 WINDOW_UPDATE, PING) arrive just after the answer
 
@@ -57,9 +57,9 @@ def record(
     """Run ``call`` twice on a fresh client through a recording relay; return the second
     exchange and its answer (or the ClientError it raised, which callers show as the answer)."""
     recording = _Recording()
-    with CountingRelay(host, port, http2=transport_of(protocol) == HTTP2) as relay:
+    with CountingRelay(host, port, transport=transport_of(protocol)) as relay:
         relay.tap = recording.tap
-        with connect(protocol, f"127.0.0.1:{relay.port}", timeout=10.0) as client:  # type: ignore[arg-type]
+        with connect(protocol, f"127.0.0.1:{relay.port}", timeout=10.0) as client:
             _attempt(call, client)
             time.sleep(SETTLE_S)
             up0, down0 = recording.marks()

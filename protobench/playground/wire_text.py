@@ -18,7 +18,10 @@ from google.protobuf import descriptor_pool, message_factory, text_format
 from google.protobuf.message import Message
 from hyperframe.frame import ContinuationFrame, DataFrame, Frame, HeadersFrame
 
-HTTP1, HTTP2, RAW = "HTTP/1.1", "HTTP/2 (h2c)", "TCP"
+from protobench.protocols import Transport, spec
+
+TRANSPORT_NAMES = {Transport.HTTP1: "HTTP/1.1", Transport.H2C: "HTTP/2 (h2c)",
+                   Transport.TCP: "TCP", Transport.BROKER: "MQTT via the broker"}  # fmt: skip
 H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 TEXT_TYPES = ("json", "xml", "text", "graphql", "x-www-form-urlencoded")
 MAX_BODY_CHARS = 4000
@@ -26,22 +29,23 @@ HEX_PER_LINE = 16
 GRPC_PREFIX = 5
 
 
-def transport_of(protocol: str) -> str:
-    """The transport a protocol's exchange is read as."""
-    from protobench.protocols import PROTOCOLS
+def transport_of(protocol: str) -> Transport:
+    """The transport a protocol's exchange is read as, from its spec."""
+    return spec(protocol).transport
 
-    if protocol == "grpc":
-        return HTTP2
-    return HTTP1 if protocol in PROTOCOLS else RAW
+
+def transport_name(protocol: str) -> str:
+    transport = transport_of(protocol)
+    return TRANSPORT_NAMES.get(transport, str(transport))
 
 
 def render(protocol: str, up: bytes, down: bytes, up0: int, down0: int) -> tuple[str, str]:
     """The request (client to server) and response texts of the exchange that starts at byte
     ``up0`` of ``up`` and ``down0`` of ``down``; the bytes before are decoded for state only."""
     kind = transport_of(protocol)
-    if kind == HTTP1:
+    if kind == Transport.HTTP1:
         return _http1(up[up0:]), _http1(down[down0:])
-    if kind == HTTP2:
+    if kind == Transport.H2C:
         request = _H2Reader(client=True)
         request_text = request.read(up, up0)
         response = _H2Reader(client=False, paths=request.paths)
