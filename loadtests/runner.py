@@ -24,6 +24,7 @@ from typing import Any
 from clients import client_class
 from clients.base import InferenceClient
 from loadtests.cpu import CpuUsage, CpuWindow
+from loadtests.expected import server_cores
 from loadtests.matrix import BenchConfig, Cell, cells
 from loadtests.results import write_run
 from loadtests.samples import load_samples
@@ -34,7 +35,8 @@ from protobench.protocols import Protocol, spec
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 GENERATOR_BOUND_SHARE = 0.85
-LOCUST_START_SLACK_S = 20.0  # Locust's own start-up and shutdown, beyond the run time
+LOCUST_START_SLACK_S = 60.0  # Locust's own start-up and shutdown, beyond the run time (a busy
+# shared machine has seen a pinned Locust take over 20 s to send its first request)
 
 
 class Stall:
@@ -67,13 +69,17 @@ class Stall:
                 os.kill(pid, sig)
 
 
-def plan_cpus(replicas: int, generator_processes: int, pin: bool) -> dict[str, Any]:
+def plan_cpus(
+    replicas: int, generator_processes: int, pin: bool, replica_cpus: float | None = None
+) -> dict[str, Any]:
     """Split the usable cores between server replicas and the load generator, if there are
-    enough for both; otherwise share them all and say so."""
+    enough for both; otherwise share them all and say so. Replicas with a CPU quota share
+    as many cores as their quotas add up to."""
     usable = sorted(os.sched_getaffinity(0))
-    if pin and len(usable) >= replicas + 1:
-        server = usable[:replicas]
-        generator = usable[replicas:]
+    needed = server_cores(replicas, replica_cpus)
+    if pin and len(usable) >= needed + 1:
+        server = usable[:needed]
+        generator = usable[needed:]
         processes = generator_processes or len(generator)
         return {"pinned": True, "server_cpus": server, "generator_cpus": generator,
                 "generator_processes": processes}  # fmt: skip
@@ -127,7 +133,8 @@ class CellRun:
         from servers.launcher import launch
 
         cell, config = self.cell, self.config
-        cpus = plan_cpus(cell.replicas, config.generator_processes, config.pin)
+        cpus = plan_cpus(cell.replicas, config.generator_processes, config.pin,
+                         config.replica_cpus)  # fmt: skip
         serve_args = config.serve_args()
         self.folder.mkdir(parents=True, exist_ok=True)
         with launch(

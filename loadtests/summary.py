@@ -11,12 +11,20 @@ from rich.table import Table
 from loadtests.stats import confidence_interval
 
 
+def server_model(cell: dict[str, Any]) -> tuple[float, ...]:
+    """How the replicas' model behaved: delay, workers, service and CPU time, CPU quota.
+    Cells with different models are never repeats of each other."""
+    quota = (cell.get("cpu_quota") or {}).get("cpus_per_replica", 0.0)
+    return (cell.get("model_delay_ms", 0.0), cell.get("model_workers", 0),
+            cell.get("model_service_ms", 0.0), cell.get("model_cpu_ms", 0.0), quota)  # fmt: skip
+
+
 def group_repeats(cells: list[dict[str, Any]]) -> dict[tuple[Any, ...], list[dict[str, Any]]]:
     """Cells that differ only by their repeat index, together."""
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
     for cell in cells:
         key = (cell["protocol"], cell["replicas"], cell["balancer"], cell["users"], cell["rate"],
-               cell["batch"], cell["payload"])  # fmt: skip
+               cell["batch"], cell["payload"], server_model(cell))  # fmt: skip
         groups[key].append(cell)
     return groups
 
@@ -26,7 +34,7 @@ def print_summary(document: dict[str, Any], console: Console) -> None:
     for column in ("protocol", "replicas", "load", "batch", "req/s", "p50 ms", "p99 ms",
                    "p99.9 ms", "errors", "B/req", "B/resp", "server µs/req", "flags"):  # fmt: skip
         table.add_column(column, justify="left" if column in ("protocol", "flags") else "right")
-    for (protocol, replicas, balancer, users, rate, batch, _), group in group_repeats(
+    for (protocol, replicas, balancer, users, rate, batch, *_), group in group_repeats(
         document["cells"]
     ).items():
         rps = confidence_interval([c["requests_per_s"] for c in group])

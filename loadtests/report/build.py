@@ -37,10 +37,21 @@ class Group:
     batch: int
     payload: str
     cells: tuple[Cell, ...] = field(repr=False)
+    model: tuple[float, ...] = ()  # loadtests.summary.server_model
 
     @property
     def open(self) -> bool:
         return self.rate is not None
+
+    @property
+    def capacity_limited(self) -> bool:
+        """The replicas ran the capacity-limited model (K workers held S ms each)."""
+        return bool(self.model) and bool(self.model[1]) and bool(self.model[2])
+
+    @property
+    def per_replica_capacity(self) -> float:
+        """K × 1000 / S requests per second, NaN for any other model."""
+        return self.model[1] * 1000.0 / self.model[2] if self.capacity_limited else math.nan
 
     def median(self, value: Callable[[Cell], Any]) -> float:
         return confidence_interval([_number(value(c)) for c in self.cells]).median
@@ -118,14 +129,19 @@ class Group:
 
 @dataclass(frozen=True)
 class Report:
-    """Every group of every run given, plus the runs' manifests and configurations."""
+    """Every group of every run given, plus the runs' manifests and configurations.
+
+    ``groups`` compare the protocols on the real model; ``lessons`` ran the capacity-limited
+    model, whose capacity per replica is known, to teach scaling (issue 15): the scaling
+    chart, the knee per replica count and the gRPC channel lesson use them when present."""
 
     runs: tuple[dict[str, Any], ...]
     groups: tuple[Group, ...]
+    lessons: tuple[Group, ...] = ()
 
     @property
     def protocols(self) -> tuple[str, ...]:
-        present = {g.protocol for g in self.groups}
+        present = {g.protocol for g in (*self.groups, *self.lessons)}
         return tuple(p for p in PROTOCOLS if p in present) + tuple(sorted(present - set(PROTOCOLS)))
 
     def of(self, protocol: str, *, open: bool | None = None) -> list[Group]:
@@ -171,9 +187,10 @@ class Report:
         )
 
     def scaling(self, protocol: str) -> dict[str, list[Group]]:
-        """Throughput by replica count, one list per balancer, at the reference load and batch.
-        The single-replica group (balancer ``none``) starts every list."""
-        load = self.around(protocol, "replicas", "balancer")
+        """Throughput by replica count, one list per balancer, at the reference load and batch
+        (the capacity-limited lessons' closed load when there are any). The single-replica
+        group (balancer ``none``) starts every list."""
+        load = self._lesson_scaling(protocol) or self.around(protocol, "replicas", "balancer")
         single = [g for g in load if g.replicas == 1]
         balancers = sorted({g.balancer for g in load if g.replicas > 1})
         return {
@@ -183,6 +200,29 @@ class Report:
             )
             for b in balancers
         }
+
+    def _lesson_scaling(self, protocol: str) -> list[Group]:
+        closed = [g for g in self.lessons if g.protocol == protocol and not g.open and g.measured]
+        if not closed:
+            return []
+        users = max(g.users for g in closed)
+        return [g for g in closed if g.users == users]
+
+    def knees(self, protocol: str) -> dict[int, list[Group]]:
+        """The lessons' open-model sweep: groups by offered rate, one list per replica count."""
+        out: dict[int, list[Group]] = defaultdict(list)
+        for g in self.lessons:
+            if g.protocol == protocol and g.open and g.measured:
+                out[g.replicas].append(g)
+        return {n: sorted(gs, key=lambda g: g.rate or 0.0) for n, gs in sorted(out.items())
+                if len(gs) >= 2}  # fmt: skip
+
+    def channel_lesson(self) -> list[Group]:
+        """The lessons' single-user groups on several replicas: where one connection lands."""
+        return sorted(
+            (g for g in self.lessons if g.replicas > 1 and g.users == 1 and g.replica_shares),
+            key=lambda g: (g.protocol, g.balancer),
+        )
 
     def batches(self, protocol: str) -> list[Group]:
         return sorted(self.around(protocol, "batch"), key=lambda g: g.batch)
@@ -202,7 +242,7 @@ class Report:
                 (g for g in multi if g.users == top),
                 key=lambda g: (g.balancer, g.replicas, g.rate or 0.0),
             )
-        return out
+        return out + self.channel_lesson()
 
     def open_groups(self) -> list[Group]:
         """Per protocol, the open-model group with the highest offered rate."""
@@ -215,13 +255,13 @@ class Report:
 
     @property
     def cells(self) -> list[Cell]:
-        return [c for g in self.groups for c in g.cells]
+        return [c for g in (*self.groups, *self.lessons) for c in g.cells]
 
 
 def _group(key: tuple[Any, ...], members: list[Cell]) -> Group:
-    protocol, replicas, balancer, users, rate, batch, payload = key
+    protocol, replicas, balancer, users, rate, batch, payload, model = key
     ordered = tuple(sorted(members, key=lambda c: c["repeat"]))
-    return Group(protocol, replicas, balancer, users, rate, batch, payload, ordered)
+    return Group(protocol, replicas, balancer, users, rate, batch, payload, ordered, model)
 
 
 def build(documents: Sequence[dict[str, Any]]) -> Report:
@@ -246,7 +286,9 @@ def build(documents: Sequence[dict[str, Any]]) -> Report:
         )
     )
     runs = tuple({k: v for k, v in d.items() if k != "cells"} for d in documents)
-    return Report(runs=runs, groups=groups)
+    lessons = tuple(g for g in groups if g.capacity_limited)
+    return Report(runs=runs, groups=tuple(g for g in groups if not g.capacity_limited),
+                  lessons=lessons)  # fmt: skip
 
 
 def load(paths: Sequence[Path]) -> Report:

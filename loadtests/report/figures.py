@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from loadtests.report import readings
+from loadtests.report import lessons, readings
 from loadtests.report.build import Group, Report
 from loadtests.report.charts import (
     BALANCER_DASHES,
@@ -96,7 +96,9 @@ def scaling(report: Report, loc: Locale) -> Figure:
     replicas = sorted({x for s in series for x, _ in s.points})
     x = _axis(loc.t("axis.replicas"), loc, ticks=[(r, loc.num(r)) for r in replicas])
     svg = line_chart(series, x, _axis(loc.t("axis.rps"), loc), loc.t("fig.scaling.title"))
-    return _figure("scaling", loc, svg, readings.scaling(lines, report, loc))
+    reading = readings.scaling(lines, report, loc)
+    expected = lessons.expected_sentence([line.groups for line in lines], loc)
+    return _figure("scaling", loc, svg, f"{reading} {expected}".strip())
 
 
 def _hdr(key: str, series: list[Series], reading: Callable[[], str], loc: Locale) -> Figure:
@@ -255,8 +257,41 @@ def batch(report: Report, loc: Locale) -> Figure:
     return _figure("batch", loc, svg, readings.batch(sweeps, loc))
 
 
+def replica_knee(report: Report, loc: Locale) -> Figure:
+    series, parts = [], []
+    for i, protocol in enumerate(report.protocols):
+        knees = report.knees(protocol)
+        for n, groups in knees.items():
+            series.append(
+                Series(
+                    f"{protocol} ×{n}",
+                    [(g.rate or 0.0, g.latency("p99", corrected=True)) for g in groups],
+                    colour(protocol, i),
+                    dash=lessons.DASH_BY_REPLICAS.get(n, DASHED),
+                )
+            )
+        if knees:
+            kept = ", ".join(
+                loc.t("read.replica_knee.kept", n=n, rate=loc.num(lessons.kept_up_to(gs)))
+                for n, gs in knees.items()
+            )
+            parts.append(f"{protocol}: {kept}")
+    if not series:
+        return _absent("replica_knee", loc)
+    ys = [y for s in series for _, y in s.points]
+    svg = line_chart(
+        series,
+        _axis(loc.t("axis.offered"), loc),
+        _ms_axis(ys, loc, loc.t("axis.p99_corrected")),
+        loc.t("fig.replica_knee.title"),
+    )
+    reading = loc.t("read.replica_knee", points="; ".join(parts))
+    return _figure("replica_knee", loc, svg, reading)
+
+
 FIGURES: tuple[Callable[[Report, Locale], Figure], ...] = (
     scaling,
+    replica_knee,
     percentiles,
     knee,
     wire,

@@ -136,6 +136,7 @@ EVIDENCE: dict[str, Callable[[Report, Locale], str]] = {
     "p99": _p99,
     "omission": _omission,
     "consume": lambda _r, _loc: "",  # a pointer to examples/clients/, nothing measured
+    "fleet": lambda _r, _loc: "",  # what one machine cannot measure, by its nature
 }
 GLOSSARY = (
     "latency",

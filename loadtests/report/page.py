@@ -81,6 +81,8 @@ def row(g: Group, loc: Locale) -> Row:
     )
     codes = ", ".join(f"{code}: {n}" for code, n in sorted(g.error_codes.items()))
     replicas = f"{g.replicas}" + (f" · {g.balancer}" if g.balancer != "none" else "")
+    if g.capacity_limited:
+        replicas += f" · {loc.t('row.lesson', per=loc.num(g.per_replica_capacity))}"
     return Row(
         protocol=g.protocol,
         replicas=replicas,
@@ -125,6 +127,17 @@ def _pinning(report: Report, loc: Locale) -> str:
     return "; ".join(seen)
 
 
+def _quota(run: dict[str, Any], report: Report) -> str:
+    """Each replica's CPU quota (the run's setting) and how the cells recorded it applied."""
+    cpus = run.get("config", {}).get("replica_cpus")
+    seen = {
+        f"{q['cpus_per_replica']:g} CPU · {q['method']} ({q['quota_us']}/{q['period_us']} µs)"
+        for c in report.cells
+        if (q := c.get("cpu_quota")) and q["cpus_per_replica"] == cpus
+    }
+    return "; ".join(sorted(seen)) or "–"
+
+
 def manifest(run: dict[str, Any], report: Report, loc: Locale) -> list[tuple[str, str]]:
     m, config = run.get("manifest", {}), run.get("config", {})
     libraries = ", ".join(f"{k} {v}" for k, v in (m.get("libraries") or {}).items() if v)
@@ -137,6 +150,10 @@ def manifest(run: dict[str, Any], report: Report, loc: Locale) -> list[tuple[str
             "repeat",
             "payload",
             "model_delay_ms",
+            "model_workers",
+            "model_service_ms",
+            "model_cpu_ms",
+            "replica_cpus",
             "pin",
             "calibration_calls",
         )
@@ -153,6 +170,7 @@ def manifest(run: dict[str, Any], report: Report, loc: Locale) -> list[tuple[str
         ),
         ("platform", f"{m.get('platform', '–')} · Python {m.get('python', '–')}"),
         ("pinning", _pinning(report, loc)),
+        ("quota", _quota(run, report)),
         ("config", settings or "–"),
         ("libraries", libraries or "–"),
         ("balancers", balancers or "–"),
@@ -193,7 +211,7 @@ def build_page(report: Report, loc: Locale) -> Page:
             protocols=", ".join(report.protocols),
         ),
         caveats=_caveats(report, loc),
-        rows=[row(g, loc) for g in report.groups],
+        rows=[row(g, loc) for g in (*report.groups, *report.lessons)],
         figures=figures(report, loc),
         notes=notes(report, loc),
         glossary=glossary(loc),

@@ -84,7 +84,8 @@ def scaling(lines: Sequence[ScalingLine], report: Report, loc: Locale) -> str:
         text.append(loc.t("read.scaling.rank", best=ranked[-1].name, worst=ranked[0].name))
     most = max(line.groups[-1].replicas for line in lines)
     cores = usable_cores(report)
-    if cores and cores <= most:
+    waits = all(g.capacity_limited for line in lines for g in line.groups)  # no CPU to share
+    if cores and cores <= most and not waits:
         text.append(loc.t("read.scaling.cores", cores=cores, n=most))
     text.append(_flag_note([g for line in lines for g in line.groups], loc))
     return _join(text)

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from protobench.commands.model_options import add_model_options, model_overrides, model_problem
 from protobench.protocols import PROTOCOLS
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from loadtests.matrix import BenchConfig
 
 BALANCERS = ("reuseport", "nginx", "haproxy", "client")
 
@@ -150,6 +156,23 @@ def _quota_problem(replica_cpus: float | None) -> str | None:
     return None
 
 
+def _warn_overcommitted(config: BenchConfig, console: Console) -> None:
+    """Say before the run which replica counts this machine cannot give their quotas."""
+    from loadtests.expected import cores_needed, overcommitted
+    from loadtests.runner import plan_cpus
+
+    for n in config.replicas:
+        plan = plan_cpus(n, config.generator_processes, config.pin, config.replica_cpus)
+        generator = len(plan["generator_cpus"] or []) or 1
+        if overcommitted(n, config.replica_cpus, generator):
+            console.print(
+                f"[yellow]warning:[/] {n} replicas × {config.replica_cpus:g} CPU + {generator} "
+                f"generator core(s) = {cores_needed(n, config.replica_cpus, generator):g} CPUs, "
+                f"more than this machine's {os.cpu_count()}: the quotas cannot all be honoured "
+                "(those cells are flagged overcommitted)"
+            )
+
+
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import (
@@ -160,6 +183,7 @@ def run(args: argparse.Namespace) -> int:
         TimeElapsedColumn,
     )
 
+    from loadtests.expected import print_expected
     from loadtests.matrix import BenchConfig, Cell, cells
     from loadtests.results import load_run
     from loadtests.runner import run_matrix
@@ -188,6 +212,7 @@ def run(args: argparse.Namespace) -> int:
     )
     console = Console(stderr=True)
     plan = cells(config)
+    _warn_overcommitted(config, console)
     per_cell = config.warmup_s + config.duration_s
     console.print(f"[bold]{len(plan)} cells[/], about {len(plan) * (per_cell + 6) / 60:.1f} min")
     with Progress(
@@ -212,7 +237,9 @@ def run(args: argparse.Namespace) -> int:
         path = run_matrix(config, args.out, sys.argv, on_cell_start, progress)
         bar.update(overall, completed=len(plan))
     document = load_run(path)
-    print_summary(document, Console(width=None if sys.stdout.isatty() else 160))
+    wide = Console(width=None if sys.stdout.isatty() else 160)
+    print_summary(document, wide)
+    print_expected(document, wide)
     print(f"results: {path}")
     empty = [c["cell_id"] for c in document["cells"] if "no-successful-requests" in c["flags"]]
     if empty:

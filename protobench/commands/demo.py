@@ -2,8 +2,11 @@
 
 1. One server per protocol answers the same prediction: the model is the same, only the
    protocol changes.
-2. A small bench matrix: four protocols x 1 and 2 replicas (SO_REUSEPORT, nothing to install).
-3. The report, in Spanish and English, and where to find it.
+2. A small bench matrix: the four protocols, one replica each, the real model.
+3. The scaling lessons on a capacity-limited model (``demo_scaling``): 1, 2, 4 replicas behind
+   an L7 balancer, the knee of an open-model sweep moving right, gRPC's one channel behind L4
+   and L7.
+4. The report over all of it, in Spanish and English, and where to find it.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from protobench.commands.common import show
+from protobench.commands.demo_scaling import run_lessons
 from protobench.protocols import PROTOCOLS
 
 IRIS_EXAMPLE = [6.2, 2.9, 4.3, 1.3]
@@ -27,14 +31,23 @@ def register(commands: Any) -> None:
         "demo",
         help="the main job: compare the four protocols and write the report",
         description="Start each protocol's server and show one prediction from each, run a "
-        "small load-test matrix (four protocols x 1 and 2 replicas behind SO_REUSEPORT) and "
-        "write the comparison report in Spanish and English. Takes a few minutes.",
+        "small load-test matrix (four protocols, one replica each), then the scaling lessons "
+        "on a model that serves 100 predictions/s per replica (1, 2, 4 replicas behind nginx, "
+        "or the kernel's reuseport when no balancer is installed; an open-model rate sweep; "
+        "gRPC's one channel behind L4 and L7), and write the report in Spanish and English. "
+        "Takes a few minutes.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     demo.add_argument("--out", type=Path, default=Path("results"), help="results folder")
     demo.add_argument("--duration", type=float, default=6.0, help="measured seconds per cell")
     demo.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds per cell")
     demo.add_argument("--users", type=int, default=16, help="closed-model users per cell")
+    demo.add_argument(
+        "--scaling-duration", type=float, default=4.0, help="measured seconds per scaling cell"
+    )
+    demo.add_argument(
+        "--scaling-warmup", type=float, default=1.0, help="warm-up seconds per scaling cell"
+    )
     demo.set_defaults(run=run)
 
 
@@ -63,19 +76,27 @@ def run(args: argparse.Namespace) -> int:
     console = Console()
     console.rule("[bold]1. the same model behind four protocols")
     _same_answer_everywhere()
-    console.rule("[bold]2. load test: four protocols x 1 and 2 replicas")
+    console.rule("[bold]2. load test: four protocols, one replica each")
     args.out.mkdir(parents=True, exist_ok=True)
     code = cli_main([
-        "bench", "--protocols", ",".join(PROTOCOLS), "--replicas", "1,2",
+        "bench", "--protocols", ",".join(PROTOCOLS), "--replicas", "1",
         "--users", str(args.users), "--duration", str(args.duration),
         "--warmup", str(args.warmup), "--out", str(args.out),
     ])  # fmt: skip
     if code != 0:
         return code
-    console.rule("[bold]3. the report")
-    runs = sorted(args.out.glob("*/results.json"))
+    comparison = sorted(args.out.glob("*/results.json"))[-1]
+    console.rule("[bold]3. scaling: replicas of a model that serves 100 predictions/s each")
+    code, lessons = run_lessons(
+        lambda argv: cli_main(["bench", *argv]), args.out, console,
+        args.scaling_duration, args.scaling_warmup,
+    )  # fmt: skip
+    if code != 0:
+        return code
+    console.rule("[bold]4. the report")
     for lang in ("es", "en"):
-        path = write_report(runs[-1], runs[-1].parent / f"report.{lang}.html", lang=lang)
+        out = comparison.parent / f"report.{lang}.html"
+        path = write_report([comparison, *lessons], out, lang=lang)
         console.print(f"report ({lang}): [link=file://{path.resolve()}]{path}[/link]")
-    print(f"open {runs[-1].parent / 'report.es.html'} in a browser", file=sys.stderr)
+    print(f"open {comparison.parent / 'report.es.html'} in a browser", file=sys.stderr)
     return 0

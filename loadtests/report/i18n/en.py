@@ -313,4 +313,31 @@ MESSAGES: dict[str, str] = {
     "manifest.config": "Settings",
     "manifest.libraries": "Libraries",
     "manifest.balancers": "Balancer programs",
+    # the scaling lessons on the capacity-limited model (loadtests/report/lessons.py)
+    "read.lesson.expected": "Each replica of this model serves at most {per} req/s (K workers "
+    "× 1000 / S ms; waiting for a worker burns no CPU), so N replicas can serve N × {per} even on "
+    "a small machine. Measured against that: {points}.",
+    "read.lesson.point": "{protocol} ×{n} {measured} of {expected} req/s ({share})",
+    "fig.replica_knee.title": "The knee moves right with more replicas",
+    "fig.replica_knee.what": "Open model on the capacity-limited model: each point is an offered "
+    "rate, the height the p99 latency measured from the intended send time. Where a line takes "
+    "off, its replicas are saturated; more replicas push that point to higher rates.",
+    "fig.replica_knee.absent": "This run has no open-model sweep of the capacity-limited model; "
+    "`make demo` runs one (`protobench bench --model-workers 1 --model-service-ms 10 "
+    "--replicas 1,2 --rate 50,150,250`).",
+    "read.replica_knee": "The highest offered rate each configuration served in full: {points}. "
+    "Beyond it requests queue and the corrected p99 grows with every second of the run.",
+    "read.replica_knee.kept": "×{n} up to {rate} req/s",
+    "axis.offered": "offered rate (req/s)",
+    "axis.p99_corrected": "p99 from the intended send time (ms)",
+    "row.lesson": "{per}/s model",
+    "manifest.quota": "CPU quota per replica",
+    "note.fleet.title": "What a real fleet adds that one box cannot show",
+    "note.fleet.text": "Here every replica shares one machine: one kernel, one network stack, "
+    "one power supply. A real fleet spreads replicas over machines, which brings what this demo "
+    "cannot: network latency and bandwidth between the balancer and each replica (and their "
+    "variation), and independent failures — a machine, a rack or a zone that dies takes only its "
+    "own replicas, which is why replicas protect availability at all. It also brings noisy "
+    "neighbours, slow starts of new machines, and a balancer that must itself be redundant. The "
+    "scaling measured here is the capacity arithmetic; a fleet adds its failures and its delays.",
 }

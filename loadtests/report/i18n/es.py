@@ -338,4 +338,34 @@ MESSAGES: dict[str, str] = {
     "manifest.config": "Parámetros",
     "manifest.libraries": "Bibliotecas",
     "manifest.balancers": "Programas balanceadores",
+    # las lecciones de escalado con el modelo de capacidad limitada (loadtests/report/lessons.py)
+    "read.lesson.expected": "Cada réplica de este modelo sirve como mucho {per} req/s (K "
+    "trabajadores × 1000 / S ms; esperar a un trabajador no gasta CPU), así que N réplicas pueden "
+    "servir N × {per} incluso en una máquina pequeña. Medido frente a eso: {points}.",
+    "read.lesson.point": "{protocol} ×{n} {measured} de {expected} req/s ({share})",
+    "fig.replica_knee.title": "El codo se desplaza a la derecha con más réplicas",
+    "fig.replica_knee.what": "Modelo abierto sobre el modelo de capacidad limitada: cada punto es "
+    "una tasa ofrecida y su altura la latencia p99 medida desde el instante de envío previsto. "
+    "Donde una línea se dispara, sus réplicas están saturadas; más réplicas llevan ese punto a "
+    "tasas mayores.",
+    "fig.replica_knee.absent": "Esta corrida no tiene un barrido de modelo abierto del modelo de "
+    "capacidad limitada; `make demo` ejecuta uno (`protobench bench --model-workers 1 "
+    "--model-service-ms 10 --replicas 1,2 --rate 50,150,250`).",
+    "read.replica_knee": "La mayor tasa ofrecida que cada configuración sirvió por completo: "
+    "{points}. Por encima, las peticiones hacen cola y la p99 corregida crece con cada segundo "
+    "de la corrida.",
+    "read.replica_knee.kept": "×{n} hasta {rate} req/s",
+    "axis.offered": "tasa ofrecida (req/s)",
+    "axis.p99_corrected": "p99 desde el envío previsto (ms)",
+    "row.lesson": "modelo de {per}/s",
+    "manifest.quota": "Cuota de CPU por réplica",
+    "note.fleet.title": "Lo que añade una flota real y una sola máquina no puede mostrar",
+    "note.fleet.text": "Aquí todas las réplicas comparten una máquina: un núcleo del sistema, "
+    "una pila de red, una fuente de alimentación. Una flota real reparte las réplicas entre "
+    "máquinas, y eso trae lo que esta demo no puede: la latencia y el ancho de banda de red entre "
+    "el balanceador y cada réplica (y su variación), y los fallos independientes — una máquina, "
+    "un rack o una zona que cae se lleva solo sus réplicas, que es por lo que las réplicas "
+    "protegen la disponibilidad. También trae vecinos ruidosos, arranques lentos de máquinas "
+    "nuevas y un balanceador que a su vez debe ser redundante. El escalado medido aquí es la "
+    "aritmética de la capacidad; una flota añade sus fallos y sus retardos.",
 }
