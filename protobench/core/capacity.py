@@ -13,6 +13,13 @@ thread serving it (a CPU-bound model), so a replica's capacity is the CPU it is 
 One queue serves thread-pool servers (gRPC: ``run``) and event-loop servers (REST, GraphQL,
 JSON-RPC: ``arun``) alike; a waiter is woken by handing it the worker, so nobody who arrives
 later can take a worker before it (FIFO, no barging).
+
+Service times follow a single-server queue's clock, not the wake-ups of the threads that wait:
+a call that arrives at ``a`` on a worker free since ``f`` starts at ``max(a, f)`` and ends S
+later, and the worker is handed on as free at that planned end. A busy machine that wakes the
+next waiter a few milliseconds late therefore does not stretch every service time (measured:
+32 users on one 10 ms worker took 5.5 s for 320 calls, not 3.2 s, with a wake-up-based hold at a
+load average of 17); the waiter that was woken late simply sleeps less.
 """
 
 from __future__ import annotations
@@ -41,9 +48,10 @@ class WorkerStats:
 
 
 class _Waiter:
-    """A call waiting for a worker; ``granted`` is set (under the pool's lock) when handed one."""
+    """A call waiting for a worker; ``granted`` is set (under the pool's lock) when handed one,
+    with ``free_at``, when that worker's previous call (planned) ended."""
 
-    __slots__ = ("event", "future", "granted", "loop")
+    __slots__ = ("event", "free_at", "future", "granted", "loop")
 
     def __init__(
         self,
@@ -51,6 +59,7 @@ class _Waiter:
         future: asyncio.Future[None] | None = None,
     ) -> None:
         self.granted = False
+        self.free_at = 0.0
         self.loop, self.future = loop, future
         self.event = threading.Event() if future is None else None
 
@@ -74,15 +83,15 @@ def _resolve(future: asyncio.Future[None]) -> None:
 
 class FifoWorkers:
     """K workers shared by threads and event loops; beyond K, callers wait first come first
-    served. ``acquire``/``aacquire`` then ``release``; a cancelled async waiter gives back a
-    worker it was already handed."""
+    served. ``acquire``/``aacquire`` return when the worker got free (``time.monotonic``), then
+    ``release(free_at)``; a cancelled async waiter gives back a worker it was already handed."""
 
     def __init__(self, workers: int) -> None:
         if workers < 1:
             raise ValueError("at least one worker")
         self.workers = workers
         self._lock = threading.Lock()
-        self._free = workers
+        self._free: deque[float] = deque([0.0] * workers)  # each free worker's free-since
         self._queue: deque[_Waiter] = deque()
         self._peak_busy = self._peak_queued = self._served = 0
 
@@ -90,61 +99,65 @@ class FifoWorkers:
         with self._lock:
             return WorkerStats(
                 self.workers,
-                self.workers - self._free,
+                self.workers - len(self._free),
                 len(self._queue),
                 self._peak_busy,
                 self._peak_queued,
                 self._served,
             )
 
-    def _take_or_queue(self, waiter_factory: Callable[[], _Waiter]) -> _Waiter | None:
-        """Under the lock: a free worker (None returned) or the caller's place in the queue."""
+    def _take_or_queue(self, waiter_factory: Callable[[], _Waiter]) -> float | _Waiter:
+        """Under the lock: a free worker's free-since, or the caller's place in the queue."""
         if self._free and not self._queue:
-            self._free -= 1
-            self._peak_busy = max(self._peak_busy, self.workers - self._free)
-            return None
+            free_at = self._free.popleft()
+            self._peak_busy = max(self._peak_busy, self.workers - len(self._free))
+            return free_at
         waiter = waiter_factory()
         self._queue.append(waiter)
         self._peak_queued = max(self._peak_queued, len(self._queue))
         return waiter
 
-    def acquire(self) -> None:
+    def acquire(self) -> float:
         with self._lock:
-            waiter = self._take_or_queue(_Waiter)
-        if waiter is not None:
-            assert waiter.event is not None
-            waiter.event.wait()
+            taken = self._take_or_queue(_Waiter)
+        if isinstance(taken, float):
+            return taken
+        assert taken.event is not None
+        taken.event.wait()
+        return taken.free_at
 
-    async def aacquire(self) -> None:
+    async def aacquire(self) -> float:
         loop = asyncio.get_running_loop()
         with self._lock:
-            waiter = self._take_or_queue(lambda: _Waiter(loop, loop.create_future()))
-        if waiter is None:
-            return
-        assert waiter.future is not None
+            taken = self._take_or_queue(lambda: _Waiter(loop, loop.create_future()))
+        if isinstance(taken, float):
+            return taken
+        assert taken.future is not None
         try:
-            await waiter.future
+            await taken.future
         except asyncio.CancelledError:  # the client went away while waiting
             with self._lock:
-                if waiter.granted:
-                    self._release_locked()
+                if taken.granted:
+                    self._release_locked(taken.free_at)
                 else:
-                    self._queue.remove(waiter)
+                    self._queue.remove(taken)
             raise
+        return taken.free_at
 
-    def release(self) -> None:
+    def release(self, free_at: float = 0.0) -> None:
+        """Give the worker back, free since ``free_at`` (its call's planned end)."""
         with self._lock:
             self._served += 1
-            self._release_locked()
+            self._release_locked(free_at)
 
-    def _release_locked(self) -> None:
+    def _release_locked(self, free_at: float) -> None:
         """Hand the worker to the longest waiter that can take it, else free it."""
         while self._queue:
             waiter = self._queue.popleft()
-            waiter.granted = True
+            waiter.granted, waiter.free_at = True, free_at
             if waiter.wake():
                 return
-        self._free += 1
+        self._free.append(free_at)
 
 
 class ModelCost:
@@ -170,42 +183,52 @@ class ModelCost:
         return max(self.service_s, self.cpu_s)
 
     def run(self, compute: Callable[[], T]) -> T:
+        arrived = time.monotonic()
         if self.pool is None:
-            return self._timed(compute)
-        self.pool.acquire()
+            result, end = self._compute(compute, arrived)
+            _sleep_until(end)
+            return result
+        start = max(arrived, self.pool.acquire())
+        end = start
         try:
-            return self._timed(compute)
+            result, end = self._compute(compute, start)
+            _sleep_until(end)
+            return result
         finally:
-            self.pool.release()
+            self.pool.release(end)
 
     async def arun(self, compute: Callable[[], T]) -> T:
+        arrived = time.monotonic()
         if self.pool is None:
-            return await self._atimed(compute)
-        await self.pool.aacquire()
+            result, end = self._compute(compute, arrived)
+            await _asleep_until(end)
+            return result
+        start = max(arrived, await self.pool.aacquire())
+        end = start
         try:
-            return await self._atimed(compute)
+            result, end = self._compute(compute, start)
+            await _asleep_until(end)
+            return result
         finally:
-            self.pool.release()
+            self.pool.release(end)
 
-    def _timed(self, compute: Callable[[], T]) -> T:
-        started = time.monotonic()
-        result = self._compute(compute)
-        if (left := self.service_s - (time.monotonic() - started)) > 0:
-            time.sleep(left)
-        return result
-
-    async def _atimed(self, compute: Callable[[], T]) -> T:
-        started = time.monotonic()
-        result = self._compute(compute)
-        if (left := self.service_s - (time.monotonic() - started)) > 0:
-            await asyncio.sleep(left)
-        return result
-
-    def _compute(self, compute: Callable[[], T]) -> T:
+    def _compute(self, compute: Callable[[], T], start: float) -> tuple[T, float]:
+        """The answer, and when the call ends: S after its start, or when the work is done
+        if that is later (a CPU-bound model on a busy machine)."""
         result = compute()
         if self.cpu_s:
             burn_cpu(self.cpu_s)
-        return result
+        return result, max(start + self.service_s, time.monotonic())
+
+
+def _sleep_until(end: float) -> None:
+    if (left := end - time.monotonic()) > 0:
+        time.sleep(left)
+
+
+async def _asleep_until(end: float) -> None:
+    if (left := end - time.monotonic()) > 0:
+        await asyncio.sleep(left)
 
 
 def burn_cpu(seconds: float) -> None:

@@ -194,3 +194,31 @@ def test_service_time_without_workers_is_refused_before_anything_starts(
 
     assert main(command) == 2
     assert "set model_workers too" in capsys.readouterr().err
+
+
+def test_a_late_wake_up_does_not_stretch_the_service_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The queue keeps its own clock: a call queued at t0 behind a worker planned free at
+    t0 + 10 ms ends at t0 + 60 ms, even when the worker is handed over much later — it then
+    computes and returns without sleeping, instead of holding the worker another S."""
+    import protobench.core.capacity as capacity
+
+    cost = ModelCost(workers=1, service_s=0.05)
+    assert cost.pool is not None
+    pool = cost.pool
+    pool.acquire()  # the worker is busy
+    slept: list[tuple[str, float]] = []
+    real_sleep = time.sleep
+
+    def sleep(seconds: float) -> None:
+        slept.append((threading.current_thread().name, seconds))
+        real_sleep(seconds)
+
+    monkeypatch.setattr(capacity.time, "sleep", sleep)
+    arrived = time.monotonic()
+    waiter = threading.Thread(target=cost.run, args=(lambda: None,), name="late-waiter")
+    waiter.start()
+    _until(lambda: pool.stats().queued == 1)
+    real_sleep(0.1)  # the handover comes long after the planned end
+    pool.release(arrived + 0.01)
+    waiter.join()
+    assert [s for name, s in slept if name == "late-waiter"] == []
