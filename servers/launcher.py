@@ -43,7 +43,8 @@ from servers.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 
-START_TIMEOUT_S = 60.0  # per replica; the first may train the models
+START_TIMEOUT_S = 120.0  # per replica; the first may train the models, and four replicas
+# starting together on a shared 2-core machine at load 17 took over 60 s
 STOP_GRACE_S = 15.0  # the servers drain in-flight requests for up to 10 s
 POLL_S = 0.05
 LOG_TAIL_CHARS = 3000
