@@ -7,8 +7,9 @@ so a caller, a test or a load test never needs to know which protocol it talks.
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any, Self
 
@@ -44,6 +45,29 @@ class ClientError(Exception):
         self.message = message
         self.details: dict[str, Any] = details or {}
         self.protocol_status = protocol_status  # what the wire said: 422, "INVALID_ARGUMENT", ...
+
+
+Prepared = Callable[[], object]
+"""A call encoded once, sent again on every invocation (see ``InferenceClient.prepare``)."""
+
+
+def check_answer(operation: str, data: Any) -> Any:
+    """A load test's check of a raw JSON answer, cheaper than validating it into core types:
+    every prediction holds a label, a model has a name. Raises ``ClientError(INTERNAL)``."""
+    if operation in ("predict", "predict_image"):
+        predictions = data.get("predictions") if isinstance(data, dict) else None
+        good = (
+            isinstance(predictions, list)
+            and bool(predictions)
+            and all(isinstance(p, dict) and isinstance(p.get("label"), str) for p in predictions)
+        )
+    elif operation == "get_model":
+        good = isinstance(data, dict) and isinstance(data.get("name"), str)
+    else:
+        good = isinstance(data, list) and all(isinstance(m, dict) and "name" in m for m in data)
+    if not good:
+        raise ClientError(ErrorCode.INTERNAL, f"{operation}: unexpected answer {data!r:.200}")
+    return data
 
 
 class InferenceClient(ABC):
@@ -85,6 +109,14 @@ class InferenceClient(ABC):
 
     @abstractmethod
     def close(self) -> None: ...
+
+    def prepare(self, operation: str, **arguments: Any) -> Prepared:
+        """``operation`` (a method name) with its arguments, for sending again and again (load
+        tests): every call of the result sends it and raises ClientError when the answer is an
+        error or lacks what was asked. This default encodes and decodes fully on every call;
+        the HTTP clients encode once and only check the answer."""
+        method: Prepared = functools.partial(getattr(self, operation), **arguments)
+        return method
 
     # -- deployment strategies and stored batch predictions ------------------------------------
 

@@ -1,4 +1,4 @@
-"""GraphQL client: named operations with variables, POSTed over one pooled httpx connection."""
+"""GraphQL client: named operations with variables, POSTed over HTTP/1.1 (http_transport)."""
 
 from __future__ import annotations
 
@@ -27,14 +27,11 @@ from clients.graphql_operations import (
     SET_STRATEGY,
     Operation,
 )
-from clients.http_transport import HttpInferenceClient
+from clients.http_transport import HttpAnswer, HttpInferenceClient, HttpRequest
 from clients.probe import HttpJsonProbe, Verdict
-from protobench.core.errors import ErrorCode
 from protobench.core.types import (
     FeedbackResponse,
     Health,
-    ModelMetadata,
-    PredictResponse,
     StoredPrediction,
     StrategyConfig,
     StrategyStatus,
@@ -65,6 +62,24 @@ def _error_from(errors: Any, status: int) -> ClientError:
     )
 
 
+def _data(operation: Operation, response: HttpAnswer) -> Any:
+    """The operation's field of ``data``; ``errors[]`` (or a non-JSON answer) raised."""
+    try:
+        answer = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        answer = None
+    if not isinstance(answer, dict):
+        raise _error_from(None, response.status if response.status != 200 else 500)
+    if answer.get("errors") or response.status != 200:
+        raise _error_from(answer.get("errors"), response.status)
+    return answer["data"][operation.field]
+
+
+# The operations a load test sends, by the client method's name.
+LOAD_OPERATIONS = {"list_models": LIST_MODELS, "get_model": GET_MODEL, "predict": PREDICT,
+                   "predict_image": PREDICT_IMAGE}  # fmt: skip
+
+
 class GraphQLClient(HttpInferenceClient):
     protocol = "graphql"
 
@@ -73,53 +88,38 @@ class GraphQLClient(HttpInferenceClient):
         "accept": "application/json",
     }
 
+    def _request(self, operation: Operation, **variables: Any) -> HttpRequest:
+        body = {"query": operation.document, "operationName": operation.name,
+                "variables": variables}  # fmt: skip
+        return HttpRequest("POST", PATH, orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY))
+
+    def _answer(self, operation: str, answer: HttpAnswer) -> Any:
+        return _data(LOAD_OPERATIONS[operation], answer)
+
     def _call(self, operation: Operation, **variables: Any) -> Any:
-        body = {
-            "query": operation.document,
-            "operationName": operation.name,
-            "variables": variables,
-        }
-        content = orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
-        try:
-            response = self._http.post(PATH, content=content)
-        except httpx.TimeoutException as exc:
-            raise ClientError(
-                ErrorCode.DEADLINE_EXCEEDED, f"no answer within {self.timeout}s"
-            ) from exc
-        except httpx.TransportError as exc:
-            raise ClientError(ErrorCode.NOT_READY, f"cannot reach {self.target}: {exc}") from exc
-        try:
-            answer = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            answer = None
-        if not isinstance(answer, dict):
-            raise _error_from(None, response.status_code if response.status_code != 200 else 500)
-        if answer.get("errors") or response.status_code != 200:
-            raise _error_from(answer.get("errors"), response.status_code)
-        return answer["data"][operation.field]
+        return _data(operation, self._http.request(self._request(operation, **variables)))
 
-    def list_models(self) -> list[ModelMetadata]:
-        return [ModelMetadata.model_validate(m) for m in self._call(LIST_MODELS)]
+    def _list_models_request(self) -> HttpRequest:
+        return self._request(LIST_MODELS)
 
-    def get_model(self, name: str) -> ModelMetadata:
-        return ModelMetadata.model_validate(self._call(GET_MODEL, name=name))
+    def _get_model_request(self, name: str) -> HttpRequest:
+        return self._request(GET_MODEL, name=name)
 
-    def predict(
+    def _predict_request(
         self,
         model: str,
         instances: Sequence[Sequence[float]],
         version: str | None = None,
         caller: str | None = None,
-    ) -> PredictResponse:
-        data = self._call(PREDICT, model=model, instances=instances, version=version, caller=caller)
-        return PredictResponse.model_validate(data)
+    ) -> HttpRequest:
+        variables = {"model": model, "instances": instances, "version": version, "caller": caller}
+        return self._request(PREDICT, **variables)
 
-    def predict_image(
+    def _predict_image_request(
         self, model: str, image: bytes, version: str | None = None
-    ) -> PredictResponse:
+    ) -> HttpRequest:
         encoded = base64.b64encode(image).decode("ascii")
-        data = self._call(PREDICT_IMAGE, model=model, image=encoded, version=version)
-        return PredictResponse.model_validate(data)
+        return self._request(PREDICT_IMAGE, model=model, image=encoded, version=version)
 
     def delete_version(self, model: str, version: str) -> None:
         self._call(DELETE_VERSION, model=model, version=version)

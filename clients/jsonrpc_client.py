@@ -1,4 +1,4 @@
-"""JSON-RPC 2.0 client over one pooled httpx connection, with an optional batch call."""
+"""JSON-RPC 2.0 client over HTTP/1.1 (clients.http_transport), with an optional batch call."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import httpx
 import orjson
 
 from clients.base import ClientError
-from clients.http_transport import HttpInferenceClient
+from clients.http_transport import HttpAnswer, HttpInferenceClient, HttpRequest
 from clients.probe import HttpJsonProbe, Verdict
 from protobench.core.errors import ErrorCode
 from protobench.core.types import (
@@ -28,7 +28,6 @@ from protobench.error_table import from_http_status
 from servers.jsonrpc_spec import JSONRPC_CODE
 
 PATH = "/jsonrpc"
-HEADERS = {"content-type": "application/json"}
 
 Call = tuple[str, Mapping[str, Any] | None]
 
@@ -82,8 +81,23 @@ def _result(response: Any) -> Any:
     )
 
 
+def _parsed(response: HttpAnswer) -> Any:
+    if response.status != 200:
+        raise ClientError(
+            from_http_status(response.status),
+            f"HTTP {response.status} {response.reason} from {PATH}",
+            protocol_status=response.status,
+        )
+    try:
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError as exc:
+        raise ClientError(ErrorCode.INTERNAL, "the server's answer is not JSON") from exc
+
+
 class JsonRpcClient(HttpInferenceClient):
     protocol = "jsonrpc"
+
+    headers: ClassVar[dict[str, str]] = {"content-type": "application/json"}
 
     # Request ids, unique across the clients of a process (answers are matched by id).
     _ids: ClassVar[Iterator[int]] = itertools.count(1)
@@ -94,26 +108,17 @@ class JsonRpcClient(HttpInferenceClient):
             request["params"] = params
         return request
 
+    def _encode(self, payload: object) -> HttpRequest:
+        return HttpRequest("POST", PATH, orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY))
+
     def _post(self, payload: object) -> Any:
-        content = orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY)
-        try:
-            response = self._http.post(PATH, content=content, headers=HEADERS)
-        except httpx.TimeoutException as exc:
-            raise ClientError(
-                ErrorCode.DEADLINE_EXCEEDED, f"no answer within {self.timeout}s"
-            ) from exc
-        except httpx.TransportError as exc:
-            raise ClientError(ErrorCode.NOT_READY, f"cannot reach {self.target}: {exc}") from exc
-        if response.status_code != 200:
-            raise ClientError(
-                from_http_status(response.status_code),
-                f"HTTP {response.status_code} {response.reason_phrase} from {PATH}",
-                protocol_status=response.status_code,
-            )
-        try:
-            return orjson.loads(response.content)
-        except orjson.JSONDecodeError as exc:
-            raise ClientError(ErrorCode.INTERNAL, "the server's answer is not JSON") from exc
+        return _parsed(self._http.request(self._encode(payload)))
+
+    def _answer(self, operation: str, answer: HttpAnswer) -> Any:
+        return _result(_parsed(answer))
+
+    def _call_request(self, method: str, params: Mapping[str, Any] | None = None) -> HttpRequest:
+        return self._encode(self._request(method, params))
 
     def call(self, method: str, params: Mapping[str, Any] | None = None) -> Any:
         """One call; its result decoded to core types (raw JSON for methods not in DECODERS)."""
@@ -141,37 +146,33 @@ class JsonRpcClient(HttpInferenceClient):
                 outcomes.append(exc)
         return outcomes
 
-    def list_models(self) -> list[ModelMetadata]:
-        models: list[ModelMetadata] = self.call("list_models")
-        return models
+    def _list_models_request(self) -> HttpRequest:
+        return self._call_request("list_models")
 
-    def get_model(self, name: str) -> ModelMetadata:
-        model: ModelMetadata = self.call("get_model", {"name": name})
-        return model
+    def _get_model_request(self, name: str) -> HttpRequest:
+        return self._call_request("get_model", {"name": name})
 
-    def predict(
+    def _predict_request(
         self,
         model: str,
         instances: Sequence[Sequence[float]],
         version: str | None = None,
         caller: str | None = None,
-    ) -> PredictResponse:
+    ) -> HttpRequest:
         params: dict[str, Any] = {"model": model, "instances": instances}
         if version is not None:
             params["version"] = version
         if caller is not None:
             params["caller"] = caller
-        answer: PredictResponse = self.call("predict", params)
-        return answer
+        return self._call_request("predict", params)
 
-    def predict_image(
+    def _predict_image_request(
         self, model: str, image: bytes, version: str | None = None
-    ) -> PredictResponse:
+    ) -> HttpRequest:
         params: dict[str, Any] = {"model": model, "image": base64.b64encode(image).decode()}
         if version is not None:
             params["version"] = version
-        answer: PredictResponse = self.call("predict_image", params)
-        return answer
+        return self._call_request("predict_image", params)
 
     def delete_version(self, model: str, version: str) -> None:
         self.call("delete_version", {"model": model, "version": version})

@@ -1,23 +1,20 @@
-"""REST client over one pooled httpx connection."""
+"""REST client: JSON over HTTP/1.1 (the transport: clients.http_transport)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
-import httpx
 import orjson
 
 from clients.base import ClientError
-from clients.http_transport import HttpInferenceClient
+from clients.http_transport import HttpAnswer, HttpInferenceClient, HttpRequest
 from clients.probe import HttpJsonProbe
 from protobench.core.errors import ErrorCode
 from protobench.core.types import (
     FeedbackResponse,
     Health,
-    ModelMetadata,
-    PredictResponse,
     StoredPrediction,
     StrategyConfig,
     StrategyStatus,
@@ -27,114 +24,121 @@ from protobench.error_table import from_http_status
 IMAGE_MAGIC = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 
 
+def _payload(answer: HttpAnswer, ok: tuple[int, ...]) -> Any:
+    """The decoded body of an expected status; any other status raised as a ClientError with
+    the code the body names (or the status's row of the error table)."""
+    if answer.status in ok:
+        return orjson.loads(answer.content) if answer.content else None
+    try:
+        body = orjson.loads(answer.content)
+    except orjson.JSONDecodeError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    code = str(body.get("code"))
+    raise ClientError(
+        ErrorCode(code) if code in ErrorCode.__members__ else from_http_status(answer.status),
+        str(body.get("message") or answer.reason),
+        body.get("details") if isinstance(body.get("details"), dict) else None,
+        protocol_status=answer.status,
+    )
+
+
+JSON = "application/json"
+
+
+def _segment(value: str) -> str:
+    """A value as one path segment (a slash in a model name cannot make two)."""
+    return quote(value, safe="")
+
+
+def _models(model: str) -> str:
+    return f"/models/{_segment(model)}"
+
+
+def _json(method: str, path: str, body: object = None) -> HttpRequest:
+    if body is None:
+        return HttpRequest(method, path)
+    return HttpRequest(method, path, orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY), JSON)
+
+
 class RestClient(HttpInferenceClient):
     protocol = "rest"
 
-    def _call(self, method: str, path: str, *, ok: tuple[int, ...] = (200,), **kwargs: Any) -> Any:
-        try:
-            response = self._http.request(method, path, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise ClientError(
-                ErrorCode.DEADLINE_EXCEEDED, f"no answer within {self.timeout}s"
-            ) from exc
-        except httpx.TransportError as exc:
-            raise ClientError(ErrorCode.NOT_READY, f"cannot reach {self.target}: {exc}") from exc
-        if response.status_code in ok:
-            return orjson.loads(response.content) if response.content else None
-        try:
-            body = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            body = {}
-        if not isinstance(body, dict):
-            body = {}
-        code = str(body.get("code"))
-        raise ClientError(
-            ErrorCode(code)
-            if code in ErrorCode.__members__
-            else from_http_status(response.status_code),
-            str(body.get("message") or response.reason_phrase),
-            body.get("details") if isinstance(body.get("details"), dict) else None,
-            protocol_status=response.status_code,
-        )
+    def _call(self, request: HttpRequest, *, ok: tuple[int, ...] = (200,)) -> Any:
+        return _payload(self._http.request(request), ok)
 
-    def list_models(self) -> list[ModelMetadata]:
-        return [ModelMetadata.model_validate(m) for m in self._call("GET", "/models")]
+    def _answer(self, operation: str, answer: HttpAnswer) -> Any:
+        return _payload(answer, (200,))
 
-    def get_model(self, name: str) -> ModelMetadata:
-        return ModelMetadata.model_validate(self._call("GET", f"/models/{name}"))
+    def _list_models_request(self) -> HttpRequest:
+        return HttpRequest("GET", "/models")
 
-    def predict(
+    def _get_model_request(self, name: str) -> HttpRequest:
+        return HttpRequest("GET", _models(name))
+
+    def _predict_request(
         self,
         model: str,
         instances: Sequence[Sequence[float]],
         version: str | None = None,
         caller: str | None = None,
-    ) -> PredictResponse:
+    ) -> HttpRequest:
         body: dict[str, Any] = {"instances": instances}
         if version is not None:
             body["version"] = version
         if caller is not None:
             body["caller"] = caller
-        content = orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
-        data = self._call(
-            "POST",
-            f"/models/{model}/predict",
-            content=content,
-            headers={"content-type": "application/json"},
-        )
-        return PredictResponse.model_validate(data)
+        return _json("POST", f"{_models(model)}/predict", body)
 
-    def predict_image(
+    def _predict_image_request(
         self, model: str, image: bytes, version: str | None = None
-    ) -> PredictResponse:
+    ) -> HttpRequest:
         content_type = next(
             (t for magic, t in IMAGE_MAGIC.items() if image.startswith(magic)), "image/png"
         )
-        params = {"version": version} if version is not None else None
-        data = self._call(
-            "PUT",
-            f"/models/{model}/image",
-            content=image,
-            params=params,
-            headers={"content-type": content_type},
-        )
-        return PredictResponse.model_validate(data)
+        query = f"?{urlencode({'version': version})}" if version is not None else ""
+        return HttpRequest("PUT", f"{_models(model)}/image{query}", image, content_type)
 
     def delete_version(self, model: str, version: str) -> None:
-        self._call("DELETE", f"/models/{model}/versions/{version}", ok=(204,))
+        self._call(
+            HttpRequest("DELETE", f"{_models(model)}/versions/{_segment(version)}"), ok=(204,)
+        )
 
     def health(self) -> Health:
-        return Health.model_validate(self._call("GET", "/health/ready", ok=(200, 503)))
+        return Health.model_validate(self._call(HttpRequest("GET", "/health/ready"), ok=(200, 503)))
 
     def get_strategy(self, model: str) -> StrategyStatus:
-        return StrategyStatus.model_validate(self._call("GET", f"/models/{model}/strategy"))
+        return StrategyStatus.model_validate(
+            self._call(HttpRequest("GET", f"{_models(model)}/strategy"))
+        )
 
     def set_strategy(self, model: str, strategy: StrategyConfig) -> StrategyStatus:
-        data = self._call("PUT", f"/models/{model}/strategy", json=strategy.model_dump())
+        data = self._call(_json("PUT", f"{_models(model)}/strategy", strategy.model_dump()))
         return StrategyStatus.model_validate(data)
 
     def promote(self, model: str) -> StrategyStatus:
-        data = self._call("POST", f"/models/{model}/strategy/promote")
+        data = self._call(HttpRequest("POST", f"{_models(model)}/strategy/promote"))
         return StrategyStatus.model_validate(data)
 
     def rollback(self, model: str) -> StrategyStatus:
-        data = self._call("POST", f"/models/{model}/strategy/rollback")
+        data = self._call(HttpRequest("POST", f"{_models(model)}/strategy/rollback"))
         return StrategyStatus.model_validate(data)
 
     def feedback(self, prediction_id: str, reward: float) -> FeedbackResponse:
         body = {"prediction_id": prediction_id, "reward": reward}
-        return FeedbackResponse.model_validate(self._call("POST", "/feedback", json=body))
+        return FeedbackResponse.model_validate(self._call(_json("POST", "/feedback", body)))
 
     def get_prediction(self, prediction_id: str) -> StoredPrediction:
         job, _, input_id = prediction_id.partition("/")
-        path = f"/predictions/{quote(job, safe='')}/{quote(input_id, safe='')}"
-        return StoredPrediction.model_validate(self._call("GET", path))
+        path = f"/predictions/{_segment(job)}/{_segment(input_id)}"
+        return StoredPrediction.model_validate(self._call(HttpRequest("GET", path)))
 
     def list_predictions(
         self, job: str, limit: int = 100, offset: int = 0
     ) -> list[StoredPrediction]:
-        params = {"limit": limit, "offset": offset}
-        data = self._call("GET", f"/jobs/{quote(job, safe='')}/predictions", params=params)
+        query = urlencode({"limit": limit, "offset": offset})
+        data = self._call(HttpRequest("GET", f"/jobs/{_segment(job)}/predictions?{query}"))
         return [StoredPrediction.model_validate(p) for p in data]
 
 

@@ -2,7 +2,11 @@
 
 One abstract ``ProtocolUser`` does everything; the concrete classes, one per spec in
 ``protobench.protocols`` (``spec.locust_user``: RestUser, GrpcUser, ...), only name their protocol.
-Each user owns one client (one connection or channel) for its whole life.
+Each user owns one client (one connection or channel) for its whole life, and sends each
+distinct call prepared once (``InferenceClient.prepare``): encoded once, its answer checked
+(a label in every prediction, or the error's core code) rather than validated into core types.
+The generator's CPU per request must stay far below the server's (docs/loadtests.md); the
+HTTP protocols' specs put geventhttpclient under their clients for it (``transport="gevent"``).
 
 Two load models:
 - closed (default): each user sends its next request as soon as the previous answer arrives;
@@ -15,7 +19,6 @@ Two load models:
 
 from __future__ import annotations
 
-import logging
 import os
 import random
 import time
@@ -27,14 +30,11 @@ from locust import User, constant, events, task
 from locust.env import Environment
 
 from clients import client_class
-from clients.base import ClientError, InferenceClient
+from clients.base import ClientError, InferenceClient, Prepared
 from loadtests.samples import OK, Samples
-from loadtests.workload import PAYLOADS, Workload
+from loadtests.workload import PAYLOADS, Call, Workload
 from protobench.protocol_spec import load
 from protobench.protocols import Protocol, spec, specs
-
-# httpx logs every request at INFO, which Locust enables: that alone costs a third of the rate.
-logging.getLogger("httpx").setLevel(logging.WARNING)
 
 # Each protocol's own set-up for gevent (grpcio's, before the first channel exists).
 for _spec in specs():
@@ -42,6 +42,9 @@ for _spec in specs():
         load(_spec.locust_setup)()  # type: ignore[operator]
 
 RECORDER = Samples()
+# Requests are timed with perf_counter (monotonic); one offset per process turns those times into
+# wall-clock ones, so the samples of several processes and the runner's window line up.
+WALL_OFFSET = time.time() - time.perf_counter()
 _saved: list[Path] = []
 
 
@@ -115,35 +118,44 @@ class ProtocolUser(User):
         assert options is not None and self.host, "start Locust with --host HOST:PORT"
         self.workload = Workload(options.pb_payload, options.pb_batch)
         self.client: InferenceClient = _make_client(self.protocol, self.host, options.pb_timeout)
+        self.prepared: dict[str, Prepared] = {}  # each distinct call, encoded once
         self.rng = random.Random()
         rate = float(options.pb_rate)
         users = max(1, int(options.num_users or 1))
         self.interval = users / rate if rate > 0 else 0.0
         # Spread the users' schedules evenly over one interval instead of sending in bursts.
-        self.next_intended = time.time() + self.rng.random() * self.interval
+        self.next_intended = time.perf_counter() + self.rng.random() * self.interval
 
     def on_stop(self) -> None:
         self.client.close()
 
+    def _prepared(self, call: Call) -> Prepared:
+        send = self.prepared.get(call.name)
+        if send is None:
+            send = self.prepared[call.name] = call.prepare(self.client)
+        return send
+
     @task
     def call(self) -> None:
+        call = self.workload.next_call(self.rng)
+        send = self._prepared(call)
         if self.interval:
             intended = self.next_intended
             self.next_intended += self.interval
-            delay = intended - time.time()
+            delay = intended - time.perf_counter()
             if delay > 0:
                 gevent.sleep(delay)
-        call = self.workload.next_call(self.rng)
-        sent = time.time()
+        sent = time.perf_counter()
         if not self.interval:
             intended = sent
         error: ClientError | None = None
         try:
-            call.send(self.client)
+            send()
         except ClientError as exc:
             error = exc
-        done = time.time()
-        RECORDER.add(intended, sent, done, call.predictions, error.code.value if error else OK)
+        done = time.perf_counter()
+        RECORDER.add(intended + WALL_OFFSET, sent + WALL_OFFSET, done + WALL_OFFSET,
+                     call.predictions, error.code.value if error else OK)  # fmt: skip
         self.environment.events.request.fire(
             request_type=self.protocol,
             name=call.name,

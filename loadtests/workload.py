@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import numpy as np
 
-from clients.base import InferenceClient
+from clients.base import InferenceClient, Prepared
 from protobench.core.images import features_to_png
 
 Payload = Literal["iris", "digits-image", "mix"]
@@ -31,11 +30,19 @@ _MIX = (("predict", 0.8), ("get_model", 0.1), ("list_models", 0.1))
 
 @dataclass(frozen=True)
 class Call:
-    """One request: its name in the statistics and how many predictions it asks for."""
+    """One request: the client operation (also its name in the statistics), its arguments
+    and how many predictions it asks for."""
 
     name: str
     predictions: int
-    send: Callable[[InferenceClient], object]
+    arguments: dict[str, Any] = field(default_factory=dict)
+
+    def prepare(self, client: InferenceClient) -> Prepared:
+        """The call encoded once for ``client``; each invocation sends it."""
+        return client.prepare(self.name, **self.arguments)
+
+    def send(self, client: InferenceClient) -> object:
+        return self.prepare(client)()
 
 
 @dataclass(frozen=True)
@@ -50,26 +57,23 @@ class Workload:
             raise ValueError("batch must be at least 1")
 
     @cached_property
-    def _rows(self) -> list[list[float]]:
-        return [list(_IRIS_ROW) for _ in range(self.batch)]
-
-    @cached_property
-    def _image(self) -> bytes:
-        return features_to_png(_DIGIT_ROW)
-
     def _predict(self) -> Call:
         if self.payload == "digits-image":
-            image = self._image
-            return Call("predict_image", 1, lambda c: c.predict_image("digits", image))
-        rows = self._rows
-        return Call("predict", self.batch, lambda c: c.predict("iris", rows))
+            image = features_to_png(_DIGIT_ROW)
+            return Call("predict_image", 1, {"model": "digits", "image": image})
+        rows = [list(_IRIS_ROW) for _ in range(self.batch)]
+        return Call("predict", self.batch, {"model": "iris", "instances": rows})
+
+    @cached_property
+    def _mix(self) -> dict[str, Call]:
+        return {
+            "predict": self._predict,
+            "get_model": Call("get_model", 0, {"name": "iris"}),
+            "list_models": Call("list_models", 0),
+        }
 
     def next_call(self, rng: random.Random) -> Call:
         if self.payload != "mix":
-            return self._predict()
+            return self._predict
         name = rng.choices([n for n, _ in _MIX], weights=[w for _, w in _MIX])[0]
-        if name == "get_model":
-            return Call(name, 0, lambda c: c.get_model("iris"))
-        if name == "list_models":
-            return Call(name, 0, lambda c: c.list_models())
-        return self._predict()
+        return self._mix[name]

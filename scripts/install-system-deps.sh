@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system programs the test suite drives for real: nginx and haproxy (the load
 # balancers), chromium and chromedriver (render the report, drive the playground), tcpdump
-# (checks the byte counts), postgresql (the batch job's PostgreSQL path) and npm (fetches
-# GraphiQL's scripts so /graphql works offline). Uses apt-get when it can; otherwise says what to install
+# (checks the byte counts), postgresql (the batch job's PostgreSQL path), npm (fetches
+# GraphiQL's scripts so /graphql works offline), and wrk and h2load (nghttp2-client), the native
+# load drivers of `protobench bench --driver native`. Uses apt-get when it can; otherwise says what to install
 # and fails, so a missing program is never a silently skipped test.
 set -euo pipefail
 
@@ -17,6 +18,8 @@ has chromedriver || missing+=(chromium-driver)
 has npm || missing+=(npm)
 has tcpdump || missing+=(tcpdump)
 has_initdb || missing+=(postgresql)
+has wrk || missing+=(wrk)
+has h2load || missing+=(nghttp2-client)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "protobench: installing system packages: ${missing[*]}"
@@ -32,7 +35,7 @@ cat >&2 <<MSG
 protobench: the tests need these programs and they could not be installed automatically:
   ${missing[*]}
 On Debian/Ubuntu:   sudo apt-get install ${missing[*]}
-Elsewhere, install nginx, haproxy, chromium, tcpdump and postgresql with your package manager,
+Elsewhere, install nginx, haproxy, chromium, tcpdump, postgresql, wrk and h2load with your package manager,
 then run make test.
 MSG
 exit 1

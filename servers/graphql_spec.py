@@ -22,6 +22,7 @@ SPEC = ProtocolSpec(
     report=ReportStyle("GraphQL", "#CC79A7", note="graphql"),
     probe="clients.graphql_client:GraphQLProbe",
     locust_user="GraphQLUser",
+    load_client_options={"transport": "gevent"},  # geventhttpclient under load
 )
 
 

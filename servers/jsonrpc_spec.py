@@ -43,4 +43,5 @@ SPEC = ProtocolSpec(
     report=ReportStyle("JSON-RPC", "#D55E00", note="jsonrpc"),
     probe="clients.jsonrpc_client:JsonRpcProbe",
     locust_user="JsonRpcUser",
+    load_client_options={"transport": "gevent"},  # geventhttpclient under load
 )

@@ -14,4 +14,5 @@ SPEC = ProtocolSpec(
     transport=Transport.HTTP1,
     report=ReportStyle("REST", "#0072B2"),
     probe="clients.rest_client:RestProbe",
+    load_client_options={"transport": "gevent"},  # geventhttpclient under load
 )
