@@ -35,7 +35,7 @@ cat >&2 <<MSG
 protobench: the tests need these programs and they could not be installed automatically:
   ${missing[*]}
 On Debian/Ubuntu:   sudo apt-get install ${missing[*]}
-Elsewhere, install nginx, haproxy, chromium, tcpdump, postgresql, wrk and h2load with your package manager,
-then run make test.
+Elsewhere, install nginx, haproxy, chromium, chromedriver, npm, tcpdump, postgresql, wrk and
+h2load with your package manager, then run make test.
 MSG
 exit 1
