@@ -1,0 +1,196 @@
+"""Thrift client: Apache Thrift's generated client over one TCP (or TLS) connection.
+
+Binary protocol over a buffered transport by default; ``compact=True`` speaks the compact
+protocol (the server tells them apart by the first byte). With an API key the connection
+presents it once, through ``Authenticate``, right after connecting. A connection that failed
+is reopened on the next call; a call that was sent is never repeated here.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from thrift.protocol.TBinaryProtocol import TBinaryProtocolAccelerated
+from thrift.protocol.TCompactProtocol import TCompactProtocolAccelerated
+from thrift.Thrift import TApplicationException
+from thrift.transport import TSocket, TSSLSocket, TTransport
+
+from clients.base import ClientError, InferenceClient
+from protobench.core.errors import ErrorCode
+from protobench.core.types import (
+    FeedbackResponse,
+    Health,
+    ModelMetadata,
+    PredictResponse,
+    StoredPrediction,
+    StrategyConfig,
+    StrategyStatus,
+)
+from protobench.thrift_convert import (
+    core_from_thrift,
+    core_to_thrift,
+    error_from_thrift,
+    predict_response_from_thrift,
+)
+from protobench.v1.inference_thrift import InferenceService as ThriftService
+from protobench.v1.inference_thrift import ttypes
+
+T = TypeVar("T", bound=BaseModel)
+
+
+def split_target(target: str) -> tuple[str, int]:
+    """``host:port``, ``[v6]:port`` or ``thrift://host:port`` -> (host, port)."""
+    address = target.split("://", 1)[-1].rstrip("/")
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise ClientError(ErrorCode.INVALID_INPUT, f"a Thrift target is host:port, not {target!r}")
+    return host.strip("[]"), int(port)
+
+
+class ThriftClient(InferenceClient):
+    protocol = "thrift"
+
+    def __init__(
+        self,
+        target: str,
+        *,
+        timeout: float = 10.0,
+        api_key: str | None = None,
+        tls_ca: str | Path | None = None,
+        compact: bool = False,
+    ) -> None:
+        super().__init__(target, timeout=timeout)
+        self._address = split_target(target)
+        self._api_key = api_key
+        self._tls_ca = tls_ca
+        self._compact = compact
+        self._transport: TTransport.TTransportBase | None = None
+        self._client: Any = None
+
+    def _connect(self) -> Any:
+        host, port = self._address
+        if self._tls_ca is not None:
+            context = ssl.create_default_context(cafile=str(self._tls_ca))
+            sock: TSocket.TSocket = TSSLSocket.TSSLSocket(
+                host, port, ssl_context=context, server_hostname=host
+            )
+        else:
+            sock = TSocket.TSocket(host, port)
+        sock.setTimeout(self.timeout * 1000)
+        transport = TTransport.TBufferedTransport(sock)
+        protocol_class = (
+            TCompactProtocolAccelerated if self._compact else TBinaryProtocolAccelerated
+        )
+        client = ThriftService.Client(protocol_class(transport))
+        try:
+            transport.open()
+        except TTransport.TTransportException as exc:
+            raise ClientError(ErrorCode.NOT_READY, f"cannot reach {self.target}: {exc}") from exc
+        self._transport, self._client = transport, client
+        if self._api_key:
+            self._invoke("Authenticate", ttypes.AuthenticateRequest(api_key=self._api_key))
+        return client
+
+    def _invoke(self, method: str, request: Any) -> Any:
+        client = self._client or self._connect()
+        try:
+            return getattr(client, method)(request)
+        except ttypes.InferenceError as exc:
+            code, message, details = error_from_thrift(exc)
+            raise ClientError(code, message, details, protocol_status=exc.code) from None
+        except TApplicationException as exc:
+            raise ClientError(
+                ErrorCode.INTERNAL,
+                f"Thrift application error: {exc.message}",
+                protocol_status=exc.type,
+            ) from None
+        except TTransport.TTransportException as exc:
+            self.close()
+            if exc.type == TTransport.TTransportException.TIMED_OUT:
+                raise ClientError(
+                    ErrorCode.DEADLINE_EXCEEDED, f"no answer within {self.timeout}s"
+                ) from exc
+            raise ClientError(
+                ErrorCode.NOT_READY, f"connection to {self.target} lost: {exc}"
+            ) from exc
+        except (OSError, EOFError) as exc:
+            self.close()
+            raise ClientError(
+                ErrorCode.NOT_READY, f"connection to {self.target} lost: {exc}"
+            ) from exc
+
+    def _call(self, method: str, request: Any, core_type: type[T]) -> T:
+        return core_from_thrift(core_type, self._invoke(method, request))
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+        self._transport, self._client = None, None
+
+    def list_models(self) -> list[ModelMetadata]:
+        answer = self._invoke("ListModels", ttypes.ListModelsRequest())
+        return [core_from_thrift(ModelMetadata, m) for m in answer.models or []]
+
+    def get_model(self, name: str) -> ModelMetadata:
+        return self._call("GetModel", ttypes.GetModelRequest(name=name), ModelMetadata)
+
+    def predict(
+        self,
+        model: str,
+        instances: Sequence[Sequence[float]],
+        version: str | None = None,
+        caller: str | None = None,
+    ) -> PredictResponse:
+        rows = [ttypes.Instance(features=list(row)) for row in instances]
+        request = ttypes.PredictRequest(model=model, instances=rows, version=version, caller=caller)
+        return predict_response_from_thrift(self._invoke("Predict", request))
+
+    def predict_image(
+        self, model: str, image: bytes, version: str | None = None
+    ) -> PredictResponse:
+        request = ttypes.PredictImageRequest(model=model, image=image, version=version)
+        return predict_response_from_thrift(self._invoke("PredictImage", request))
+
+    def delete_version(self, model: str, version: str) -> None:
+        self._invoke("DeleteVersion", ttypes.DeleteVersionRequest(model=model, version=version))
+
+    def health(self) -> Health:
+        return self._call("Health", ttypes.HealthRequest(), Health)
+
+    def _status(self, method: str, request: Any) -> StrategyStatus:
+        return self._call(method, request, StrategyStatus)
+
+    def get_strategy(self, model: str) -> StrategyStatus:
+        return self._status("GetStrategy", ttypes.GetStrategyRequest(model=model))
+
+    def set_strategy(self, model: str, strategy: StrategyConfig) -> StrategyStatus:
+        config = core_to_thrift(ttypes.StrategyConfig, strategy)
+        return self._status("SetStrategy", ttypes.SetStrategyRequest(model=model, strategy=config))
+
+    def promote(self, model: str) -> StrategyStatus:
+        return self._status("Promote", ttypes.PromoteRequest(model=model))
+
+    def rollback(self, model: str) -> StrategyStatus:
+        return self._status("Rollback", ttypes.RollbackRequest(model=model))
+
+    def feedback(self, prediction_id: str, reward: float) -> FeedbackResponse:
+        request = ttypes.FeedbackRequest(prediction_id=prediction_id, reward=reward)
+        return self._call("Feedback", request, FeedbackResponse)
+
+    def get_prediction(self, prediction_id: str) -> StoredPrediction:
+        request = ttypes.GetPredictionRequest(prediction_id=prediction_id)
+        return self._call("GetPrediction", request, StoredPrediction)
+
+    def list_predictions(
+        self, job: str, limit: int = 100, offset: int = 0
+    ) -> list[StoredPrediction]:
+        request = ttypes.ListPredictionsRequest(job=job, limit=limit, offset=offset)
+        answer = self._invoke("ListPredictions", request)
+        return [core_from_thrift(StoredPrediction, p) for p in answer.predictions or []]
+
+
+__all__ = ["ThriftClient", "split_target"]
