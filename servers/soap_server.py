@@ -1,0 +1,297 @@
+"""SOAP 1.1 adapter: spyne's document/literal service at ``/soap``, its WSDL at ``/soap?wsdl``.
+
+spyne (a maintained-enough SOAP library: last release 2022, runs on Python 3.11, tested here)
+builds the WSDL and parses and writes the envelopes; it is a WSGI application, run on uvicorn
+through a2wsgi's thread pool (which carries the API-key context into the call). Operations,
+parameters and answers carry the gRPC service's names (``Predict(model, instances, version,
+caller)`` -> ``PredictResponse``).
+
+Errors are SOAP Faults, HTTP 500 for every one as SOAP 1.1 says: ``faultcode`` Client for the
+caller's mistakes, Server for ours (NOT_READY, INTERNAL, DEADLINE_EXCEEDED), and the core code
+in ``<detail><code>``, its details as JSON in ``<detail><details>``. A body over
+``max_body_bytes`` gets the same Fault with TOO_LARGE before spyne reads it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import Any
+from xml.sax.saxutils import escape
+
+from a2wsgi import WSGIMiddleware
+from spyne import Application, ByteArray, Fault, Long, ServiceBase, Unicode, rpc
+from spyne.protocol.soap import Soap11
+from spyne.server.wsgi import WsgiApplication
+
+from protobench.core.errors import CoreError, ErrorCode
+from protobench.core.service import InferenceService
+from protobench.core.types import StrategyConfig
+from servers.asgi_runner import ASGIApp, Receive, Refusal, Scope, Send, serve_asgi, with_body_limit
+from servers.listen import Listen
+from servers.soap_types import (
+    NAMESPACE,
+    DeleteVersionResponseXml,
+    FeedbackResponseXml,
+    HealthResponse,
+    Instance,
+    ListModelsResponse,
+    ListPredictionsResponse,
+    ModelMetadataXml,
+    PredictResponseXml,
+    StoredPredictionXml,
+    StrategyConfigXml,
+    StrategyStatusXml,
+    XmlDouble,
+)
+
+log = logging.getLogger(__name__)
+
+PATH = "/soap"
+SERVER_FAULTS = {ErrorCode.NOT_READY, ErrorCode.INTERNAL, ErrorCode.DEADLINE_EXCEEDED}
+INTERNAL_MESSAGE = "internal error; the server logged the details"
+ENVELOPE = "http://schemas.xmlsoap.org/soap/envelope/"
+WSGI_THREADS = 64  # calls in flight; a waiting model (--model-delay-ms) holds a thread each
+
+
+def fault_code(code: ErrorCode) -> str:
+    """``Client`` or ``Server``: whose fault it is, in SOAP 1.1's words."""
+    return "Server" if code in SERVER_FAULTS else "Client"
+
+
+def to_fault(error: CoreError) -> Fault:
+    detail = {"code": error.code.value, "details": json.dumps(error.details)}
+    return Fault(fault_code(error.code), error.message, detail=detail)
+
+
+def _service(ctx: Any) -> InferenceService:
+    service: InferenceService = ctx.app.protobench_service
+    return service
+
+
+def _call(ctx: Any, run: Any) -> Any:
+    """Run one core call; its CoreError as a Fault, anything else logged and INTERNAL."""
+    try:
+        return run(_service(ctx))
+    except CoreError as exc:
+        raise to_fault(exc) from None
+    except Exception:
+        log.exception("unexpected error in a SOAP operation")
+        raise to_fault(CoreError(ErrorCode.INTERNAL, INTERNAL_MESSAGE)) from None
+
+
+def _required(value: Any, name: str) -> Any:
+    if value is None:
+        raise CoreError(ErrorCode.INVALID_INPUT, f"{name} is required", {"field": name})
+    return value
+
+
+def _dump(value: Any) -> Any:
+    return value.model_dump()
+
+
+def _rows(instances: Any) -> list[list[float]]:
+    return [list(instance.features or []) for instance in _required(instances, "instances")]
+
+
+def _image(value: Any) -> bytes:
+    """spyne hands a base64Binary over as a list of byte chunks."""
+    return b"".join(_required(value, "image"))
+
+
+def _strategy(value: Any) -> StrategyConfig:
+    fields = {k: v for k, v in vars(_required(value, "strategy")).items() if v is not None}
+    try:
+        return StrategyConfig.model_validate(fields)
+    except ValueError as exc:
+        raise CoreError(ErrorCode.INVALID_INPUT, f"strategy is not valid: {exc}") from None
+
+
+_OUT = "out_bare"  # answers are the response type itself, not a <XResponse> wrapper around it
+
+
+class InferenceSoapService(ServiceBase):  # type: ignore[misc]  # spyne is untyped
+    """One operation per core operation, named as the gRPC service names its RPCs."""
+
+    @rpc(_returns=ListModelsResponse, _body_style=_OUT)
+    def ListModels(ctx: Any) -> Any:
+        return _call(ctx, lambda s: {"models": [_dump(m) for m in s.list_models()]})
+
+    @rpc(Unicode, _returns=ModelMetadataXml, _body_style=_OUT)
+    def GetModel(ctx: Any, name: str | None) -> Any:
+        return _call(ctx, lambda s: _dump(s.get_model(_required(name, "name"))))
+
+    @rpc(
+        Unicode,
+        Instance.customize(max_occurs="unbounded"),
+        Unicode,
+        Unicode,
+        _returns=PredictResponseXml,
+        _body_style=_OUT,
+    )
+    def Predict(ctx: Any, model: Any, instances: Any, version: Any, caller: Any) -> Any:
+        return _call(
+            ctx,
+            lambda s: _dump(
+                s.predict(_required(model, "model"), _rows(instances), version, caller)
+            ),
+        )
+
+    @rpc(Unicode, ByteArray, Unicode, _returns=PredictResponseXml, _body_style=_OUT)
+    def PredictImage(ctx: Any, model: Any, image: Any, version: Any) -> Any:
+        return _call(
+            ctx,
+            lambda s: _dump(s.predict_image(_required(model, "model"), _image(image), version)),
+        )
+
+    @rpc(Unicode, Unicode, _returns=DeleteVersionResponseXml, _body_style=_OUT)
+    def DeleteVersion(ctx: Any, model: Any, version: Any) -> Any:
+        return _call(
+            ctx,
+            lambda s: _dump(
+                s.delete_version(_required(model, "model"), _required(version, "version"))
+            ),
+        )
+
+    @rpc(_returns=HealthResponse, _body_style=_OUT)
+    def Health(ctx: Any) -> Any:
+        return _call(ctx, lambda s: _dump(s.health()))
+
+    @rpc(Unicode, _returns=StrategyStatusXml, _body_style=_OUT)
+    def GetStrategy(ctx: Any, model: Any) -> Any:
+        return _call(ctx, lambda s: _dump(s.get_strategy(_required(model, "model"))))
+
+    @rpc(Unicode, StrategyConfigXml, _returns=StrategyStatusXml, _body_style=_OUT)
+    def SetStrategy(ctx: Any, model: Any, strategy: Any) -> Any:
+        return _call(
+            ctx, lambda s: _dump(s.set_strategy(_required(model, "model"), _strategy(strategy)))
+        )
+
+    @rpc(Unicode, _returns=StrategyStatusXml, _body_style=_OUT)
+    def Promote(ctx: Any, model: Any) -> Any:
+        return _call(ctx, lambda s: _dump(s.promote(_required(model, "model"))))
+
+    @rpc(Unicode, _returns=StrategyStatusXml, _body_style=_OUT)
+    def Rollback(ctx: Any, model: Any) -> Any:
+        return _call(ctx, lambda s: _dump(s.rollback(_required(model, "model"))))
+
+    @rpc(Unicode, XmlDouble, _returns=FeedbackResponseXml, _body_style=_OUT)
+    def Feedback(ctx: Any, prediction_id: Any, reward: Any) -> Any:
+        return _call(
+            ctx,
+            lambda s: _dump(
+                s.feedback(_required(prediction_id, "prediction_id"), _required(reward, "reward"))
+            ),
+        )
+
+    @rpc(Unicode, _returns=StoredPredictionXml, _body_style=_OUT)
+    def GetPrediction(ctx: Any, prediction_id: Any) -> Any:
+        return _call(
+            ctx, lambda s: _dump(s.get_prediction(_required(prediction_id, "prediction_id")))
+        )
+
+    @rpc(Unicode, Long, Long, _returns=ListPredictionsResponse, _body_style=_OUT)
+    def ListPredictions(ctx: Any, job: Any, limit: Any, offset: Any) -> Any:
+        return _call(
+            ctx,
+            lambda s: {
+                "predictions": [
+                    _dump(p)
+                    for p in s.list_predictions(
+                        _required(job, "job"),
+                        100 if limit is None else limit,
+                        0 if offset is None else offset,
+                    )
+                ]
+            },
+        )
+
+
+def _fault_document(error: CoreError) -> bytes:
+    """A Fault envelope written without spyne, for a body refused before spyne reads it."""
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>'
+        f'<soap:Envelope xmlns:soap="{ENVELOPE}"><soap:Body><soap:Fault>'
+        f"<faultcode>soap:{fault_code(error.code)}</faultcode>"
+        f"<faultstring>{escape(error.message)}</faultstring>"
+        f"<detail><code>{error.code.value}</code>"
+        f"<details>{escape(json.dumps(error.details))}</details></detail>"
+        f"</soap:Fault></soap:Body></soap:Envelope>"
+    ).encode()
+
+
+def too_large(max_bytes: int) -> Refusal:
+    """A body over the limit: the TOO_LARGE Fault, HTTP 500 like every SOAP 1.1 fault."""
+
+    def refuse(size: int) -> tuple[int, str, bytes]:
+        error = CoreError(
+            ErrorCode.TOO_LARGE,
+            f"request body of {size} bytes or more; the limit is {max_bytes}",
+            {"bytes": size, "limit": max_bytes},
+        )
+        return 500, "text/xml; charset=utf-8", _fault_document(error)
+
+    return refuse
+
+
+def soap_application(service: InferenceService) -> Application:
+    application = Application(
+        [InferenceSoapService],
+        tns=NAMESPACE,
+        name="InferenceService",
+        in_protocol=Soap11(validator="soft"),
+        out_protocol=Soap11(),
+    )
+    application.protobench_service = service
+    # spyne logs every Fault it raises for a malformed request with a traceback; those are
+    # the callers' mistakes, answered as Faults. Our own failures are logged by _call/_guarded.
+    logging.getLogger("spyne").setLevel(logging.CRITICAL)
+    return application
+
+
+def _guarded(app: Any) -> Any:
+    """spyne's WSGI app, with anything it lets escape answered as an INTERNAL Fault (logged)
+    instead of a bare "Internal Server Error" page."""
+
+    def wsgi(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        try:
+            return list(app(environ, start_response))
+        except Exception:
+            log.exception("unexpected error in spyne answering a SOAP request")
+            start_response(
+                "500 Internal Server Error",
+                [("Content-Type", "text/xml; charset=utf-8")],
+                sys.exc_info(),
+            )
+            return [_fault_document(CoreError(ErrorCode.INTERNAL, INTERNAL_MESSAGE))]
+
+    return wsgi
+
+
+def create_app(service: InferenceService) -> ASGIApp:
+    """``/soap`` (POST envelopes, GET ?wsdl) on spyne; any other path is 404."""
+    max_bytes = service.settings.max_body_bytes
+    # The body limit is with_body_limit's (a TOO_LARGE Fault); spyne's own (2 MiB) would say
+    # INVALID_INPUT first.
+    spyne_app = WsgiApplication(
+        soap_application(service), max_content_length=max_bytes + 1, block_length=64 * 1024
+    )
+    wsgi: Any = WSGIMiddleware(_guarded(spyne_app), workers=WSGI_THREADS)  # its own ASGI types
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        if scope["path"] != PATH:
+            body = b"not found: SOAP is served at /soap (WSDL at /soap?wsdl)"
+            headers = [(b"content-type", b"text/plain"), (b"content-length", b"%d" % len(body))]
+            await send({"type": "http.response.start", "status": 404, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await wsgi(scope, receive, send)
+
+    return with_body_limit(app, max_bytes, too_large(max_bytes))
+
+
+def serve(service: InferenceService, listen: Listen) -> None:
+    serve_asgi(create_app(service), "soap", service, listen)
