@@ -92,6 +92,12 @@ def register(commands: Any) -> None:
         help="write the metrics port here once listening",
     )
     add_model_options(serve.add_argument_group("the model's resources (docs/scaling.md)"))
+    serve.add_argument(
+        "--broker",
+        help="mqtt only: use the broker at mqtt://host:port (replicas share its requests "
+        "through a shared subscription) instead of starting an embedded one on --port "
+        "(env PROTOBENCH_MQTT_BROKER)",
+    )
     security = serve.add_argument_group("security (docs/hardening.md)")
     security.add_argument(
         "--api-key",
@@ -159,6 +165,7 @@ def run(args: argparse.Namespace) -> int:
         "tls_cert_file": args.tls_cert,
         "tls_key_file": args.tls_key,
         **model_overrides(args),
+        "mqtt_broker": args.broker,
     }
     settings = _settings(overrides)
     if settings is None:

@@ -116,6 +116,13 @@ class Settings(BaseSettings):
         default=16 * 1024, ge=256, description="Longest query document accepted (bytes)."
     )
 
+    # -- MQTT ---------------------------------------------------------------------------------
+    mqtt_broker: str | None = Field(
+        default=None,
+        description="mqtt://host:port of the broker the MQTT adapter uses; unset: it starts an "
+        "embedded broker (amqtt, MQTT 3.1.1) on its own port.",
+    )
+
     # -- JSON-RPC -----------------------------------------------------------------------------
     jsonrpc_max_batch: int = Field(default=100, ge=1, description="Most calls in one batch.")
 

@@ -1,0 +1,288 @@
+"""MQTT client (paho-mqtt): each call is a request published to ``protobench/v1/{operation}``
+and an answer awaited on this client's own reply topic.
+
+``version="auto"`` (the default) speaks MQTT 5 (ResponseTopic and CorrelationData properties)
+when the broker accepts it and MQTT 3.1.1 (``reply_to``/``correlation_id`` in the JSON)
+otherwise, as with the embedded amqtt broker. A call with no answer within ``timeout`` is
+DEADLINE_EXCEEDED: the broker may still deliver it, and the server may still answer it later
+(the late answer is ignored).
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from clients.base import ClientError, InferenceClient
+from protobench.core.errors import ErrorCode
+from protobench.core.types import (
+    DeleteVersionResponse,
+    FeedbackResponse,
+    Health,
+    ModelMetadata,
+    PredictResponse,
+    StoredPrediction,
+    StrategyConfig,
+    StrategyStatus,
+)
+from protobench.mqtt_link import (
+    AUTHORIZATION,
+    CORRELATION_ID,
+    ERROR_MARK,
+    MQTT5,
+    MQTT311,
+    REPLY_TO,
+    TOPIC_PREFIX,
+    LinkError,
+    open_link,
+    split_address,
+    subscribe,
+)
+
+Version = Literal["auto", "5", "3.1.1"]
+LIST_FIELD = {"list_models": "models", "list_predictions": "predictions"}
+
+
+class _Pending:
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.answer: Any = None
+        self.error = False
+
+
+class MqttClient(InferenceClient):
+    protocol = "mqtt"
+
+    def __init__(
+        self,
+        target: str,
+        *,
+        timeout: float = 10.0,
+        api_key: str | None = None,
+        tls_ca: str | Path | None = None,
+        version: Version = "auto",
+    ) -> None:
+        """``target`` is the broker (``host:port`` or ``mqtt://host:port``). ``tls_ca`` is
+        refused: TLS to a broker is the broker's configuration, not this client's."""
+        super().__init__(target, timeout=timeout)
+        if tls_ca is not None:
+            raise ClientError(
+                ErrorCode.INVALID_INPUT, "the MQTT client does not speak TLS to the broker"
+            )
+        self._address = split_address(target)
+        self._api_key = api_key
+        self._version = version
+        self._client_id = f"protobench-client-{uuid.uuid4().hex[:12]}"
+        self._reply_topic = f"{TOPIC_PREFIX}replies/{self._client_id}"
+        self._pending: dict[str, _Pending] = {}
+        self._lock = threading.Lock()
+        self._link: mqtt.Client | None = None
+        self.mqtt5 = False
+
+    # -- connection ------------------------------------------------------------------------------
+
+    def _connect(self) -> mqtt.Client:
+        versions = {"auto": (MQTT5, MQTT311), "5": (MQTT5,), "3.1.1": (MQTT311,)}[self._version]
+        problem: LinkError | None = None
+        for version in versions:
+            try:
+                link = open_link(
+                    self._address,
+                    version,
+                    client_id=self._client_id,
+                    timeout=self.timeout,
+                    on_message=self._on_message,
+                )
+            except LinkError as exc:
+                problem = exc
+                continue
+            try:
+                subscribe(link, self._reply_topic, self.timeout)
+            except LinkError as exc:
+                link.disconnect()
+                link.loop_stop()
+                raise ClientError(ErrorCode.NOT_READY, str(exc)) from exc
+            self.mqtt5 = version == MQTT5
+            self._link = link
+            return link
+        raise ClientError(ErrorCode.NOT_READY, str(problem))
+
+    def close(self) -> None:
+        if self._link is not None:
+            self._link.disconnect()
+            self._link.loop_stop()
+            self._link = None
+
+    def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
+        try:
+            answer = orjson.loads(message.payload)
+        except orjson.JSONDecodeError:
+            return
+        properties = getattr(message, "properties", None)
+        correlation = getattr(properties, "CorrelationData", None)
+        if correlation is not None:
+            key = bytes(correlation).decode(errors="replace")
+            error = dict(getattr(properties, "UserProperty", []) or []).get(ERROR_MARK) == "true"
+        elif isinstance(answer, dict):
+            key = str(answer.pop(CORRELATION_ID, ""))
+            error = answer.pop(ERROR_MARK, False) is True
+        else:
+            return
+        with self._lock:
+            pending = self._pending.pop(key, None)
+        if pending is not None:
+            pending.answer, pending.error = answer, error
+            pending.done.set()
+
+    # -- one call --------------------------------------------------------------------------------
+
+    def call(self, operation: str, params: dict[str, Any] | None = None) -> Any:
+        """Publish one request and wait for its answer (REST's document)."""
+        link = self._link or self._connect()
+        key = uuid.uuid4().hex
+        pending = _Pending()
+        with self._lock:
+            self._pending[key] = pending
+        body = dict(params or {})
+        authorization = f"Bearer {self._api_key}" if self._api_key else None
+        if self.mqtt5:
+            properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+            properties.ResponseTopic = self._reply_topic
+            properties.CorrelationData = key.encode()
+            if authorization:
+                properties.UserProperty = (AUTHORIZATION, authorization)
+            info = link.publish(
+                TOPIC_PREFIX + operation, _dumps(body), qos=1, properties=properties
+            )
+        else:
+            body.update({REPLY_TO: self._reply_topic, CORRELATION_ID: key})
+            if authorization:
+                body[AUTHORIZATION] = authorization
+            info = link.publish(TOPIC_PREFIX + operation, _dumps(body), qos=1)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            self._forget(key)
+            self.close()
+            raise ClientError(ErrorCode.NOT_READY, f"cannot publish: {mqtt.error_string(info.rc)}")
+        if not pending.done.wait(self.timeout):
+            self._forget(key)
+            raise ClientError(ErrorCode.DEADLINE_EXCEEDED, f"no answer within {self.timeout}s")
+        if pending.error:
+            raise _error(pending.answer)
+        answer = pending.answer
+        if not self.mqtt5 and operation in LIST_FIELD and isinstance(answer, dict):
+            answer = answer.get(LIST_FIELD[operation], [])
+        return answer
+
+    def _forget(self, key: str) -> None:
+        with self._lock:
+            self._pending.pop(key, None)
+
+    # -- the interface ---------------------------------------------------------------------------
+
+    def _typed(self, decode: Callable[[Any], Any], operation: str, **params: Any) -> Any:
+        return decode(self.call(operation, {k: v for k, v in params.items() if v is not None}))
+
+    def list_models(self) -> list[ModelMetadata]:
+        return [ModelMetadata.model_validate(m) for m in self.call("list_models")]
+
+    def get_model(self, name: str) -> ModelMetadata:
+        model: ModelMetadata = self._typed(ModelMetadata.model_validate, "get_model", name=name)
+        return model
+
+    def predict(
+        self,
+        model: str,
+        instances: Sequence[Sequence[float]],
+        version: str | None = None,
+        caller: str | None = None,
+    ) -> PredictResponse:
+        answer: PredictResponse = self._typed(
+            PredictResponse.model_validate,
+            "predict",
+            model=model,
+            instances=instances,
+            version=version,
+            caller=caller,
+        )
+        return answer
+
+    def predict_image(
+        self, model: str, image: bytes, version: str | None = None
+    ) -> PredictResponse:
+        encoded = base64.b64encode(image).decode()
+        answer: PredictResponse = self._typed(
+            PredictResponse.model_validate,
+            "predict_image",
+            model=model,
+            image=encoded,
+            version=version,
+        )
+        return answer
+
+    def delete_version(self, model: str, version: str) -> None:
+        self._typed(
+            DeleteVersionResponse.model_validate, "delete_version", model=model, version=version
+        )
+
+    def health(self) -> Health:
+        health: Health = self._typed(Health.model_validate, "health")
+        return health
+
+    def _status(self, operation: str, **params: Any) -> StrategyStatus:
+        status: StrategyStatus = self._typed(StrategyStatus.model_validate, operation, **params)
+        return status
+
+    def get_strategy(self, model: str) -> StrategyStatus:
+        return self._status("get_strategy", model=model)
+
+    def set_strategy(self, model: str, strategy: StrategyConfig) -> StrategyStatus:
+        return self._status("set_strategy", model=model, strategy=strategy.model_dump())
+
+    def promote(self, model: str) -> StrategyStatus:
+        return self._status("promote", model=model)
+
+    def rollback(self, model: str) -> StrategyStatus:
+        return self._status("rollback", model=model)
+
+    def feedback(self, prediction_id: str, reward: float) -> FeedbackResponse:
+        answer: FeedbackResponse = self._typed(
+            FeedbackResponse.model_validate, "feedback", prediction_id=prediction_id, reward=reward
+        )
+        return answer
+
+    def get_prediction(self, prediction_id: str) -> StoredPrediction:
+        stored: StoredPrediction = self._typed(
+            StoredPrediction.model_validate, "get_prediction", prediction_id=prediction_id
+        )
+        return stored
+
+    def list_predictions(
+        self, job: str, limit: int = 100, offset: int = 0
+    ) -> list[StoredPrediction]:
+        page = self.call("list_predictions", {"job": job, "limit": limit, "offset": offset})
+        return [StoredPrediction.model_validate(p) for p in page]
+
+
+def _dumps(body: dict[str, Any]) -> bytes:
+    return orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def _error(answer: Any) -> ClientError:
+    document = answer if isinstance(answer, dict) else {}
+    code = str(document.get("code"))
+    details = document.get("details")
+    return ClientError(
+        ErrorCode(code) if code in ErrorCode.__members__ else ErrorCode.INTERNAL,
+        str(document.get("message", "error answer without a message")),
+        details if isinstance(details, dict) else None,
+        protocol_status=code,
+    )

@@ -1,0 +1,268 @@
+"""MQTT adapter: request/response over a broker (paho-mqtt), the JSON-RPC methods' params and
+answers as the payloads.
+
+A request published to ``protobench/v1/{operation}`` carries the operation's params as a JSON
+object (``{"model": "iris", "instances": [[...]]}``), validated by the JSON-RPC method table
+(``servers.jsonrpc_methods``), so both protocols accept and refuse exactly the same things.
+The answer is REST's document (or ``{"code", "message", "details"}`` for an error) published
+at QoS 1 to where the request asked:
+
+- MQTT 5: to its ResponseTopic property, with its CorrelationData, an error marked by the user
+  property ``error=true``;
+- MQTT 3.1.1: to the body's ``reply_to``, echoing its ``correlation_id`` in the JSON, an error
+  marked by ``"error": true``; a list answer (list_models, list_predictions) is wrapped in an
+  object under the gRPC response's field name (``models``, ``predictions``) to have room for it.
+
+A request with no way to answer is dropped with a log line and counted (operation
+``unanswerable`` in the request counters, which the metrics port shows).
+
+``serve`` starts an embedded amqtt broker (MQTT 3.1.1) on the port unless ``mqtt_broker``
+names an existing one; with an existing broker the adapter subscribes through the shared
+subscription ``$share/protobench/...`` so replicas split the requests, the broker balancing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+import uuid
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any
+
+import orjson
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from pydantic import ValidationError
+
+from protobench.core.auth import bearer_matches, caller
+from protobench.core.errors import CoreError, ErrorCode
+from protobench.core.service import InferenceService
+from protobench.mqtt_link import (
+    AUTHORIZATION,
+    CORRELATION_ID,
+    ERROR_MARK,
+    MQTT5,
+    MQTT311,
+    REPLY_TO,
+    SHARE_GROUP,
+    TOPIC_PREFIX,
+    LinkError,
+    open_link,
+    split_address,
+    subscribe,
+)
+from servers.jsonrpc_methods import METHODS, MethodSpec
+from servers.listen import Listen, announce
+
+log = logging.getLogger(__name__)
+
+BY_OPERATION: dict[str, MethodSpec] = {spec.name: spec for spec in METHODS}
+LIST_FIELD = {"list_models": "models", "list_predictions": "predictions"}
+ENVELOPE_KEYS = (REPLY_TO, CORRELATION_ID, AUTHORIZATION)
+INTERNAL_MESSAGE = "internal error; the server log has the details"
+CONNECT_TIMEOUT_S = 10.0
+GRACEFUL_SHUTDOWN_S = 10.0
+
+
+@dataclass
+class ReplyAddress:
+    topic: str
+    correlation: bytes | str | None
+    mqtt5: bool
+
+
+class MqttAdapter:
+    """Subscribed to every operation's topic; answers each request on an asyncio loop of its
+    own (a waiting model does not hold the network thread)."""
+
+    def __init__(self, service: InferenceService, broker: tuple[str, int], shared: bool):
+        self.service = service
+        self.broker = broker
+        self.topic = (f"$share/{SHARE_GROUP}/" if shared else "") + TOPIC_PREFIX + "+"
+        self.loop = asyncio.new_event_loop()
+        self.in_flight = 0
+        self._count = threading.Lock()
+        self.client: mqtt.Client | None = None
+
+    def start(self) -> None:
+        threading.Thread(target=self.loop.run_forever, name="mqtt-adapter", daemon=True).start()
+        client_id = f"protobench-server-{uuid.uuid4().hex[:12]}"
+        try:  # MQTT 5 when the broker speaks it (it carries reply properties), else 3.1.1
+            self.client = self._open(MQTT5, client_id)
+        except LinkError:
+            self.client = self._open(MQTT311, client_id)
+        subscribe(self.client, self.topic, CONNECT_TIMEOUT_S)
+
+    def _open(self, version: Any, client_id: str) -> mqtt.Client:
+        return open_link(
+            self.broker,
+            version,
+            client_id=client_id,
+            timeout=CONNECT_TIMEOUT_S,
+            on_message=self._on_message,
+        )
+
+    def stop(self) -> None:
+        """Stop taking requests, let those in flight be answered, disconnect."""
+        if self.client is not None:
+            self.client.unsubscribe(self.topic)
+            deadline = self.loop.time() + GRACEFUL_SHUTDOWN_S
+            while self.in_flight and self.loop.time() < deadline:
+                threading.Event().wait(0.05)
+            self.client.disconnect()
+            self.client.loop_stop()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+    def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
+        with self._count:
+            self.in_flight += 1
+        asyncio.run_coroutine_threadsafe(self._handle(message), self.loop)
+
+    async def _handle(self, message: mqtt.MQTTMessage) -> None:
+        try:
+            await self._answer(message)
+        except Exception:
+            log.exception("unexpected error answering an MQTT request on %s", message.topic)
+        finally:
+            with self._count:
+                self.in_flight -= 1
+
+    async def _answer(self, message: mqtt.MQTTMessage) -> None:
+        operation = message.topic.removeprefix(TOPIC_PREFIX)
+        properties = getattr(message, "properties", None)
+        user = dict(getattr(properties, "UserProperty", []) or [])
+        body, problem = _parse(message.payload, self.service.settings.max_body_bytes)
+        address = _reply_address(properties, body)
+        if address is None:
+            self.service.counters.add("unanswerable", "error")
+            log.warning(
+                "dropped an MQTT request on %s: it names no ResponseTopic (MQTT 5) and no "
+                "reply_to (3.1.1), so it cannot be answered",
+                message.topic,
+            )
+            return
+        presented = user.get(AUTHORIZATION) or body.get(AUTHORIZATION)
+        try:
+            if problem is not None:
+                raise problem
+            result = await self._run(operation, body, presented)
+        except CoreError as exc:
+            self._publish(address, _error_document(exc), error=True)
+            return
+        except Exception:
+            log.exception("unexpected error in MQTT operation %s", operation)
+            error = CoreError(ErrorCode.INTERNAL, INTERNAL_MESSAGE)
+            self._publish(address, _error_document(error), error=True)
+            return
+        if not address.mqtt5 and operation in LIST_FIELD:
+            result = {LIST_FIELD[operation]: result}
+        self._publish(address, result, error=False)
+
+    async def _run(self, operation: str, body: dict[str, Any], presented: object) -> Any:
+        spec = BY_OPERATION.get(operation)
+        if spec is None:
+            raise CoreError(
+                ErrorCode.INVALID_INPUT,
+                f"no operation {operation!r}; publish to {TOPIC_PREFIX}<operation>, one of "
+                + ", ".join(BY_OPERATION),
+                {"operations": list(BY_OPERATION)},
+            )
+        params = {k: v for k, v in body.items() if k not in ENVELOPE_KEYS}
+        try:
+            validated = spec.params.model_validate(params)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False, include_input=False)[0]
+            where = ".".join(str(part) for part in first["loc"]) or "params"
+            raise CoreError(
+                ErrorCode.INVALID_INPUT, f"{operation}: {where}: {first['msg']}"
+            ) from None
+        api_key = self.service.settings.api_key
+        authenticated = (
+            api_key is not None
+            and isinstance(presented, str)
+            and bearer_matches(presented, api_key)
+        )
+        with caller(authenticated):
+            value = await spec.run(self.service, validated)
+        return orjson.loads(spec.result.dump_json(value))
+
+    def _publish(self, address: ReplyAddress, document: Any, *, error: bool) -> None:
+        assert self.client is not None
+        if address.mqtt5:
+            properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+            if address.correlation is not None:
+                properties.CorrelationData = address.correlation
+            if error:
+                properties.UserProperty = (ERROR_MARK, "true")
+            self.client.publish(address.topic, orjson.dumps(document), qos=1, properties=properties)
+            return
+        if isinstance(document, dict):
+            document = {**document, CORRELATION_ID: address.correlation}
+            if error:
+                document[ERROR_MARK] = True
+        self.client.publish(address.topic, orjson.dumps(document), qos=1)
+
+
+def _parse(payload: bytes | bytearray, limit: int) -> tuple[dict[str, Any], CoreError | None]:
+    """The body as an object, or {} and the caller's error (the reply address may still be in
+    the MQTT 5 properties)."""
+    if len(payload) > limit:
+        error = CoreError(
+            ErrorCode.TOO_LARGE,
+            f"message of {len(payload)} bytes; the limit is {limit}",
+            {"bytes": len(payload), "limit": limit},
+        )
+        return {}, error
+    if not payload:
+        return {}, None
+    try:
+        body = orjson.loads(payload)
+    except orjson.JSONDecodeError as exc:
+        return {}, CoreError(ErrorCode.INVALID_INPUT, f"the message is not JSON: {exc}")
+    if not isinstance(body, dict):
+        return {}, CoreError(ErrorCode.INVALID_INPUT, "the message must be a JSON object")
+    return body, None
+
+
+def _reply_address(properties: Any, body: dict[str, Any]) -> ReplyAddress | None:
+    topic = getattr(properties, "ResponseTopic", None)
+    if topic:
+        return ReplyAddress(topic, getattr(properties, "CorrelationData", None), mqtt5=True)
+    reply_to = body.get(REPLY_TO)
+    if isinstance(reply_to, str) and reply_to and "+" not in reply_to and "#" not in reply_to:
+        return ReplyAddress(reply_to, body.get(CORRELATION_ID), mqtt5=False)
+    return None
+
+
+def _error_document(error: CoreError) -> dict[str, Any]:
+    return {"code": error.code.value, "message": error.message, "details": error.details}
+
+
+def serve(service: InferenceService, listen: Listen) -> None:
+    """Start the embedded broker on the port (unless ``mqtt_broker`` names one), subscribe,
+    serve until SIGINT/SIGTERM."""
+    from servers.mqtt_broker import EmbeddedBroker
+
+    external = service.settings.mqtt_broker
+    broker = None if external else EmbeddedBroker(listen)
+    address = split_address(external) if external else broker.start()  # type: ignore[union-attr]
+    adapter = MqttAdapter(service, address, shared=external is not None)
+    stopping = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    service.load_in_background()
+    adapter.start()
+    announce(listen, "mqtt", address[1])
+    while not stopping.wait(0.5):
+        pass
+    adapter.stop()
+    if broker is not None:
+        broker.stop()
