@@ -8,18 +8,22 @@ is reopened on the next call; a call that was sent is never repeated here.
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import ssl
-from collections.abc import Sequence
+import struct
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from thrift.protocol.TBinaryProtocol import TBinaryProtocolAccelerated
+from thrift.protocol.TBinaryProtocol import TBinaryProtocol, TBinaryProtocolAccelerated
 from thrift.protocol.TCompactProtocol import TCompactProtocolAccelerated
-from thrift.Thrift import TApplicationException
+from thrift.Thrift import TApplicationException, TMessageType, TType
 from thrift.transport import TSocket, TSSLSocket, TTransport
 
 from clients.base import ClientError, InferenceClient
+from clients.probe import IRIS_ROW, Probe, Verdict
 from protobench.core.errors import ErrorCode
 from protobench.core.types import (
     FeedbackResponse,
@@ -49,6 +53,20 @@ def split_target(target: str) -> tuple[str, int]:
     if not host or not port.isdigit():
         raise ClientError(ErrorCode.INVALID_INPUT, f"a Thrift target is host:port, not {target!r}")
     return host.strip("[]"), int(port)
+
+
+CALLER_APPLICATION_ERRORS = {
+    TApplicationException.UNKNOWN_METHOD,
+    TApplicationException.INVALID_MESSAGE_TYPE,
+    TApplicationException.WRONG_METHOD_NAME,
+    TApplicationException.PROTOCOL_ERROR,
+}
+
+
+def application_error(exc: TApplicationException) -> ErrorCode:
+    """Thrift's own errors: an unknown method or a malformed call is the caller's input (as
+    404 and UNIMPLEMENTED are elsewhere); the rest is the server's."""
+    return ErrorCode.INVALID_INPUT if exc.type in CALLER_APPLICATION_ERRORS else ErrorCode.INTERNAL
 
 
 class ThriftClient(InferenceClient):
@@ -104,7 +122,7 @@ class ThriftClient(InferenceClient):
             raise ClientError(code, message, details, protocol_status=exc.code) from None
         except TApplicationException as exc:
             raise ClientError(
-                ErrorCode.INTERNAL,
+                application_error(exc),
                 f"Thrift application error: {exc.message}",
                 protocol_status=exc.type,
             ) from None
@@ -193,4 +211,70 @@ class ThriftClient(InferenceClient):
         return [core_from_thrift(StoredPrediction, p) for p in answer.predictions or []]
 
 
-__all__ = ["ThriftClient", "split_target"]
+class ThriftProbe(Probe):
+    """Raw Thrift messages for the hardening tests: bytes out on a fresh connection, the
+    Predict reply (or the server hanging up) read back."""
+
+    body_format = "thrift"
+
+    def predict_body(self, rows: Any) -> bytes:
+        instances = [ttypes.Instance(features=list(row)) for row in rows]
+        return self._message(ttypes.PredictRequest(model="iris", instances=instances))
+
+    @staticmethod
+    def _message(request: Any) -> bytes:
+        buffer = TTransport.TMemoryBuffer()
+        protocol = TBinaryProtocol(buffer)
+        protocol.writeMessageBegin("Predict", TMessageType.CALL, 1)
+        ThriftService.Predict_args(request=request).write(protocol)
+        protocol.writeMessageEnd()
+        return bytes(buffer.getvalue())
+
+    def padded(self, size: int) -> bytes:
+        """Padded by an unknown field (id 1000) of the request struct, which Thrift decoders
+        skip."""
+        body = self.predict_body([IRIS_ROW])
+        # the args struct ends with two STOP bytes (request struct, then args struct); the
+        # unknown field goes before the first: type (1) + id (2) + length (4) + filler
+        filler = size - len(body) - 7
+        if filler < 0:
+            raise ValueError(f"cannot pad to {size} bytes")
+        field = bytes([TType.STRING]) + struct.pack("!hi", 1000, filler) + b"x" * filler
+        return body[:-2] + field + body[-2:]
+
+    def send(self, body: bytes | Iterator[bytes]) -> Verdict:
+        data = body if isinstance(body, bytes) else b"".join(body)
+        answer = b""
+        with socket.create_connection(split_target(self.target), timeout=self.timeout) as sock:
+            # The server may refuse and hang up before it has read everything.
+            with contextlib.suppress(OSError):
+                sock.sendall(data)
+                sock.shutdown(socket.SHUT_WR)  # all sent: a truncated request ends here
+            with contextlib.suppress(OSError):
+                while chunk := sock.recv(65536):
+                    answer += chunk
+        return _verdict(answer)
+
+    def close(self) -> None:
+        pass
+
+
+def _verdict(answer: bytes) -> Verdict:
+    """The reply's error code, or a success; a hang-up without a reply is no answer at all."""
+    if not answer:
+        return Verdict("closed", text="the server closed the connection without answering")
+    protocol = TBinaryProtocol(TTransport.TMemoryBuffer(answer))
+    _, message_type, _ = protocol.readMessageBegin()
+    if message_type == TMessageType.EXCEPTION:
+        failure = TApplicationException()
+        failure.read(protocol)
+        return Verdict("TApplicationException", [application_error(failure)], str(failure.message))
+    result = ThriftService.Predict_result()
+    result.read(protocol)
+    if result.error is not None:
+        code, message, _ = error_from_thrift(result.error)
+        return Verdict(code.value, [code], message)
+    return Verdict("OK")
+
+
+__all__ = ["ThriftClient", "ThriftProbe", "split_target"]

@@ -30,6 +30,10 @@ from protobench.v1.inference_thrift import ttypes
 log = logging.getLogger(__name__)
 
 INTERNAL_MESSAGE = "internal error; the server logged the details"
+AUTHENTICATE_HINT = (
+    "Thrift has no headers: call Authenticate with the key once per connection, the "
+    "counterpart of 'Authorization: Bearer <key>'"
+)
 
 
 def _field(request: Any, name: str) -> Any:
@@ -123,7 +127,9 @@ class ConnectionHandler:
         if api_key is not None and not (
             isinstance(presented, str) and bearer_matches(f"Bearer {presented}", api_key)
         ):
-            raise error_to_thrift(CoreError(ErrorCode.UNAUTHENTICATED, "wrong API key"))
+            raise error_to_thrift(
+                CoreError(ErrorCode.UNAUTHENTICATED, f"wrong API key. {AUTHENTICATE_HINT}")
+            )
         self.authenticated = True
         return ttypes.AuthenticateResponse(authenticated=True)
 
@@ -140,6 +146,8 @@ class ConnectionHandler:
             with caller(self.authenticated):
                 return operation(self.service, request)
         except CoreError as exc:
+            if exc.code is ErrorCode.UNAUTHENTICATED:
+                exc = CoreError(exc.code, f"{exc.message}. {AUTHENTICATE_HINT}", exc.details)
             raise error_to_thrift(exc) from None
         except Exception:
             log.exception("unexpected error in Thrift method %s", method)

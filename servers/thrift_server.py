@@ -49,19 +49,29 @@ BINARY_FIRST_BYTE = 0x80  # strict binary: version 0x8001 in the first two bytes
 COMPACT_FIRST_BYTE = 0x82  # compact: protocol id 0x82
 
 
-class _FirstByteSocket(TSocket.TSocket):  # type: ignore[misc]  # thrift is untyped
-    """A connected socket whose first byte, already read to pick the protocol, is read again."""
+class MessageTooLarge(Exception):
+    """More bytes than ``max_body_bytes`` were read for one request."""
 
-    def __init__(self, sock: socket.socket, first: bytes) -> None:
+
+class _CountingSocket(TSocket.TSocket):  # type: ignore[misc]  # thrift is untyped
+    """A connected socket that counts the bytes of each request against the limit, and whose
+    first byte, already read to pick the protocol, is read again."""
+
+    def __init__(self, sock: socket.socket, first: bytes, limit: int) -> None:
         super().__init__()
         self.handle = sock
         self._first = first
+        self.limit = limit
+        self.count = 0  # bytes of the current request; reset before each one
 
     def read(self, sz: int) -> bytes:
         if self._first:
-            first, self._first = self._first, b""
-            return first
-        data: bytes = super().read(sz)
+            data, self._first = self._first, b""
+        else:
+            data = super().read(sz)
+        self.count += len(data)
+        if self.count > self.limit:
+            raise MessageTooLarge
         return data
 
 
@@ -98,8 +108,9 @@ class _Connection:
         if first[0] not in (BINARY_FIRST_BYTE, COMPACT_FIRST_BYTE):
             log.info("closed a Thrift connection that speaks neither binary nor compact")
             return
-        transport = TTransport.TBufferedTransport(_FirstByteSocket(self.sock, first))
         limit = self.server.service.settings.max_body_bytes
+        counting = _CountingSocket(self.sock, first, limit)
+        transport = TTransport.TBufferedTransport(counting)
         protocol_class = (
             TBinaryProtocolAccelerated
             if first[0] == BINARY_FIRST_BYTE
@@ -111,6 +122,7 @@ class _Connection:
         processor = ThriftService.Processor(ConnectionHandler(self.server.service))
         processor.on_message_begin(self._started)
         while not self.server.stopping.is_set():
+            counting.count = 0
             self._process(processor, protocol)
             self.busy = False
 
@@ -123,8 +135,11 @@ class _Connection:
         except (TTransport.TTransportException, OSError):
             raise
         except Exception as exc:
-            if not self.busy:
-                raise  # no message header was read: not a Thrift request at all
+            if not self.busy:  # no message header could be read: not a Thrift request at all
+                log.info("closed a Thrift connection whose bytes are not a message: %s", exc)
+                raise TTransport.TTransportException(
+                    TTransport.TTransportException.END_OF_FILE
+                ) from exc
             self._refuse(protocol, _decode_error(exc, self.server.service.settings.max_body_bytes))
             raise TTransport.TTransportException(
                 TTransport.TTransportException.END_OF_FILE
@@ -144,13 +159,13 @@ class _Connection:
 
 
 def _decode_error(exc: Exception, limit: int) -> CoreError:
-    too_large = isinstance(exc, OverflowError) or (
+    too_large = isinstance(exc, MessageTooLarge | OverflowError) or (
         isinstance(exc, TProtocolException) and exc.type == TProtocolException.SIZE_LIMIT
     )
     if too_large:
         return CoreError(
             ErrorCode.TOO_LARGE,
-            f"a string or list in the request is longer than the limit of {limit}",
+            f"the request, or a string or list in it, is over the limit of {limit} bytes",
             {"limit": limit},
         )
     return CoreError(ErrorCode.INVALID_INPUT, f"the request could not be decoded: {str(exc)[:200]}")

@@ -1,0 +1,23 @@
+"""Thrift: Apache Thrift's binary (or compact) protocol over raw TCP, the IDL in
+proto/protobench/v1/inference.thrift. Nothing here imports thrift."""
+
+from protobench.core.errors import ErrorCode
+from protobench.protocol_spec import ErrorRow, ProtocolSpec, ReportStyle, Transport
+
+THRIFT_ERROR: ErrorRow[str] = ErrorRow({code: code.value for code in ErrorCode})
+"""InferenceError.code is the core code's own name; a name this version does not know is
+INTERNAL."""
+
+SPEC = ProtocolSpec(
+    name="thrift",
+    order=60,
+    summary="Thrift: binary (or compact) structs over raw TCP (Apache Thrift)",
+    server="servers.thrift_server:serve",
+    client="clients.thrift_client:ThriftClient",
+    default_port=9090,
+    errors=THRIFT_ERROR,
+    transport=Transport.TCP,
+    report=ReportStyle("Thrift", "#E69F00"),
+    probe="clients.thrift_client:ThriftProbe",
+    locust_user="ThriftUser",
+)
