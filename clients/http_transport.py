@@ -244,12 +244,16 @@ class HttpInferenceClient(InferenceClient):
         certifies the server, turns TLS on; ``transport`` is ``httpx`` or, under gevent (Locust),
         ``gevent``."""
         super().__init__(target, timeout=timeout)
-        headers = dict(self.headers)
+        headers = self._headers()
         if api_key:
             headers["authorization"] = f"Bearer {api_key}"
         self._http = open_transport(
             transport, target, timeout=timeout, headers=headers, tls_ca=tls_ca
         )
+
+    def _headers(self) -> dict[str, str]:
+        """The headers every request carries (a client may add its own, such as Accept)."""
+        return dict(self.headers)
 
     def close(self) -> None:
         self._http.close()

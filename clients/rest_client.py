@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import orjson
+from lxml import etree
 
 from clients.base import ClientError
-from clients.http_transport import HttpAnswer, HttpInferenceClient, HttpRequest
+from clients.http_transport import HttpAnswer, HttpInferenceClient, HttpRequest, Transport
 from clients.probe import HttpJsonProbe
 from protobench.core.errors import ErrorCode
 from protobench.core.types import (
@@ -20,18 +22,22 @@ from protobench.core.types import (
     StrategyStatus,
 )
 from protobench.error_table import from_http_status
+from protobench.xml_documents import from_xml
 
 IMAGE_MAGIC = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 
 
-def _payload(answer: HttpAnswer, ok: tuple[int, ...]) -> Any:
+Decode = Callable[[bytes], Any]
+
+
+def _payload(answer: HttpAnswer, ok: tuple[int, ...], decode: Decode = orjson.loads) -> Any:
     """The decoded body of an expected status; any other status raised as a ClientError with
     the code the body names (or the status's row of the error table)."""
     if answer.status in ok:
-        return orjson.loads(answer.content) if answer.content else None
+        return decode(answer.content) if answer.content else None
     try:
-        body = orjson.loads(answer.content)
-    except orjson.JSONDecodeError:
+        body = decode(answer.content)
+    except (orjson.JSONDecodeError, etree.XMLSyntaxError):
         body = {}
     if not isinstance(body, dict):
         body = {}
@@ -65,11 +71,35 @@ def _json(method: str, path: str, body: object = None) -> HttpRequest:
 class RestClient(HttpInferenceClient):
     protocol = "rest"
 
+    def __init__(
+        self,
+        target: str,
+        *,
+        timeout: float = 10.0,
+        api_key: str | None = None,
+        tls_ca: str | Path | None = None,
+        transport: Transport = "httpx",
+        xml: bool = False,
+    ) -> None:
+        """``xml`` asks for every answer as XML (``Accept: application/xml``) and reads it
+        back (``protobench.xml_documents``); JSON otherwise, the default."""
+        self._xml = xml
+        self._decode: Decode = from_xml if xml else orjson.loads
+        super().__init__(
+            target, timeout=timeout, api_key=api_key, tls_ca=tls_ca, transport=transport
+        )
+
+    def _headers(self) -> dict[str, str]:
+        headers = super()._headers()
+        if self._xml:
+            headers["accept"] = "application/xml"
+        return headers
+
     def _call(self, request: HttpRequest, *, ok: tuple[int, ...] = (200,)) -> Any:
-        return _payload(self._http.request(request), ok)
+        return _payload(self._http.request(request), ok, self._decode)
 
     def _answer(self, operation: str, answer: HttpAnswer) -> Any:
-        return _payload(answer, (200,))
+        return _payload(answer, (200,), self._decode)
 
     def _list_models_request(self) -> HttpRequest:
         return HttpRequest("GET", "/models")

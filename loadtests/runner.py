@@ -87,9 +87,10 @@ def plan_cpus(
             "generator_processes": generator_processes or 1}  # fmt: skip
 
 
-def _client_factory(protocol: Protocol) -> Callable[[str], InferenceClient]:
+def _client_factory(protocol: Protocol, workload: Workload) -> Callable[[str], InferenceClient]:
     cls = client_class(protocol)
-    return lambda target: cls(target, timeout=30.0)
+    options = workload.client_options
+    return lambda target: cls(target, timeout=30.0, **options)
 
 
 def _wire_target(cluster: Any) -> tuple[str, int]:
@@ -150,7 +151,7 @@ class CellRun:
             host, port = _wire_target(cluster)
             wire = calibrate(
                 host, port, transport=spec(cell.protocol).transport,
-                open_client=_client_factory(cell.protocol),
+                open_client=_client_factory(cell.protocol, workload),
                 send=lambda c: workload.next_call(random.Random(0)).send(c),
                 calls=config.calibration_calls,
             )  # fmt: skip

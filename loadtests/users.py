@@ -55,7 +55,8 @@ def _options(parser: Any) -> None:
         choices=PAYLOADS,
         default="iris",
         env_var="PROTOBENCH_LT_PAYLOAD",
-        help="iris (features), digits-image (PNG upload) or mix (with metadata)",
+        help="iris (features), iris-xml (REST with XML answers), digits-image (PNG upload) "
+        "or mix (with metadata)",
     )
     group.add_argument(
         "--pb-batch",
@@ -99,12 +100,14 @@ events.init_command_line_parser.add_listener(_options)  # type: ignore[no-untype
 events.test_stop.add_listener(_on_test_stop)  # type: ignore[no-untyped-call]
 
 
-def _make_client(protocol: Protocol, target: str, timeout: float) -> InferenceClient:
-    """A client with the spec's options under load, sending the server's API key when
-    PROTOBENCH_API_KEY is set."""
+def _make_client(
+    protocol: Protocol, target: str, timeout: float, workload: Workload
+) -> InferenceClient:
+    """A client with the spec's and the workload's options under load, sending the server's
+    API key when PROTOBENCH_API_KEY is set."""
     cls = client_class(protocol)
     api_key = os.environ.get("PROTOBENCH_API_KEY") or None
-    options = spec(protocol).load_client_options
+    options = {**spec(protocol).load_client_options, **workload.client_options}
     return cls(target, timeout=timeout, api_key=api_key, **options)  # type: ignore[call-arg]
 
 
@@ -117,7 +120,9 @@ class ProtocolUser(User):
         options = self.environment.parsed_options
         assert options is not None and self.host, "start Locust with --host HOST:PORT"
         self.workload = Workload(options.pb_payload, options.pb_batch)
-        self.client: InferenceClient = _make_client(self.protocol, self.host, options.pb_timeout)
+        self.client: InferenceClient = _make_client(
+            self.protocol, self.host, options.pb_timeout, self.workload
+        )
         self.prepared: dict[str, Prepared] = {}  # each distinct call, encoded once
         self.rng = random.Random()
         rate = float(options.pb_rate)

@@ -12,7 +12,7 @@ import numpy as np
 from clients.base import InferenceClient, Prepared
 from protobench.core.images import features_to_png
 
-Payload = Literal["iris", "digits-image", "mix"]
+Payload = Literal["iris", "iris-xml", "digits-image", "mix"]
 PAYLOADS: tuple[Payload, ...] = get_args(Payload)
 
 # Fixed inputs, so every protocol and every run sends identical bytes of model input.
@@ -55,6 +55,12 @@ class Workload:
             raise ValueError(f"payload must be one of {', '.join(PAYLOADS)}")
         if self.batch < 1:
             raise ValueError("batch must be at least 1")
+
+    @property
+    def client_options(self) -> dict[str, object]:
+        """Keyword arguments for the client: iris-xml is REST asking for XML answers (the
+        same route and documents as iris, to show what XML costs against JSON)."""
+        return {"xml": True} if self.payload == "iris-xml" else {}
 
     @cached_property
     def _predict(self) -> Call:

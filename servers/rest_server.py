@@ -46,6 +46,7 @@ from protobench.core.types import (
 from protobench.error_table import HTTP_MALFORMED_BODY, from_http_status, http_status
 from servers.asgi_runner import Refusal, serve_asgi, with_body_limit
 from servers.listen import Listen
+from servers.rest_xml import with_xml
 
 log = logging.getLogger(__name__)
 
@@ -309,4 +310,4 @@ def _too_large(max_bytes: int) -> Refusal:
 def serve(service: InferenceService, listen: Listen) -> None:
     max_bytes = service.settings.max_body_bytes
     app = with_body_limit(create_app(service), max_bytes, _too_large(max_bytes))
-    serve_asgi(app, "rest", service, listen)
+    serve_asgi(with_xml(app), "rest", service, listen)

@@ -97,9 +97,9 @@ def register(commands: Any) -> None:
     )
     bench.add_argument(
         "--payload",
-        choices=("iris", "digits-image", "mix"),
+        choices=("iris", "iris-xml", "digits-image", "mix"),
         default="iris",
-        help="what each call sends",
+        help="what each call sends; iris-xml is iris with XML answers (REST only)",
     )
     bench.add_argument("--duration", type=float, default=10.0, help="measured seconds per cell")
     bench.add_argument(
@@ -173,6 +173,17 @@ def _warn_overcommitted(config: BenchConfig, console: Console) -> None:
             )
 
 
+def _payload_problem(args: argparse.Namespace) -> str | None:
+    """iris-xml is REST's Accept: application/xml; no other protocol has XML answers."""
+    others = [p for p in args.protocols if p != "rest"]
+    if args.payload == "iris-xml" and others:
+        return (
+            f"--payload iris-xml is REST's XML answers; drop {', '.join(others)} "
+            "(--protocols rest), and compare with a second run of --payload iris"
+        )
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import (
@@ -189,7 +200,9 @@ def run(args: argparse.Namespace) -> int:
     from loadtests.runner import run_matrix
     from loadtests.summary import print_summary
 
-    if problem := model_problem(args) or _quota_problem(args.replica_cpus):
+    if problem := (
+        model_problem(args) or _quota_problem(args.replica_cpus) or _payload_problem(args)
+    ):
         print(f"protobench bench: {problem}", file=sys.stderr)
         return 2
     config = BenchConfig(
