@@ -87,6 +87,15 @@ def plan_cpus(
             "generator_processes": generator_processes or 1}  # fmt: skip
 
 
+def more_generator_processes(cpus: dict[str, Any], requested: int) -> dict[str, Any] | None:
+    """One more Locust process, when the processes were chosen automatically (``requested`` is
+    0) and a core is left for it: a generator-bound cell is then measured again with it."""
+    cores = len(cpus["generator_cpus"] or os.sched_getaffinity(0))
+    if requested or cpus["generator_processes"] >= cores:
+        return None
+    return {**cpus, "generator_processes": cpus["generator_processes"] + 1}
+
+
 def _client_factory(protocol: Protocol, workload: Workload) -> Callable[[str], InferenceClient]:
     cls = client_class(protocol)
     options = workload.client_options
@@ -156,9 +165,27 @@ class CellRun:
                 calls=config.calibration_calls,
             )  # fmt: skip
             measured = self._drive(cluster, cpus, progress)
+            escalations: list[dict[str, Any]] = []
+            while "generator-bound" in measured["flags"] and (
+                more := more_generator_processes(cpus, config.generator_processes)
+            ):
+                busiest = measured["cpu"]["generator_busiest_share"]
+                escalations.append(
+                    {"processes": cpus["generator_processes"], "busiest_share": busiest}
+                )
+                self._keep_attempt(cpus["generator_processes"])
+                cpus = more
+                measured = self._drive(cluster, cpus, progress)
             quota = cluster.cpu_quota  # each replica's CPU quota and how it was applied
         return {**self._describe(cpus), **measured, "wire_bytes": asdict(wire),
-                "cpu_quota": quota}  # fmt: skip
+                "cpu_quota": quota, "generator_escalations": escalations}  # fmt: skip
+
+    def _keep_attempt(self, processes: int) -> None:
+        """Move a generator-bound attempt's samples and log aside before the next attempt."""
+        for name in ("samples", "locust.log"):
+            path = self.folder / name
+            if path.exists():
+                path.rename(self.folder / f"{path.stem}-{processes}-processes{path.suffix}")
 
     def _describe(self, cpus: dict[str, Any]) -> dict[str, Any]:
         cell = self.cell
@@ -289,6 +316,12 @@ class CellRun:
                 "server_us_per_request": cpu["server"].total_s / ok * 1e6,
                 "balancer_us_per_request": cpu["balancer"].total_s / ok * 1e6,
                 "generator_us_per_request": cpu["generator"].total_s / ok * 1e6,
+                # The instrument against what it measures: far below 1, or the cell measures
+                # the load generator (docs/loadtests.md).
+                "generator_to_server": cpu["generator"].total_s / max(cpu["server"].total_s, 1e-9),
+                # What one server core could answer, whatever the generator reached: 1 / (server
+                # CPU seconds per request).
+                "capacity_per_core": ok / max(cpu["server"].total_s, 1e-9),
                 "generator_busiest_share": cpu["generator"].busiest_share,
                 "generator_processes": cpu["generator"].processes,
             },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from typing import Any
 
@@ -29,10 +30,19 @@ def group_repeats(cells: list[dict[str, Any]]) -> dict[tuple[Any, ...], list[dic
     return groups
 
 
+def _capacity(group: list[dict[str, Any]]) -> str:
+    """Requests per second one server core could answer (1 ÷ server CPU s per request), with
+    the half-width of its 95 % interval over repeats."""
+    capacity = confidence_interval([c["cpu"].get("capacity_per_core", math.nan) for c in group])
+    ci = f" ±{(capacity.high - capacity.low) / 2:,.0f}" if capacity.n > 1 else ""
+    return f"{capacity.median:,.0f}{ci}"
+
+
 def print_summary(document: dict[str, Any], console: Console) -> None:
     table = Table(title=f"protobench run {document['run_id']}")
     for column in ("protocol", "replicas", "load", "batch", "req/s", "p50 ms", "p99 ms",
-                   "p99.9 ms", "errors", "B/req", "B/resp", "server µs/req", "flags"):  # fmt: skip
+                   "p99.9 ms", "errors", "B/req", "B/resp", "server µs/req", "gen ÷ server",
+                   "capacity/core", "flags"):  # fmt: skip
         table.add_column(column, justify="left" if column in ("protocol", "flags") else "right")
     for (protocol, replicas, balancer, users, rate, batch, *_), group in group_repeats(
         document["cells"]
@@ -50,6 +60,16 @@ def print_summary(document: dict[str, Any], console: Console) -> None:
             f"{first['wire_bytes']['request']['total']:.0f}",
             f"{first['wire_bytes']['response']['total']:.0f}",
             f"{first['cpu']['server_us_per_request']:.0f}",
+            f"{first['cpu'].get('generator_to_server', math.nan):.2f}",
+            _capacity(group),
             ", ".join(flags) or "-",
         )  # fmt: skip
     console.print(table)
+    for cell in document["cells"]:
+        tried = cell.get("generator_escalations") or []
+        if tried:
+            steps = ", ".join(f"{t['processes']} ({100 * t['busiest_share']:.0f} % of a core)"
+                              for t in tried)  # fmt: skip
+            final = cell["pinning"]["generator_processes"]
+            console.print(f"{cell['cell_id']}: generator-bound with {steps} Locust process(es); "
+                          f"measured again with {final}")  # fmt: skip

@@ -97,6 +97,12 @@ class Group:
         return self.median(lambda c: c["cpu"].get(key))
 
     @property
+    def capacity(self) -> Interval:
+        """Requests/s one server core could answer: 1 ÷ server CPU seconds per request, per
+        repeat (it does not depend on how hard the generator pushed)."""
+        return confidence_interval([_number(c["cpu"].get("capacity_per_core")) for c in self.cells])
+
+    @property
     def generator_share(self) -> float:
         return max(_number(c["cpu"].get("generator_busiest_share")) for c in self.cells)
 

@@ -28,6 +28,8 @@ def _row(row: Row) -> str:
         row.request_bytes,
         row.response_bytes,
         row.server_us,
+        row.capacity + (f" ({row.capacity_ci})" if row.capacity_ci else ""),
+        row.generator_ratio,
         row.generator_share,
         flags,
     ]
@@ -49,6 +51,8 @@ def render_markdown(page: Page) -> str:
         t("col.request_bytes"),
         t("col.response_bytes"),
         t("col.server_us"),
+        t("col.capacity"),
+        t("col.generator_ratio"),
         t("col.generator_share"),
         t("col.flags"),
     ]
@@ -62,6 +66,7 @@ def render_markdown(page: Page) -> str:
         "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|",
     ]
     lines += [_row(row) for row in page.rows]
+    lines += ["", t("results.capacity")]
     lines += ["", f"## {t('section.charts')}", ""]
     for figure in page.figures:
         lines += [f"### {figure.title}", "", figure.reading, ""]

@@ -11,6 +11,7 @@ from loadtests.report.figures import Figure, figures
 from loadtests.report.i18n import Locale
 from loadtests.report.notes import Note, glossary, notes
 from loadtests.report.readings import load_label
+from loadtests.stats import Interval
 
 # Which flag qualifies which number: it is shown next to that number, not only in a column.
 FLAG_PLACES = {
@@ -44,6 +45,9 @@ class Row:
     request_bytes: str
     response_bytes: str
     server_us: str
+    capacity: str  # req/s per server core, 1 ÷ server CPU s per request
+    capacity_ci: str
+    generator_ratio: str  # generator CPU ÷ server CPU
     generator_share: str
     flags: tuple[Flag, ...]
 
@@ -71,14 +75,17 @@ def _flag(key: str, loc: Locale) -> Flag:
     return Flag(key, label, explain)
 
 
+def _interval(interval: Interval, loc: Locale) -> str:
+    # a rate cannot be negative, whatever a t-interval over two noisy repeats says
+    if interval.n < 2:
+        return ""
+    low, high = loc.num(max(interval.low, 0.0)), loc.num(interval.high)
+    return str(loc.t("table.ci", low=low, high=high, n=interval.n))
+
+
 def row(g: Group, loc: Locale) -> Row:
     rps = g.rps
-    ci = (
-        # a throughput cannot be negative, whatever a t-interval over two noisy repeats says
-        loc.t("table.ci", low=loc.num(max(rps.low, 0.0)), high=loc.num(rps.high), n=rps.n)
-        if rps.n > 1
-        else ""
-    )
+    ci = _interval(rps, loc)
     codes = ", ".join(f"{code}: {n}" for code, n in sorted(g.error_codes.items()))
     replicas = f"{g.replicas}" + (f" · {g.balancer}" if g.balancer != "none" else "")
     if g.capacity_limited:
@@ -98,6 +105,9 @@ def row(g: Group, loc: Locale) -> Row:
         request_bytes=loc.num(g.wire("request")["total"]),
         response_bytes=loc.num(g.wire("response")["total"]),
         server_us=loc.num(g.cpu("server_us_per_request")),
+        capacity=loc.num(g.capacity.median),
+        capacity_ci=_interval(g.capacity, loc),
+        generator_ratio=loc.num(g.cpu("generator_to_server"), 2),
         generator_share=loc.pct(g.generator_share),
         flags=tuple(_flag(f, loc) for f in g.flags),
     )

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from loadtests.matrix import BenchConfig, cells
+from loadtests.runner import more_generator_processes
 from loadtests.samples import SampleArrays, Samples, load_samples
 from loadtests.stats import confidence_interval, percentile_curve, window_stats
 from loadtests.wire import ByteCounts, _Http1Parser, _Http2Parser
@@ -153,3 +154,15 @@ def test_the_runner_names_the_real_user_classes() -> None:
     ).stdout.split()  # fmt: skip
     assert {s.locust_user for s in specs()} <= set(listed)
     assert "gevent" not in sys.modules or "locust" not in sys.modules
+
+
+def test_a_generator_bound_cell_gets_one_more_process_while_a_core_is_free() -> None:
+    pinned = {
+        "pinned": True,
+        "server_cpus": [0],
+        "generator_cpus": [1, 2],
+        "generator_processes": 1,
+    }
+    assert more_generator_processes(pinned, 0) == {**pinned, "generator_processes": 2}
+    assert more_generator_processes({**pinned, "generator_processes": 2}, 0) is None
+    assert more_generator_processes(pinned, 1) is None  # the user chose the count

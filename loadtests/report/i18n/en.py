@@ -39,7 +39,16 @@ MESSAGES: dict[str, str] = {
     "col.request_bytes": "B/request",
     "col.response_bytes": "B/response",
     "col.server_us": "Server CPU µs/req",
+    "col.capacity": "Capacity req/s per core",
+    "col.generator_ratio": "Generator ÷ server CPU",
     "col.generator_share": "Generator CPU",
+    "results.capacity": "Capacity per core is 1 ÷ the server's CPU seconds per request: the "
+    "requests per second one server core could answer if it did nothing else. It does not depend "
+    "on how hard the load generator pushed, so it can exceed the measured req/s: the gap is time "
+    "the server spent waiting (for the next request, the model delay, the network) rather than "
+    "computing. Generator ÷ server CPU compares the instrument with what it measures; well below "
+    "1 (the goal is 0.5 or less) the numbers describe the server, near or above 1 they describe "
+    "the load generator.",
     "col.flags": "Flags",
     "table.ci": "95 % CI {low}–{high} (n={n})",
     "load.closed": "{users} users",

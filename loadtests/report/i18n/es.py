@@ -43,7 +43,16 @@ MESSAGES: dict[str, str] = {
     "col.request_bytes": "B/solicitud",
     "col.response_bytes": "B/respuesta",
     "col.server_us": "CPU servidor µs/req",
+    "col.capacity": "Capacidad req/s por núcleo",
+    "col.generator_ratio": "CPU generador ÷ servidor",
     "col.generator_share": "CPU generador",
+    "results.capacity": "La capacidad por núcleo es 1 ÷ los segundos de CPU del servidor por "
+    "solicitud: las solicitudes por segundo que un núcleo del servidor podría atender si no "
+    "hiciera otra cosa. No depende de cuánto empujó el generador de carga, así que puede superar "
+    "las req/s medidas: la diferencia es tiempo en que el servidor esperó (la siguiente "
+    "solicitud, el retardo del modelo, la red) en vez de calcular. CPU generador ÷ servidor "
+    "compara el instrumento con lo que mide; muy por debajo de 1 (la meta es 0,5 o menos) los "
+    "números describen al servidor, cerca de 1 o más describen al generador de carga.",
     "col.flags": "Marcas",
     "table.ci": "IC 95 % {low}–{high} (n={n})",
     "load.closed": "{users} usuarios",
