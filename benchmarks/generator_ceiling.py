@@ -58,9 +58,10 @@ from clients import connect
 from loadtests.cpu import CpuWindow
 from protobench.core.types import Prediction, PredictResponse
 from protobench.proto_convert import predict_request_to_pb, predict_response_to_pb
-from protobench.protocols import Protocol
+from protobench.protocols import Protocol, spec
 from servers.launcher import Cluster, launch
 
+MEASURED_PROTOCOLS: tuple[Protocol, ...] = ("rest", "graphql", "jsonrpc", "grpc")
 IRIS_ROW = [5.9, 3.0, 5.1, 1.8]  # the row loadtests/workload.py sends for the iris payload
 REST_PATH = "/models/iris/predict"
 GRPC_SERVICE = "protobench.v1.InferenceService"
@@ -332,8 +333,9 @@ class Timing:
 
     @property
     def run_s(self) -> int:
-        """How long wrk and h2load run (they start at once): warm-up, window, one second."""
-        return math.ceil(self.warmup_s + self.duration_s + 1)
+        """How long wrk and h2load run: warm-up, window, and slack for a slow start (the window
+        opens only once the server has counted their first request)."""
+        return math.ceil(self.warmup_s + self.duration_s + 10)
 
 
 def wrk(url: str, timing: Timing, workdir: Path) -> Driver:
@@ -411,6 +413,15 @@ class Row:
     @property
     def server_share(self) -> float:
         return self.server_cpu_s / self.window_s
+
+    @property
+    def generator_us(self) -> float:
+        """The driver's CPU µs per request answered in the window."""
+        return self.generator_cpu_s / max(self.requests_per_s * self.window_s, 1e-9) * 1e6
+
+    @property
+    def server_us(self) -> float:
+        return self.server_cpu_s / max(self.requests_per_s * self.window_s, 1e-9) * 1e6
 
     @property
     def per_generator_core(self) -> float:
@@ -496,7 +507,6 @@ def run(timing: Timing, workdir: Path) -> list[Row]:
             locust("GrpcUser", "grpc", address, LOCUSTFILE, timing, workdir),
         ]
         rows += measure_group(grpc_drivers, server, timing, workdir)
-    rows += model_servers(timing, workdir)
     return rows
 
 
@@ -505,13 +515,14 @@ def _counter(cluster: Cluster) -> Callable[[], int]:
 
 
 def model_servers(timing: Timing, workdir: Path) -> list[Row]:
-    """For scale: the same drivers against one real replica (the iris model) of REST and gRPC."""
+    """The bench's own question: each protocol's Locust user against one real replica (the iris
+    model), generator CPU per request beside the server's; wrk and h2load as references."""
     rows: list[Row] = []
     references: dict[Protocol, Callable[[str, Timing, Path], Driver]] = {
         "rest": wrk,
         "grpc": h2load,
     }
-    for protocol, reference in references.items():
+    for protocol in MEASURED_PROTOCOLS:
         cpus = [SERVER_CPU] if PINNED else None
         with launch(protocol, workdir=workdir / protocol, cpus=cpus) as cluster:
             server = Server(
@@ -520,11 +531,10 @@ def model_servers(timing: Timing, workdir: Path) -> list[Row]:
                 _counter(cluster),
             )
             target = cluster.target
-            user = "RestUser" if protocol == "rest" else "GrpcUser"
-            drivers = [
-                reference(target, timing, workdir),
-                locust(user, protocol, target, LOCUSTFILE, timing, workdir),
-            ]
+            user = spec(protocol).locust_user
+            drivers = [locust(user, protocol, target, LOCUSTFILE, timing, workdir)]
+            if protocol in references:
+                drivers.insert(0, references[protocol](target, timing, workdir))
             rows += measure_group(drivers, server, timing, workdir)
     return rows
 
@@ -552,15 +562,18 @@ def print_report(rows: list[Row], timing: Timing, load_average: float) -> None:
         f"locust {version('locust')}, grpcio {version('grpcio')}, httpx {version('httpx')}\n"
     )
     print("| server | driver | protocol | req/s | driver CPU | server CPU | req/s per driver core "
-          "| ÷ reference: req/s | ÷ reference: per core | errors |")  # fmt: skip
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+          "| ÷ reference: req/s | ÷ reference: per core | driver µs/req | server µs/req "
+          "| driver ÷ server | errors |")  # fmt: skip
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         ref = r.reference or r
         print(
             f"| {r.server} | {r.driver} | {r.protocol} | {r.requests_per_s:,.0f} "
             f"| {100 * r.generator_share:.0f} % | {100 * r.server_share:.0f} % "
             f"| {r.per_generator_core:,.0f} | {r.requests_per_s / ref.requests_per_s:.3f} "
-            f"| {r.per_generator_core / ref.per_generator_core:.3f} | {r.errors} |"
+            f"| {r.per_generator_core / ref.per_generator_core:.3f} "
+            f"| {r.generator_us:,.0f} | {r.server_us:,.0f} "
+            f"| {r.generator_us / r.server_us:.2f} | {r.errors} |"
         )
 
 
@@ -584,6 +597,11 @@ def main() -> int:
     )
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds before measuring (2)")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds measured (5)")
+    parser.add_argument(
+        "--replicas-only",
+        action="store_true",
+        help="only the Locust users against one real replica of each protocol (no nginx rows)",
+    )
     parser.add_argument("--serve-grpc", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_grpc:
@@ -597,7 +615,9 @@ def main() -> int:
     timing = Timing(args.users, args.warmup, args.duration)
     load_average = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="generator-ceiling-") as tmp:
-        print_report(run(timing, Path(tmp)), timing, load_average)
+        workdir = Path(tmp)
+        rows = [] if args.replicas_only else run(timing, workdir)
+        print_report(rows + model_servers(timing, workdir), timing, load_average)
     return 0
 
 

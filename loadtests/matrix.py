@@ -31,6 +31,7 @@ class BenchConfig:
     pin: bool = True
     calibration_calls: int = 50
     stall: tuple[float, float] | None = None  # pause the replicas at (s into window, for s)
+    drivers: tuple[str, ...] = ("locust",)  # "native": wrk / h2load (loadtests/native.py)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -69,13 +70,15 @@ class Cell:
     batch: int
     payload: Payload
     repeat: int
+    driver: str = "locust"
 
     @property
     def cell_id(self) -> str:
         load = f"r{self.rate:g}" if self.rate is not None else f"u{self.users}"
+        driver = "" if self.driver == "locust" else f"-{self.driver}"
         return (
             f"{self.protocol}-x{self.replicas}-{self.balancer}-{load}-b{self.batch}"
-            f"-{self.payload}-{self.repeat}"
+            f"-{self.payload}{driver}-{self.repeat}"
         )
 
     @property
@@ -83,6 +86,7 @@ class Cell:
         load = f"{self.rate:g} req/s" if self.rate is not None else f"{self.users} users"
         return (
             f"{self.protocol} ×{self.replicas} ({self.balancer}) · {load} · batch {self.batch}"
+            + (f" · {self.driver}" if self.driver != "locust" else "")
             + (f" · repeat {self.repeat + 1}" if self.repeat else "")
         )
 
@@ -105,9 +109,11 @@ def cells(config: BenchConfig) -> list[Cell]:
         else [(users, None) for users in config.users]
     )
     out = []
-    for repeat, protocol, replicas, (users, rate), batch in itertools.product(
-        range(config.repeat), config.protocols, config.replicas, loads, config.batches
-    ):
+    for repeat, protocol, replicas, (users, rate), batch, driver in itertools.product(
+        range(config.repeat), config.protocols, config.replicas, loads, config.batches,
+        config.drivers,
+    ):  # fmt: skip
         balancer = balancer_for(protocol, replicas, config.balancer)
-        out.append(Cell(protocol, replicas, balancer, users, rate, batch, config.payload, repeat))
+        out.append(Cell(protocol, replicas, balancer, users, rate, batch, config.payload, repeat,
+                        driver))  # fmt: skip
     return out

@@ -26,6 +26,7 @@ from clients.base import InferenceClient
 from loadtests.cpu import CpuUsage, CpuWindow
 from loadtests.expected import server_cores
 from loadtests.matrix import BenchConfig, Cell, cells
+from loadtests.native import NativeRun, native_command, native_latency
 from loadtests.results import write_run
 from loadtests.samples import load_samples
 from loadtests.stats import WindowStats, percentile_curve, window_stats
@@ -35,6 +36,7 @@ from protobench.protocols import Protocol, spec
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 GENERATOR_BOUND_SHARE = 0.85
+NATIVE_SLACK_S = 10.0  # wrk and h2load run this long past the window (a late start eats into it)
 LOCUST_START_SLACK_S = 60.0  # Locust's own start-up and shutdown, beyond the run time (a busy
 # shared machine has seen a pinned Locust take over 20 s to send its first request)
 
@@ -204,14 +206,22 @@ class CellRun:
                progress: Callable[[float, float], None]) -> dict[str, Any]:  # fmt: skip
         cell, config = self.cell, self.config
         samples_dir = self.folder / "samples"
-        # Locust is stopped (SIGTERM, which still writes its CSVs and our samples) as soon as the
-        # measured window ends; its own -t is only a backstop.
-        run_time = config.warmup_s + config.duration_s + LOCUST_START_SLACK_S
-        command = _locust_command(cell, config, cluster.target, cpus["generator_processes"],
-                                  self.folder / "locust", run_time)  # fmt: skip
+        native = None
+        if cell.driver == "native":
+            # A C tool starts at once and stops by itself just after the window.
+            run_time = config.warmup_s + config.duration_s + NATIVE_SLACK_S
+            native = native_command(cell, cluster.target, self.folder, run_time)
+            command, log_path = native.command, native.log
+        else:
+            # Locust is stopped (SIGTERM, which still writes its CSVs and our samples) as soon
+            # as the measured window ends; its own -t is only a backstop.
+            run_time = config.warmup_s + config.duration_s + LOCUST_START_SLACK_S
+            command = _locust_command(cell, config, cluster.target, cpus["generator_processes"],
+                                      self.folder / "locust", run_time)  # fmt: skip
+            log_path = self.folder / "locust.log"
         generator_cpus = cpus["generator_cpus"]
         env = {**os.environ, "PROTOBENCH_LT_SAMPLES_DIR": str(samples_dir)}
-        log = (self.folder / "locust.log").open("wb")
+        log = log_path.open("wb")
         launched = time.time()
         generator = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.folder,
@@ -220,18 +230,41 @@ class CellRun:
         )  # fmt: skip
         try:
             window = self._follow(cluster, generator, launched, progress)
-            generator.terminate()
-            generator.wait(timeout=LOCUST_START_SLACK_S)
+            if native is None:
+                generator.terminate()
+            generator.wait(timeout=LOCUST_START_SLACK_S + NATIVE_SLACK_S)
         finally:
             if generator.poll() is None:
                 generator.kill()
                 generator.wait()
             log.close()
         if generator.returncode not in (0, 1, -signal.SIGTERM):  # 1: Locust saw failures
-            tail = (self.folder / "locust.log").read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"Locust exited with {generator.returncode}:\n{tail}")
+            tail = log_path.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"{command[0]} exited with {generator.returncode}:\n{tail}")
+        if native is not None:
+            return self._native_measurements(window, native)
         stats = window_stats(load_samples(samples_dir), window["start"], window["end"])
         return self._measurements(stats, window, samples_dir)
+
+    def _native_measurements(self, window: dict[str, Any], native: NativeRun) -> dict[str, Any]:
+        """Throughput from the replicas' counters over the window; latency from the tool."""
+        answered = sum(window["replica_requests"].values())
+        latency, failed = native_latency(native)
+        rps = answered / self.config.duration_s
+        flags = ["errors"] if failed else []
+        if window["cpu"]["generator"].busiest_share > GENERATOR_BOUND_SHARE:
+            flags.append("generator-bound")
+        return {
+            "requests": answered, "ok": answered, "errors": {"NATIVE_FAILED": failed} if failed
+            else {}, "requests_per_s": rps, "predictions_per_s": rps * self.cell.batch,
+            "latency_ms": latency, "latency_corrected_ms": latency, "percentile_curve": [],
+            "percentile_curve_corrected": [],
+            "little_concurrency": rps * latency["mean"] / 1000.0,
+            "throughput_halves": [math.nan, math.nan],
+            "cpu": _cpu_block(window["cpu"], max(answered, 1)),
+            **_shares(window["replica_requests"]), "flags": flags,
+            "driver": "native", "native_command": native.command,
+        }  # fmt: skip
 
     def _follow(self, cluster: Any, generator: subprocess.Popen[bytes], launched: float,
                 progress: Callable[[float, float], None]) -> dict[str, Any]:  # fmt: skip
@@ -292,7 +325,6 @@ class CellRun:
             flags.append("errors")
         if stats.ok == 0:
             flags.append("no-successful-requests")
-        total_shares = sum(window["replica_requests"].values()) or 1
         latencies = load_samples(samples_dir).window(window["start"], window["end"])
         good = latencies.errors == ""
         return {
@@ -309,28 +341,37 @@ class CellRun:
             ),
             "little_concurrency": stats.requests_per_s * stats.latency.mean / 1000.0,
             "throughput_halves": [stats.first_half_rps, stats.second_half_rps],
-            "cpu": {
-                "server_s": cpu["server"].total_s,
-                "balancer_s": cpu["balancer"].total_s,
-                "generator_s": cpu["generator"].total_s,
-                "server_us_per_request": cpu["server"].total_s / ok * 1e6,
-                "balancer_us_per_request": cpu["balancer"].total_s / ok * 1e6,
-                "generator_us_per_request": cpu["generator"].total_s / ok * 1e6,
-                # The instrument against what it measures: far below 1, or the cell measures
-                # the load generator (docs/loadtests.md).
-                "generator_to_server": cpu["generator"].total_s / max(cpu["server"].total_s, 1e-9),
-                # What one server core could answer, whatever the generator reached: 1 / (server
-                # CPU seconds per request).
-                "capacity_per_core": ok / max(cpu["server"].total_s, 1e-9),
-                "generator_busiest_share": cpu["generator"].busiest_share,
-                "generator_processes": cpu["generator"].processes,
-            },
-            "replica_requests": window["replica_requests"],
-            "replica_shares": {
-                name: count / total_shares for name, count in window["replica_requests"].items()
-            },
+            "cpu": _cpu_block(cpu, ok),
+            **_shares(window["replica_requests"]),
             "flags": flags,
         }
+
+
+def _cpu_block(cpu: dict[str, CpuUsage], ok: int) -> dict[str, float]:
+    return {
+        "server_s": cpu["server"].total_s,
+        "balancer_s": cpu["balancer"].total_s,
+        "generator_s": cpu["generator"].total_s,
+        "server_us_per_request": cpu["server"].total_s / ok * 1e6,
+        "balancer_us_per_request": cpu["balancer"].total_s / ok * 1e6,
+        "generator_us_per_request": cpu["generator"].total_s / ok * 1e6,
+        # The instrument against what it measures: far below 1, or the cell measures the load
+        # generator (docs/loadtests.md).
+        "generator_to_server": cpu["generator"].total_s / max(cpu["server"].total_s, 1e-9),
+        # What one server core could answer, whatever the generator reached: 1 / (server CPU
+        # seconds per request).
+        "capacity_per_core": ok / max(cpu["server"].total_s, 1e-9),
+        "generator_busiest_share": cpu["generator"].busiest_share,
+        "generator_processes": cpu["generator"].processes,
+    }
+
+
+def _shares(requests: dict[str, int]) -> dict[str, Any]:
+    total = sum(requests.values()) or 1
+    return {
+        "replica_requests": requests,
+        "replica_shares": {name: count / total for name, count in requests.items()},
+    }
 
 
 def run_matrix(

@@ -25,7 +25,8 @@ def group_repeats(cells: list[dict[str, Any]]) -> dict[tuple[Any, ...], list[dic
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
     for cell in cells:
         key = (cell["protocol"], cell["replicas"], cell["balancer"], cell["users"], cell["rate"],
-               cell["batch"], cell["payload"], server_model(cell))  # fmt: skip
+               cell["batch"], cell["payload"], server_model(cell),
+               cell.get("driver", "locust"))  # fmt: skip
         groups[key].append(cell)
     return groups
 
@@ -44,7 +45,7 @@ def print_summary(document: dict[str, Any], console: Console) -> None:
                    "p99.9 ms", "errors", "B/req", "B/resp", "server µs/req", "gen ÷ server",
                    "capacity/core", "flags"):  # fmt: skip
         table.add_column(column, justify="left" if column in ("protocol", "flags") else "right")
-    for (protocol, replicas, balancer, users, rate, batch, *_), group in group_repeats(
+    for (protocol, replicas, balancer, users, rate, batch, *_, driver), group in group_repeats(
         document["cells"]
     ).items():
         rps = confidence_interval([c["requests_per_s"] for c in group])
@@ -52,8 +53,9 @@ def print_summary(document: dict[str, Any], console: Console) -> None:
         ci = f" ±{(rps.high - rps.low) / 2:,.0f}" if rps.n > 1 else ""
         load = f"{rate:g}/s open" if rate is not None else f"{users} users"
         flags = sorted({f for c in group for f in c["flags"]})
+        name = protocol if driver == "locust" else f"{protocol} ({driver})"
         table.add_row(
-            protocol, f"{replicas} ({balancer})", load, str(batch), f"{rps.median:,.0f}{ci}",
+            name, f"{replicas} ({balancer})", load, str(batch), f"{rps.median:,.0f}{ci}",
             f"{first['latency_ms']['p50']:.2f}", f"{first['latency_ms']['p99']:.2f}",
             f"{first['latency_ms']['p999']:.2f}",
             str(sum(sum(c["errors"].values()) for c in group)),

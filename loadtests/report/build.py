@@ -144,6 +144,17 @@ class Report:
     runs: tuple[dict[str, Any], ...]
     groups: tuple[Group, ...]
     lessons: tuple[Group, ...] = ()
+    native: tuple[Group, ...] = ()  # the same cells driven by wrk / h2load (loadtests/native.py)
+
+    def cross_checks(self) -> list[tuple[Group, Group]]:
+        """(Locust group, native group) pairs of the same configuration."""
+
+        def same(g: Group) -> tuple[Any, ...]:
+            return (g.protocol, g.replicas, g.balancer, g.users, g.rate, g.batch, g.payload,
+                    g.model)  # fmt: skip
+
+        locust = {same(g): g for g in self.groups}
+        return [(locust[same(n)], n) for n in self.native if same(n) in locust]
 
     @property
     def protocols(self) -> tuple[str, ...]:
@@ -265,14 +276,16 @@ class Report:
 
 
 def _group(key: tuple[Any, ...], members: list[Cell]) -> Group:
-    protocol, replicas, balancer, users, rate, batch, payload, model = key
+    protocol, replicas, balancer, users, rate, batch, payload, model, _driver = key
     ordered = tuple(sorted(members, key=lambda c: c["repeat"]))
     return Group(protocol, replicas, balancer, users, rate, batch, payload, ordered, model)
 
 
 def build(documents: Sequence[dict[str, Any]]) -> Report:
     """Cells of several runs with the same configuration count as repeats of each other."""
-    cells = [c for d in documents for c in d["cells"]]
+    every = [c for d in documents for c in d["cells"]]
+    cells = [c for c in every if c.get("driver", "locust") == "locust"]
+    native = [c for c in every if c.get("driver", "locust") == "native"]
     groups = tuple(_group(key, members) for key, members in group_repeats(cells).items())
     order: dict[str, int] = {p: i for i, p in enumerate(PROTOCOLS)}
     groups = tuple(
@@ -294,7 +307,8 @@ def build(documents: Sequence[dict[str, Any]]) -> Report:
     runs = tuple({k: v for k, v in d.items() if k != "cells"} for d in documents)
     lessons = tuple(g for g in groups if g.capacity_limited)
     return Report(runs=runs, groups=tuple(g for g in groups if not g.capacity_limited),
-                  lessons=lessons)  # fmt: skip
+                  lessons=lessons, native=tuple(_group(key, members) for key, members
+                                                in group_repeats(native).items()))  # fmt: skip
 
 
 def load(paths: Sequence[Path]) -> Report:

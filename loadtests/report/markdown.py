@@ -67,6 +67,14 @@ def render_markdown(page: Page) -> str:
     ]
     lines += [_row(row) for row in page.rows]
     lines += ["", t("results.capacity")]
+    if page.cross_checks:
+        lines += ["", f"### {t('section.crosscheck')}", "", t("crosscheck.intro"), ""]
+        lines += ["| " + " | ".join([t("col.protocol"), t("col.load"), t("col.locust_rps"),
+                                     t("col.native_rps"), t("col.difference"),
+                                     t("col.generator_ratio")]) + " |",
+                  "|---|---|---:|---:|---:|---:|"]  # fmt: skip
+        lines += [f"| {c.protocol} | {c.load} | {c.locust_rps} | {c.native_rps} | "
+                  f"{c.difference} | {c.generator_ratio} |" for c in page.cross_checks]  # fmt: skip
     lines += ["", f"## {t('section.charts')}", ""]
     for figure in page.figures:
         lines += [f"### {figure.title}", "", figure.reading, ""]

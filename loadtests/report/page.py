@@ -55,6 +55,35 @@ class Row:
         return tuple(f for f in self.flags if FLAG_PLACES.get(f.key) == place)
 
 
+GENERATOR_HEAVY_RATIO = 0.5  # the goal: the generator spends at most half the server's CPU
+
+
+@dataclass(frozen=True)
+class CrossCheck:
+    """One configuration driven by Locust and by wrk / h2load."""
+
+    protocol: str
+    load: str
+    locust_rps: str
+    native_rps: str
+    difference: str  # native ÷ Locust - 1, as a percentage
+    generator_ratio: str  # Locust's generator CPU ÷ server CPU
+
+
+def cross_checks(report: Report, loc: Locale) -> list[CrossCheck]:
+    """Where the Locust cell is not generator-bound: its throughput beside the native one."""
+    out = []
+    for locust, native in report.cross_checks():
+        if "generator-bound" in locust.flags:
+            continue
+        difference = native.rps.median / locust.rps.median - 1.0
+        out.append(CrossCheck(locust.protocol, load_label(locust, loc), loc.num(locust.rps.median),
+                              loc.num(native.rps.median), f"{'+' if difference >= 0 else ''}"
+                              f"{loc.pct(difference)}", loc.num(locust.cpu("generator_to_server"),
+                                                                2)))  # fmt: skip
+    return out
+
+
 @dataclass(frozen=True)
 class Page:
     lang: str
@@ -62,6 +91,7 @@ class Page:
     subtitle: str
     caveats: list[str]
     rows: list[Row]
+    cross_checks: list[CrossCheck]
     figures: list[Figure]
     notes: list[Note]
     glossary: list[tuple[str, str]]
@@ -199,6 +229,10 @@ def _caveats(report: Report, loc: Locale) -> list[str]:
         out.append(
             loc.t("caveat.short", seconds=loc.num(shortest, 0 if shortest.is_integer() else 1))
         )
+    heavy = sorted({g.protocol for g in report.groups
+                    if g.cpu("generator_to_server") > GENERATOR_HEAVY_RATIO})  # fmt: skip
+    if heavy:
+        out.append(loc.t("caveat.generator_heavy", protocols=", ".join(heavy)))
     bound = sum(1 for g in report.groups if "generator-bound" in g.flags)
     if bound:
         out.append(loc.t("caveat.generator", n=bound, total=len(report.groups)))
@@ -222,6 +256,7 @@ def build_page(report: Report, loc: Locale) -> Page:
         ),
         caveats=_caveats(report, loc),
         rows=[row(g, loc) for g in (*report.groups, *report.lessons)],
+        cross_checks=cross_checks(report, loc),
         figures=figures(report, loc),
         notes=notes(report, loc),
         glossary=glossary(loc),

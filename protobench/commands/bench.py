@@ -139,6 +139,14 @@ def register(commands: Any) -> None:
         help="AT,SECONDS: pause every replica (SIGSTOP) AT seconds into the measured window for "
         "SECONDS, to show coordinated omission; pair it with --rate",
     )
+    bench.add_argument(
+        "--driver",
+        type=_list(str, ("locust", "native")),
+        default="locust",
+        help="what sends the load: locust (the Python users, every answer checked), native (wrk "
+        "for the HTTP/1.1 protocols, h2load for gRPC, closed model and iris predict only: a "
+        "cross-check that Locust measured the server, not itself), or locust,native side by side",
+    )
     bench.add_argument("--out", type=Path, default=Path("results"), help="results folder")
     bench.set_defaults(run=run)  # fmt: skip
 
@@ -196,6 +204,7 @@ def run(args: argparse.Namespace) -> int:
 
     from loadtests.expected import print_expected
     from loadtests.matrix import BenchConfig, Cell, cells
+    from loadtests.native import unusable
     from loadtests.results import load_run
     from loadtests.runner import run_matrix
     from loadtests.summary import print_summary
@@ -222,7 +231,12 @@ def run(args: argparse.Namespace) -> int:
         generator_processes=args.generator_processes,
         pin=not args.no_pin,
         stall=_stall(args.stall),
+        drivers=args.driver,
     )
+    if "native" in config.drivers and (
+        problem := unusable(config.protocols, config.payload, config.open_model)
+    ):
+        raise SystemExit(f"protobench bench: {problem}")
     console = Console(stderr=True)
     plan = cells(config)
     _warn_overcommitted(config, console)

@@ -8,6 +8,7 @@ import socket
 import struct
 import subprocess
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,18 @@ def test_a_16_user_cell_is_not_generator_bound(tmp_path: Path, protocol: Protoco
     )
     assert cpu["capacity_per_core"] == pytest.approx(1e6 / cpu["server_us_per_request"])
     assert result["generator_escalations"] == []
+
+
+@pytest.mark.parametrize("protocol", ["rest", "grpc"])
+def test_locust_and_the_native_driver_agree(tmp_path: Path, protocol: Protocol) -> None:
+    """A cell Locust does not saturate (8 users, 20 ms held by the server), driven again by wrk
+    or h2load with the same request bytes: the two throughputs agree within 15 %."""
+    cell = _cell(protocol, 8)
+    locust = _run(tmp_path, cell, model_delay_ms=20.0)
+    native = _run(tmp_path, replace(cell, driver="native"), model_delay_ms=20.0)
+    assert "generator-bound" not in locust["flags"]
+    assert native["driver"] == "native" and native["errors"] == {}
+    assert native["requests_per_s"] == pytest.approx(locust["requests_per_s"], rel=0.15)
 
 
 PCAP_HEADER_BYTES = 24

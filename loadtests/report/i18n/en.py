@@ -22,6 +22,11 @@ MESSAGES: dict[str, str] = {
     "protocols with each other; do not read the absolute numbers as what a server can do.",
     "caveat.short": "The shortest measured window was {seconds} s: enough to compare, too short "
     "for a stable p99.9.",
+    "caveat.generator_heavy": "For {protocols} the load generator spent more than half as much "
+    "CPU per request as the server did (generator ÷ server CPU above 0.5): the Python client of "
+    "that protocol is nearly as expensive as its server, so on a machine short of cores its "
+    "throughput is partly the client's limit. The native cross-check, where present, shows the "
+    "server's.",
     "caveat.generator": "In {n} of {total} configurations the load generator itself was the "
     "bottleneck (flag: generator-bound); their throughput is a floor, not the server's limit.",
     # headline table
@@ -39,6 +44,15 @@ MESSAGES: dict[str, str] = {
     "col.request_bytes": "B/request",
     "col.response_bytes": "B/response",
     "col.server_us": "Server CPU µs/req",
+    "section.crosscheck": "Locust and a native driver, side by side",
+    "crosscheck.intro": "The same configurations driven by wrk (HTTP/1.1 protocols) and h2load "
+    "(gRPC), C programs that cost the machine a small fraction of what the Python users do and "
+    "send the same request bytes. Shown only where the Locust run was not generator-bound: there "
+    "the two should agree, and a large difference means one of them measured itself. The native "
+    "tools do not read the answers, so an error inside a 200 goes unseen by them.",
+    "col.locust_rps": "Locust req/s",
+    "col.native_rps": "Native req/s",
+    "col.difference": "Native vs Locust",
     "col.capacity": "Capacity req/s per core",
     "col.generator_ratio": "Generator ÷ server CPU",
     "col.generator_share": "Generator CPU",

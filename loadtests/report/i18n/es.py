@@ -24,6 +24,11 @@ MESSAGES: dict[str, str] = {
     "capacidad de un servidor.",
     "caveat.short": "La ventana medida más corta fue de {seconds} s: alcanza para comparar, es "
     "poca para un p99,9 estable.",
+    "caveat.generator_heavy": "Para {protocols} el generador de carga gastó más de la mitad de la "
+    "CPU por solicitud que gastó el servidor (CPU generador ÷ servidor por encima de 0,5): el "
+    "cliente Python de ese protocolo cuesta casi tanto como su servidor, así que en una máquina "
+    "con pocos núcleos su rendimiento es en parte el límite del cliente. La verificación nativa, "
+    "si está, muestra el del servidor.",
     "caveat.generator": "En {n} de {total} configuraciones el cuello de botella fue el propio "
     "generador de carga (marca: generador saturado); su rendimiento es un piso, no el límite "
     "del servidor.",
@@ -43,6 +48,16 @@ MESSAGES: dict[str, str] = {
     "col.request_bytes": "B/solicitud",
     "col.response_bytes": "B/respuesta",
     "col.server_us": "CPU servidor µs/req",
+    "section.crosscheck": "Locust y un generador nativo, lado a lado",
+    "crosscheck.intro": "Las mismas configuraciones con wrk (protocolos HTTP/1.1) y h2load "
+    "(gRPC), programas en C que cuestan a la máquina una pequeña fracción de lo que cuestan los "
+    "usuarios en Python y envían los mismos bytes. Solo aparecen donde Locust no saturó su "
+    "generador: ahí ambos deberían coincidir, y una diferencia grande indica que uno de ellos se "
+    "midió a sí mismo. Las herramientas nativas no leen las respuestas, así que un error dentro "
+    "de un 200 no lo ven.",
+    "col.locust_rps": "req/s Locust",
+    "col.native_rps": "req/s nativo",
+    "col.difference": "Nativo vs Locust",
     "col.capacity": "Capacidad req/s por núcleo",
     "col.generator_ratio": "CPU generador ÷ servidor",
     "col.generator_share": "CPU generador",
