@@ -1,10 +1,16 @@
 """What every gRPC call passes through before the servicer: request decoding that answers a
-malformed message with INVALID_ARGUMENT, and the API key.
+malformed or missing message with INVALID_ARGUMENT, and the API key.
 
 grpcio answers a request its deserializer cannot decode with INTERNAL ("Exception
 deserializing request!"), which would blame the server for the caller's bytes. Here the
 deserializer is lenient (a malformed message becomes ``MALFORMED``) and the wrapped behaviour
 refuses it with INVALID_ARGUMENT before the servicer sees it.
+
+A unary method whose call ends before a whole message arrived (an empty body, a length
+prefix promising more bytes than follow) got UNIMPLEMENTED from grpcio with a Python repr in
+its message (``"b''" requires exactly one request message.``). The guard registers every
+unary-request method as a request-streaming one (the bytes on the wire are the same) and
+takes the first message itself, so that case is INVALID_ARGUMENT in our words too.
 
 The caller's standing (``protobench.core.auth``) is a context variable of the thread that runs
 the behaviour; grpcio runs interceptors on its polling thread and behaviours on a worker, so
@@ -25,6 +31,7 @@ from servers.grpc_spec import GRPC_STATUS
 
 METADATA_KEY = "authorization"
 MALFORMED = object()  # what the lenient deserializer returns for bytes it cannot decode
+MISSING = object()
 
 Behaviour = Callable[[Any, grpc.ServicerContext], Any]
 Deserializer = Callable[[bytes], Any]
@@ -58,12 +65,22 @@ def _checked(requests: Iterator[Any], context: grpc.ServicerContext) -> Iterator
         yield request
 
 
+def _first(requests: Iterator[Any], context: grpc.ServicerContext) -> Any:
+    """The one request of a unary method, from the stream grpcio hands over."""
+    request = next(requests, MISSING)
+    if request is MISSING:
+        context.abort(
+            grpc.StatusCode[ERROR_TABLE[ErrorCode.INVALID_INPUT].grpc_status],
+            "the call ended before its request message arrived (empty or cut short)",
+        )
+    if request is MALFORMED:
+        _refuse_malformed(context)
+    return request
+
+
 def _unary(behaviour: Behaviour, authenticated: bool, streamed_in: bool) -> Behaviour:
-    def call(request: Any, context: grpc.ServicerContext) -> Any:
-        if streamed_in:
-            request = _checked(request, context)
-        elif request is MALFORMED:
-            _refuse_malformed(context)
+    def call(requests: Iterator[Any], context: grpc.ServicerContext) -> Any:
+        request = _checked(requests, context) if streamed_in else _first(requests, context)
         with caller(authenticated):
             return behaviour(request, context)
 
@@ -71,11 +88,8 @@ def _unary(behaviour: Behaviour, authenticated: bool, streamed_in: bool) -> Beha
 
 
 def _streaming(behaviour: Behaviour, authenticated: bool, streamed_in: bool) -> Behaviour:
-    def call(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-        if streamed_in:
-            request = _checked(request, context)
-        elif request is MALFORMED:
-            _refuse_malformed(context)
+    def call(requests: Iterator[Any], context: grpc.ServicerContext) -> Iterator[Any]:
+        request = _checked(requests, context) if streamed_in else _first(requests, context)
         with caller(authenticated):
             yield from behaviour(request, context)
 
@@ -104,15 +118,16 @@ class CallGuard(grpc.ServerInterceptor):  # type: ignore[type-arg]
             "request_deserializer": _lenient(handler.request_deserializer),
             "response_serializer": handler.response_serializer,
         }
+        # Every method takes its requests as a stream here (see the module's docstring).
         if handler.unary_unary is not None:
             behaviour = _unary(handler.unary_unary, ok, streamed_in=False)
-            return grpc.unary_unary_rpc_method_handler(behaviour, **codec)
+            return grpc.stream_unary_rpc_method_handler(behaviour, **codec)
         if handler.stream_unary is not None:
             behaviour = _unary(handler.stream_unary, ok, streamed_in=True)
             return grpc.stream_unary_rpc_method_handler(behaviour, **codec)
         if handler.unary_stream is not None:
             behaviour = _streaming(handler.unary_stream, ok, streamed_in=False)
-            return grpc.unary_stream_rpc_method_handler(behaviour, **codec)
+            return grpc.stream_stream_rpc_method_handler(behaviour, **codec)
         assert handler.stream_stream is not None  # the one kind left
         behaviour = _streaming(handler.stream_stream, ok, streamed_in=True)
         return grpc.stream_stream_rpc_method_handler(behaviour, **codec)
