@@ -1,5 +1,6 @@
-"""Running an ASGI app (REST, GraphQL, JSON-RPC) on uvicorn with uvloop and httptools, and the
-ASGI middleware the three HTTP adapters share: the API key and the request body limit."""
+"""Running an ASGI app (REST, GraphQL, JSON-RPC) on uvicorn with uvloop and httptools (with
+the header, time and connection limits of ``servers.http_limits``), and the ASGI middleware
+the three HTTP adapters share: the API key and the request body limit."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import uvicorn
 from protobench.core.auth import bearer_matches, caller
 from protobench.core.service import InferenceService
 from protobench.core.settings import Settings
+from servers.http_limits import HttpLimits, limited_protocol
 from servers.listen import Listen, announce, bind_socket
 
 GRACEFUL_SHUTDOWN_S = 10
@@ -101,7 +103,7 @@ def serve_asgi(app: Any, protocol: str, service: InferenceService, listen: Liste
     config = uvicorn.Config(
         with_api_key(app, settings),
         loop="uvloop",
-        http="httptools",
+        http=limited_protocol(HttpLimits.from_settings(settings)),
         lifespan="off",
         access_log=False,
         log_level="warning",

@@ -95,6 +95,25 @@ class Settings(BaseSettings):
     )
     tls_key_file: FilePath | None = Field(default=None, description="PEM private key of the cert.")
 
+    # -- HTTP servers (REST, GraphQL, JSON-RPC) ---------------------------------------------------
+    http_max_header_bytes: int = Field(
+        default=32 * 1024,
+        ge=1024,
+        description="Largest request line and headers accepted (431 above).",
+    )
+    http_header_timeout_s: float = Field(
+        default=10.0, gt=0, description="Time a request's headers may take to arrive (408)."
+    )
+    http_body_timeout_s: float = Field(
+        default=30.0, gt=0, description="Time a request's body may take after its headers (408)."
+    )
+    http_max_connections: int = Field(
+        default=1000,
+        ge=1,
+        description="Open connections per replica; more are answered 503 at once (kept below "
+        "the file-descriptor limit).",
+    )
+
     # -- gRPC ---------------------------------------------------------------------------------
     grpc_workers: int = Field(default=64, ge=1, description="Threads serving gRPC calls.")
     grpc_max_concurrent_streams: int = Field(

@@ -1,0 +1,139 @@
+"""Slow and oversized HTTP clients (issue 21.4) on REST, GraphQL and JSON-RPC, with raw
+sockets: a header over the limit is 431 before the server buffers more, headers or a body
+that come too slowly are 408, connections over the cap are 503 at once, and the server
+answers normal requests throughout or right after."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.hardening.conftest import server_for
+from tests.support.servers import RunningServer
+
+HEADER_TIMEOUT_S = 1.5
+BODY_TIMEOUT_S = 1.5
+MAX_CONNECTIONS = 12
+LIMITS = {
+    "PROTOBENCH_HTTP_HEADER_TIMEOUT_S": str(HEADER_TIMEOUT_S),
+    "PROTOBENCH_HTTP_BODY_TIMEOUT_S": str(BODY_TIMEOUT_S),
+    "PROTOBENCH_HTTP_MAX_CONNECTIONS": str(MAX_CONNECTIONS),
+}
+JSONRPC_HEALTH = b'{"jsonrpc": "2.0", "method": "health", "id": 1}'
+HEALTH = {  # a health call's request line and headers, without the blank line that ends them
+    "rest": b"GET /health/live HTTP/1.1\r\nhost: t\r\n",
+    "graphql": b"GET /graphql?query={health{live}} HTTP/1.1\r\nhost: t\r\n",
+    "jsonrpc": b"POST /jsonrpc HTTP/1.1\r\nhost: t\r\ncontent-type: application/json\r\n"
+    b"content-length: %d\r\n" % len(JSONRPC_HEALTH),
+}
+
+
+@pytest.fixture(
+    scope="module",
+    params=[pytest.param(p, marks=getattr(pytest.mark, p), id=p) for p in HEALTH],
+)
+def server(
+    request: pytest.FixtureRequest, models_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    with server_for(request, models_dir, tmp_path_factory, LIMITS) as running:
+        yield running
+
+
+def _connect(server: RunningServer) -> socket.socket:
+    return socket.create_connection((server.host, server.port), timeout=10)
+
+
+def _status_line(sock: socket.socket) -> str:
+    """The first line of the answer, or how the connection ended without one."""
+    try:
+        data = sock.recv(4096)
+    except OSError as exc:
+        return type(exc).__name__
+    return data.split(b"\r\n", 1)[0].decode() if data else "closed"
+
+
+def _health(protocol: str, extra_headers: bytes = b"") -> bytes:
+    body = JSONRPC_HEALTH if protocol == "jsonrpc" else b""
+    return HEALTH[protocol] + extra_headers + b"\r\n" + body
+
+
+def _serves(server: RunningServer) -> str:
+    with _connect(server) as sock:
+        sock.sendall(_health(server.protocol))
+        return _status_line(sock)
+
+
+def test_a_huge_header_is_431_before_it_is_buffered(server: RunningServer) -> None:
+    """issue 21: 64 MiB headers were buffered in full; here 8 MiB on 3 connections at once."""
+    answers: list[str] = []
+
+    def send_big_header() -> None:
+        with _connect(server) as sock:
+            sock.sendall(b"GET /health/live HTTP/1.1\r\nhost: t\r\nx-big: ")
+            try:
+                for _ in range(128):
+                    sock.sendall(b"a" * 65536)
+            except OSError:
+                pass  # the server closed the connection: expected
+            answers.append(_status_line(sock))
+
+    threads = [threading.Thread(target=send_big_header) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == ["HTTP/1.1 431 Request Header Fields Too Large"] * 3
+    assert _serves(server) == "HTTP/1.1 200 OK"
+
+
+def test_headers_just_under_the_limit_are_served(server: RunningServer) -> None:
+    with _connect(server) as sock:
+        filler = b"x-fill: " + b"a" * (30 * 1024) + b"\r\n"
+        sock.sendall(_health(server.protocol, filler))
+        assert _status_line(sock) == "HTTP/1.1 200 OK"
+
+
+def test_slowloris_connections_are_closed_with_408(server: RunningServer) -> None:
+    socks = [_connect(server) for _ in range(8)]
+    started = time.monotonic()
+    for sock in socks:
+        sock.sendall(b"GET /health/live HTTP/1.1\r\nhost: t\r\n")
+    for _ in range(3):  # a header line every half second: never done
+        time.sleep(0.5)
+        for sock in socks:
+            sock.sendall(b"x-a: b\r\n")
+    answers = {_status_line(sock) for sock in socks}
+    waited = time.monotonic() - started
+    for sock in socks:
+        sock.close()
+    assert answers == {"HTTP/1.1 408 Request Timeout"}
+    assert waited < HEADER_TIMEOUT_S + 5
+    assert _serves(server) == "HTTP/1.1 200 OK"
+
+
+def test_a_body_that_never_ends_is_408(server: RunningServer) -> None:
+    path = {"rest": b"/models/iris/predict", "graphql": b"/graphql", "jsonrpc": b"/jsonrpc"}
+    with _connect(server) as sock:
+        sock.sendall(
+            b"POST " + path[server.protocol] + b" HTTP/1.1\r\nhost: t\r\n"
+            b"content-type: application/json\r\ncontent-length: 100\r\n\r\n{"
+        )
+        assert _status_line(sock) == "HTTP/1.1 408 Request Timeout"
+
+
+def test_connections_over_the_cap_are_503_then_served_again(server: RunningServer) -> None:
+    """issue 21: 300 slow connections from one client made every normal request fail."""
+    idle = [_connect(server) for _ in range(MAX_CONNECTIONS + 4)]
+    time.sleep(0.3)
+    assert _serves(server) == "HTTP/1.1 503 Service Unavailable"
+    answers = sorted({_status_line(sock) for sock in idle})
+    for sock in idle:
+        sock.close()
+    assert answers == ["HTTP/1.1 408 Request Timeout", "HTTP/1.1 503 Service Unavailable"]
+    assert _serves(server) == "HTTP/1.1 200 OK"
+    assert "Traceback" not in server.log()
