@@ -14,6 +14,9 @@ from protobench.protocol_spec import ErrorRow
 
 HTTP_MALFORMED_BODY = 400  # REST's status for an unparseable body (422 is for wrong values)
 HTTP_BAD_GATEWAY = 502  # a balancer in front found no replica to answer
+# A method the path does not take is HTTP's own refusal (405 with Allow), like an unknown
+# route: not a core code, so its body names HTTP's reason instead of INVALID_INPUT.
+METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
 
 
 def _other_http_status(status: int) -> ErrorCode:

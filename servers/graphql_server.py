@@ -35,7 +35,8 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from protobench.core.errors import CoreError, ErrorCode
 from protobench.core.service import InferenceService
 from protobench.core.settings import Settings
-from protobench.error_table import from_http_status, http_status
+from protobench.error_table import METHOD_NOT_ALLOWED, from_http_status, http_status
+from servers import json_body
 from servers.asgi_runner import ASGIApp, Refusal, serve_asgi, with_body_limit
 from servers.graphiql_assets import PREFIX as ASSETS_PREFIX
 from servers.graphiql_assets import asset_response, offline_page
@@ -134,7 +135,7 @@ class GraphQLApp(GraphQL[Context, None]):
         return self.context
 
     def decode_json(self, data: str | bytes) -> object:
-        value = orjson.loads(data)
+        value = json_body.loads(data)  # NaN, Infinity, 1e999: INVALID_INPUT from coercion
         if not isinstance(value, dict | list):
             raise HTTPException(400, "the request body must be a JSON object")
         return value
@@ -166,6 +167,11 @@ class GraphQLApp(GraphQL[Context, None]):
         try:
             return await self.run(Request(scope, receive=receive))
         except HTTPException as exc:
+            if exc.status_code == 405:  # HTTP's own refusal, named as HTTP names it
+                body = {
+                    "errors": [{"message": exc.reason, "extensions": {"code": METHOD_NOT_ALLOWED}}]
+                }
+                return Response(orjson.dumps(body), 405, {"allow": "GET, POST"}, "application/json")
             return _http_error(exc.status_code, from_http_status(exc.status_code), exc.reason)
 
 

@@ -1,6 +1,7 @@
 """GraphQL: one POST endpoint, the client picks the fields (strawberry)."""
 
 from protobench.core.errors import ErrorCode
+from protobench.error_table import METHOD_NOT_ALLOWED
 from protobench.protocol_spec import ErrorRow, ProtocolSpec, ReportStyle, Transport
 
 GRAPHQL_CODE: ErrorRow[str] = ErrorRow(
@@ -27,5 +28,8 @@ SPEC = ProtocolSpec(
 
 
 def from_graphql_code(code: str | None) -> ErrorCode:
-    """The core code for an ``extensions.code``; none at all is a query the schema refused."""
-    return ErrorCode.INVALID_INPUT if code is None else GRAPHQL_CODE.to_core(code)
+    """The core code for an ``extensions.code``; none at all is a query the schema refused,
+    and HTTP's METHOD_NOT_ALLOWED (a 405) is the caller's mistake too."""
+    if code is None or code == METHOD_NOT_ALLOWED:
+        return ErrorCode.INVALID_INPUT
+    return GRAPHQL_CODE.to_core(code)

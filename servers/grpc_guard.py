@@ -70,7 +70,7 @@ def _first(requests: Iterator[Any], context: grpc.ServicerContext) -> Any:
     request = next(requests, MISSING)
     if request is MISSING:
         context.abort(
-            grpc.StatusCode[ERROR_TABLE[ErrorCode.INVALID_INPUT].grpc_status],
+            grpc.StatusCode[GRPC_STATUS.code(ErrorCode.INVALID_INPUT)],
             "the call ended before its request message arrived (empty or cut short)",
         )
     if request is MALFORMED:

@@ -7,7 +7,8 @@ fills the gap:
 - It validates a whole batch against one JSON Schema, so one bad entry turns the batch into a
   single -32600; the spec wants one error per bad entry. Entries are checked here, one by one,
   and only valid ones reach the library.
-- It parses with ``json.loads``, which accepts ``NaN`` and ``Infinity``; orjson does not.
+- It parses with ``json.loads``; here orjson does, and ``servers.json_body`` lets ``NaN``,
+  ``Infinity`` and ``1e999`` through to the core's INVALID_INPUT (-32602), as REST does.
 - Its errors carry an exception's text as ``data``; here every error's ``data`` is
   ``{"code": <core ErrorCode>, "details": {...}}`` and an unexpected exception is logged,
   never sent.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, cast
 
@@ -29,6 +31,7 @@ from pydantic import ValidationError
 
 from protobench.core.errors import CoreError, ErrorCode
 from protobench.core.service import InferenceService
+from servers import json_body
 from servers.jsonrpc_methods import MethodSpec
 from servers.jsonrpc_spec import (
     JSONRPC_CODE,
@@ -85,7 +88,7 @@ def request_problem(request: object) -> str | None:
     if "params" in request and not isinstance(request["params"], dict | list):
         return 'member "params" must be an object or an array'
     if "id" in request and not _is_valid_id(request["id"]):
-        return 'member "id" must be a string, a number or null'
+        return 'member "id" must be a string, a finite number or null'
     unknown = request.keys() - _MEMBERS
     if unknown:
         return f"unknown member(s) {sorted(unknown)}; a request has jsonrpc, method, params, id"
@@ -103,7 +106,9 @@ def _json_type(value: object) -> str:
 
 
 def _is_valid_id(value: object) -> bool:
-    return value is None or (isinstance(value, str | int | float) and not isinstance(value, bool))
+    if isinstance(value, float):
+        return math.isfinite(value)  # NaN and Infinity read leniently (json_body) are not ids
+    return value is None or (isinstance(value, str | int) and not isinstance(value, bool))
 
 
 def _unchanged(request: Any) -> Any:
@@ -211,7 +216,7 @@ class Dispatcher:
     async def answer(self, body: bytes) -> bytes | None:
         """The response body, or None when there is nothing to answer (only notifications)."""
         try:
-            parsed = orjson.loads(body)
+            parsed = json_body.loads(body)
         except orjson.JSONDecodeError as exc:
             return encode(error_response(_parse_error(str(exc))))
         if not isinstance(parsed, list):

@@ -43,7 +43,12 @@ from protobench.core.types import (
     StrategyConfig,
     StrategyStatus,
 )
-from protobench.error_table import HTTP_MALFORMED_BODY, from_http_status, http_status
+from protobench.error_table import (
+    HTTP_MALFORMED_BODY,
+    METHOD_NOT_ALLOWED,
+    from_http_status,
+    http_status,
+)
 from servers.asgi_runner import Refusal, serve_asgi, with_body_limit
 from servers.listen import Listen
 from servers.rest_xml import with_xml
@@ -157,7 +162,14 @@ def create_app(service: InferenceService) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _error(from_http_status(exc.status_code), str(exc.detail), status=exc.status_code)
+        if exc.status_code == 405:  # HTTP's idiom: its own reason, and the methods in Allow
+            body = {"code": METHOD_NOT_ALLOWED, "message": str(exc.detail), "details": {}}
+            return JSONResponse(body, status_code=405, headers=exc.headers)
+        response = _error(
+            from_http_status(exc.status_code), str(exc.detail), status=exc.status_code
+        )
+        response.headers.update(exc.headers or {})
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

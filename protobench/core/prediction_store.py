@@ -34,6 +34,10 @@ from protobench.core.errors import CoreError, ErrorCode
 from protobench.core.types import StoredPrediction
 
 JOB_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+MAX_PAGE = 1000
+# The largest offset a 64-bit signed integer holds: SQLite, PostgreSQL and protobuf's int64
+# stop there, so a larger one is the caller's mistake, not a database overflow.
+MAX_OFFSET = 2**63 - 1
 
 metadata = MetaData()
 predictions = Table(
@@ -66,6 +70,15 @@ def check_job(job: str) -> str:
             {"job": job},
         )
     return job
+
+
+def check_page(limit: int, offset: int) -> None:
+    if not 1 <= limit <= MAX_PAGE or not 0 <= offset <= MAX_OFFSET:
+        raise CoreError(
+            ErrorCode.INVALID_INPUT,
+            f"limit must be 1-{MAX_PAGE} and offset 0-{MAX_OFFSET}",
+            {"limit": limit, "offset": offset},
+        )
 
 
 def now_iso() -> str:
@@ -147,12 +160,7 @@ class PredictionStore:
         return found[0]
 
     def page(self, job: str, limit: int, offset: int) -> list[StoredPrediction]:
-        if not 1 <= limit <= 1000 or offset < 0:
-            raise CoreError(
-                ErrorCode.INVALID_INPUT,
-                "limit must be 1-1000 and offset 0 or more",
-                {"limit": limit, "offset": offset},
-            )
+        """``limit`` rows from ``offset``, in input order; the service has run ``check_page``."""
         query = (
             select(predictions)
             .where(predictions.c.job == check_job(job))

@@ -18,7 +18,7 @@ from protobench.core.capacity import ModelCost
 from protobench.core.errors import CoreError, ErrorCode
 from protobench.core.images import image_to_features
 from protobench.core.models import FloatArray, ServedModel
-from protobench.core.prediction_store import PredictionStore
+from protobench.core.prediction_store import PredictionStore, check_page
 from protobench.core.registry import ModelRegistry
 from protobench.core.settings import Settings
 from protobench.core.strategies import Route, StrategyBook
@@ -227,6 +227,7 @@ class InferenceService:
         """A page of a batch job's stored rows, in the order of the input file."""
         with self.counters.track("list_predictions"):
             self._require_ready()
+            check_page(limit, offset)
             return self.predictions.page(job, limit, offset)
 
     # -- prediction ------------------------------------------------------------------------

@@ -128,7 +128,8 @@ def test_other_paths_are_404(http: TestClient) -> None:
 def test_other_methods_are_405(http: TestClient) -> None:
     response = http.put("/graphql", json={"query": "{ health { ready } }"})
     assert response.status_code == 405
-    assert response.json()["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+    assert response.headers["allow"] == "GET, POST"
+    assert response.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
 
 
 def test_graphiql_for_browsers(http: TestClient) -> None:

@@ -109,7 +109,6 @@ CASES: list[tuple[str, bytes, Expected]] = [
     # -- -32700 parse error ---------------------------------------------------------------
     ("parse-broken", b'{"jsonrpc": "2.0", "method": "foobar, "params": "bar", "baz]', Err(PARSE)),
     ("parse-empty-body", b"", Err(PARSE)),
-    ("parse-nan-literal", b'{"jsonrpc": "2.0", "method": "health", "id": NaN}', Err(PARSE)),
     ("parse-trailing-garbage", raw(call("health")) + b"}", Err(PARSE)),
     ("parse-too-deep", b"[" * 2000 + b"]" * 2000, Err(PARSE)),
     ("parse-not-utf8", b'{"jsonrpc": "2.0", "method": "\xff", "id": 1}', Err(PARSE)),
@@ -121,6 +120,8 @@ CASES: list[tuple[str, bytes, Expected]] = [
     ("jsonrpc-1.0", raw(call("health", jsonrpc="1.0")), Err(INVALID_REQUEST)),
     ("jsonrpc-a-number", raw(call("health", jsonrpc=2.0)), Err(INVALID_REQUEST)),
     ("method-missing", raw({"jsonrpc": "2.0", "id": 1}), Err(INVALID_REQUEST)),
+    ("id-nan", b'{"jsonrpc": "2.0", "method": "health", "id": NaN}', Err(INVALID_REQUEST)),
+    ("id-infinity", b'{"jsonrpc": "2.0", "method": "health", "id": 1e999}', Err(INVALID_REQUEST)),
     ("method-a-number", raw(call(1)), Err(INVALID_REQUEST)),
     ("method-null", raw(call(None)), Err(INVALID_REQUEST)),
     ("params-a-string", raw(call("health", "bar")), Err(INVALID_REQUEST)),

@@ -74,7 +74,9 @@ def test_unknown_model_is_404(http: TestClient) -> None:
 
 def test_unknown_route_and_method(http: TestClient) -> None:
     _assert_error(http.get("/no/such/route"), 404, "NOT_FOUND")
-    _assert_error(http.get("/models/iris/predict"), 405, "INVALID_INPUT")
+    response = http.get("/models/iris/predict")
+    _assert_error(response, 405, "METHOD_NOT_ALLOWED")
+    assert response.headers["allow"] == "POST"
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/json", ""])
