@@ -5,6 +5,7 @@ the three HTTP adapters share: the API key and the request body limit."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -96,7 +97,8 @@ def serve_asgi(app: Any, protocol: str, service: InferenceService, listen: Liste
     """Bind, start loading the models, announce the port, then serve until SIGINT/SIGTERM.
 
     uvicorn handles both signals itself: it stops accepting, lets in-flight requests finish
-    (up to ``GRACEFUL_SHUTDOWN_S``), then exits. With ``tls_cert_file`` set it serves HTTPS.
+    (up to ``GRACEFUL_SHUTDOWN_S``), then returns, and the process exits 0. With
+    ``tls_cert_file`` set it serves HTTPS.
     """
     settings = service.settings
     sock = bind_socket(listen)
@@ -106,6 +108,7 @@ def serve_asgi(app: Any, protocol: str, service: InferenceService, listen: Liste
         http=limited_protocol(HttpLimits.from_settings(settings)),
         lifespan="off",
         access_log=False,
+        server_header=False,  # no "server: uvicorn" for a scanner to read
         log_level="warning",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         ssl_certfile=settings.tls_cert_file,
@@ -113,4 +116,14 @@ def serve_asgi(app: Any, protocol: str, service: InferenceService, listen: Liste
     )
     service.load_in_background()
     announce(listen, protocol, sock.getsockname()[1])
-    uvicorn.Server(config).run(sockets=[sock])
+    DrainingServer(config).run(sockets=[sock])
+
+
+class DrainingServer(uvicorn.Server):
+    """uvicorn raises the stopping signal again once it has drained, so the process dies of it
+    (143 after SIGTERM, 130 after SIGINT). A requested stop that drained is not a failure:
+    every protobench server exits 0 after either signal, as the gRPC server does."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        self._captured_signals.clear()  # nothing to raise again after the drain

@@ -20,6 +20,11 @@ and parses in Python. So the server keeps httptools and this subclass adds, per 
   file-descriptor limit) is answered 503 with ``Retry-After`` at once and closed, so one
   client's slow connections cannot make every other request fail with no answer.
 
+One more repair, not a limit: a client that pipelines requests and hangs up left the running
+request's cycle unmarked (uvicorn marks only the last parsed one as disconnected), so its
+answer was written to a closed transport and logged as "Exception in ASGI application ...
+the handler is closed". Every open cycle is marked here.
+
 These refusals are written by the server before any application sees a request, so they are
 plain text, the same on REST, GraphQL and JSON-RPC; the clients read the status (431 and 408
 are INVALID_INPUT, 503 NOT_READY). They are not logged: an attacker must not fill the log.
@@ -31,7 +36,7 @@ import asyncio
 import resource
 from dataclasses import dataclass
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from protobench.core.settings import Settings
 
@@ -83,6 +88,7 @@ def limited_protocol(limits: HttpLimits) -> type[HttpToolsProtocol]:
         in_headers = True
         header_bytes = 0
         deadline: asyncio.TimerHandle | None = None
+        open_cycles: tuple[RequestResponseCycle, ...] = ()  # running or queued, unanswered
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -102,6 +108,9 @@ def limited_protocol(limits: HttpLimits) -> type[HttpToolsProtocol]:
         def connection_lost(self, exc: Exception | None) -> None:
             self._disarm()
             super().connection_lost(exc)
+            for cycle in self.open_cycles:  # their answers have nowhere to go
+                cycle.disconnected = True
+                cycle.message_event.set()
 
         def data_received(self, data: bytes) -> None:
             if self.refused:
@@ -126,6 +135,12 @@ def limited_protocol(limits: HttpLimits) -> type[HttpToolsProtocol]:
             self.header_bytes = 0
             self._arm(limits.body_timeout_s)
             super().on_headers_complete()
+            if self.cycle is not None:
+                self.open_cycles = (*self.open_cycles, self.cycle)
+
+        def on_response_complete(self) -> None:
+            self.open_cycles = tuple(c for c in self.open_cycles if not c.response_complete)
+            super().on_response_complete()
 
         def on_message_complete(self) -> None:
             self._disarm()

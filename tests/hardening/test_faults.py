@@ -60,7 +60,7 @@ def test_sigterm_finishes_calls_in_flight_and_refuses_new_ones(
             client.close()
         assert still_running, "the late call was not tried while the others were in flight"
         assert [a.predictions[0].label for a in answers] == ["setosa"] * IN_FLIGHT  # none lost
-        server.process.wait(timeout=20)
+        assert server.process.wait(timeout=20) == 0  # a drained stop is not a failure
         assert "Traceback" not in server.log(), server.log()
 
 
@@ -99,3 +99,13 @@ def test_soak_keeps_memory_flat(protocol: Protocol, models_dir: Path, tmp_path: 
         print(f"{protocol}: {end_calls - start_calls} calls, RSS {start_mb:.1f} -> {end_mb:.1f} MB")
         assert end_calls - start_calls > 100, "the soak did not run"
         assert end_mb - start_mb < RSS_GROWTH_LIMIT_MB, (start_mb, end_mb)
+
+
+@pytest.mark.parametrize("protocol", protocol_params())
+def test_sigint_exits_0_too(protocol: Protocol, models_dir: Path, tmp_path: Path) -> None:
+    """One convention on every server (issue 20): a stop asked for by a signal that drained
+    exits 0; uvicorn's servers exited 130 after SIGINT where gRPC exited 0."""
+    with running_server(protocol, tmp_path, models_dir) as server:
+        server.process.send_signal(signal.SIGINT)
+        assert server.process.wait(timeout=20) == 0, server.log()
+        assert "Traceback" not in server.log(), server.log()

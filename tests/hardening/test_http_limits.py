@@ -137,3 +137,15 @@ def test_connections_over_the_cap_are_503_then_served_again(server: RunningServe
     assert answers == ["HTTP/1.1 408 Request Timeout", "HTTP/1.1 503 Service Unavailable"]
     assert _serves(server) == "HTTP/1.1 200 OK"
     assert "Traceback" not in server.log()
+
+
+def test_pipelined_requests_then_a_hang_up_log_nothing(server: RunningServer) -> None:
+    """issue 21.6: JSON-RPC logged "Exception in ASGI application ... handler is closed" when a
+    client pipelined requests and hung up (16 of 20 tries)."""
+    for _ in range(10):
+        with _connect(server) as sock:
+            sock.sendall(_health(server.protocol) * 8)
+        time.sleep(0.05)
+    time.sleep(1.0)
+    assert _serves(server) == "HTTP/1.1 200 OK"
+    assert "Exception in ASGI application" not in server.log(), server.log()
