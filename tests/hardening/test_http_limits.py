@@ -13,7 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from protobench.protocol_spec import load
+from protobench.protocols import Transport, spec, with_transport
 from tests.hardening.conftest import server_for
+from tests.hardening.wire import IRIS_ROW
+from tests.support.protocols import protocol_params
 from tests.support.servers import RunningServer
 
 HEADER_TIMEOUT_S = 1.5
@@ -24,18 +28,11 @@ LIMITS = {
     "PROTOBENCH_HTTP_BODY_TIMEOUT_S": str(BODY_TIMEOUT_S),
     "PROTOBENCH_HTTP_MAX_CONNECTIONS": str(MAX_CONNECTIONS),
 }
-JSONRPC_HEALTH = b'{"jsonrpc": "2.0", "method": "health", "id": 1}'
-HEALTH = {  # a health call's request line and headers, without the blank line that ends them
-    "rest": b"GET /health/live HTTP/1.1\r\nhost: t\r\n",
-    "graphql": b"GET /graphql?query={health{live}} HTTP/1.1\r\nhost: t\r\n",
-    "jsonrpc": b"POST /jsonrpc HTTP/1.1\r\nhost: t\r\ncontent-type: application/json\r\n"
-    b"content-length: %d\r\n" % len(JSONRPC_HEALTH),
-}
 
 
 @pytest.fixture(
     scope="module",
-    params=[pytest.param(p, marks=getattr(pytest.mark, p), id=p) for p in HEALTH],
+    params=protocol_params(lambda p: p in with_transport(Transport.HTTP1)),
 )
 def server(
     request: pytest.FixtureRequest, models_dir: Path, tmp_path_factory: pytest.TempPathFactory
@@ -57,14 +54,21 @@ def _status_line(sock: socket.socket) -> str:
     return data.split(b"\r\n", 1)[0].decode() if data else "closed"
 
 
-def _health(protocol: str, extra_headers: bytes = b"") -> bytes:
-    body = JSONRPC_HEALTH if protocol == "jsonrpc" else b""
-    return HEALTH[protocol] + extra_headers + b"\r\n" + body
+def _predict(protocol: str, extra_headers: bytes = b"") -> bytes:
+    """A one-row predict as the protocol's probe POSTs it, ``extra_headers`` added."""
+    probe = load(spec(protocol).probe)
+    body = probe("unused").predict_body([IRIS_ROW])
+    head = b"POST %s HTTP/1.1\r\nhost: t\r\ncontent-type: %s\r\ncontent-length: %d\r\n" % (
+        probe.path.encode(),
+        probe.content_type.encode(),
+        len(body),
+    )
+    return head + extra_headers + b"\r\n" + body
 
 
 def _serves(server: RunningServer) -> str:
     with _connect(server) as sock:
-        sock.sendall(_health(server.protocol))
+        sock.sendall(_predict(server.protocol))
         return _status_line(sock)
 
 
@@ -94,7 +98,7 @@ def test_a_huge_header_is_431_before_it_is_buffered(server: RunningServer) -> No
 def test_headers_just_under_the_limit_are_served(server: RunningServer) -> None:
     with _connect(server) as sock:
         filler = b"x-fill: " + b"a" * (30 * 1024) + b"\r\n"
-        sock.sendall(_health(server.protocol, filler))
+        sock.sendall(_predict(server.protocol, filler))
         assert _status_line(sock) == "HTTP/1.1 200 OK"
 
 
@@ -117,12 +121,8 @@ def test_slowloris_connections_are_closed_with_408(server: RunningServer) -> Non
 
 
 def test_a_body_that_never_ends_is_408(server: RunningServer) -> None:
-    path = {"rest": b"/models/iris/predict", "graphql": b"/graphql", "jsonrpc": b"/jsonrpc"}
     with _connect(server) as sock:
-        sock.sendall(
-            b"POST " + path[server.protocol] + b" HTTP/1.1\r\nhost: t\r\n"
-            b"content-type: application/json\r\ncontent-length: 100\r\n\r\n{"
-        )
+        sock.sendall(_predict(server.protocol)[:-5])  # the declared length never arrives
         assert _status_line(sock) == "HTTP/1.1 408 Request Timeout"
 
 
@@ -144,7 +144,7 @@ def test_pipelined_requests_then_a_hang_up_log_nothing(server: RunningServer) ->
     client pipelined requests and hung up (16 of 20 tries)."""
     for _ in range(10):
         with _connect(server) as sock:
-            sock.sendall(_health(server.protocol) * 8)
+            sock.sendall(_predict(server.protocol) * 8)
         time.sleep(0.05)
     time.sleep(1.0)
     assert _serves(server) == "HTTP/1.1 200 OK"
