@@ -126,6 +126,18 @@ def _is_number(cell: Any) -> bool:
     return True
 
 
+def _unseen(records: list[Record], done: set[str]) -> list[Record]:
+    """The records whose id is not stored yet, each id once: a repeated id is skipped within a
+    chunk as it is across chunks, so the store only ever sees new ids from this run."""
+    seen = set(done)
+    todo = []
+    for record in records:
+        if record.input_id not in seen:
+            seen.add(record.input_id)
+            todo.append(record)
+    return todo
+
+
 def count_rows(path: Path) -> int:
     if _is_parquet(path):
         return int(_parquet_file(path).metadata.num_rows)
@@ -170,7 +182,7 @@ def run_job(
     rows = written = skipped = 0
     while batch := list(islice(records, chunk)):
         rows += len(batch)
-        todo = [record for record in batch if record.input_id not in done]
+        todo = _unseen(batch, done)
         skipped += len(batch) - len(todo)
         if todo:
             x = _matrix(todo, features)

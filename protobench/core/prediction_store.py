@@ -28,7 +28,7 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from protobench.core.errors import CoreError, ErrorCode
 from protobench.core.types import StoredPrediction
@@ -135,8 +135,16 @@ class PredictionStore:
             for row in rows
         ]
         if values:
-            with self._open().begin() as connection:
-                connection.execute(insert(predictions), values)
+            try:
+                with self._open().begin() as connection:
+                    connection.execute(insert(predictions), values)
+            except IntegrityError as exc:  # rows this run had not seen when it started
+                raise CoreError(
+                    ErrorCode.FAILED_PRECONDITION,
+                    f"job {job!r} is being written by another process: wait for that run to "
+                    "finish, then rerun this one to resume it",
+                    {"job": job},
+                ) from exc
         return len(values)
 
     def get(self, prediction_id: str) -> StoredPrediction:

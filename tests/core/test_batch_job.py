@@ -321,3 +321,36 @@ def test_a_file_that_is_not_parquet_is_refused(service: InferenceService, tmp_pa
         run_job(service, PredictionStore(f"sqlite:///{tmp_path / 'p.db'}"), model="iris",
                 source=source, job="bad")  # fmt: skip
     assert exc.value.code == ErrorCode.INVALID_INPUT and "Parquet" in exc.value.message
+
+
+def test_a_second_run_writing_the_same_job_is_named(
+    service: InferenceService, tmp_path: Path
+) -> None:
+    """issue 21.6: a second run on a job another process is writing dumped a raw SQL error."""
+    source = _csv(tmp_path / "flowers.csv", 2)  # 300 rows
+    db = f"sqlite:///{tmp_path / 'p.db'}"
+    other = PredictionStore(db)  # the other process's connection to the same database
+
+    def the_other_run_writes_ahead(n: int) -> None:  # after our first chunk: rows 100-199
+        run_job(service, other, model="iris", source=source, job="j", chunk=100,
+                id_column="id", progress=lambda _: None)  # fmt: skip
+
+    with pytest.raises(CoreError) as refused:
+        run_job(service, PredictionStore(db), model="iris", source=source, job="j", chunk=100,
+                id_column="id", progress=the_other_run_writes_ahead)  # fmt: skip
+    assert refused.value.code is ErrorCode.FAILED_PRECONDITION
+    assert "job 'j' is being written by another process" in refused.value.message
+    assert _stored(tmp_path / "p.db") == (300, 300)  # the other run's rows, each once
+
+
+def test_an_id_repeated_within_a_chunk_is_stored_once(
+    service: InferenceService, tmp_path: Path
+) -> None:
+    source = tmp_path / "twice.csv"
+    source.write_text("id,sepal_length,sepal_width,petal_length,petal_width\n"
+                      "a,5.1,3.5,1.4,0.2\na,6.2,2.9,4.3,1.3\nb,5.9,3.0,5.1,1.8\n")  # fmt: skip
+    db = tmp_path / "p.db"
+    result = run_job(service, PredictionStore(f"sqlite:///{db}"), model="iris", source=source,
+                     job="t", id_column="id")  # fmt: skip
+    assert (result.written, result.skipped) == (2, 1)
+    assert _stored(db) == (2, 2)
