@@ -14,8 +14,10 @@ and parses in Python. So the server keeps httptools and this subclass adds, per 
   is buffered beyond the limit);
 - **read timeouts**: a request's headers must arrive within ``header_timeout_s`` of its
   first byte (or of the connection, for a silent one), and its body within
-  ``body_timeout_s`` of its headers; otherwise 408 and the connection closes. Idle
-  keep-alive connections are uvicorn's own ``timeout_keep_alive`` (5 s);
+  ``body_timeout_s`` of its headers; otherwise 408 and the connection closes. A deadline
+  that fires late (the loop was stalled, so the bytes may have come and not been read) is
+  put off briefly rather than blamed on the client. Idle keep-alive connections are
+  uvicorn's own ``timeout_keep_alive`` (5 s);
 - **connection cap**: a connection beyond ``max_connections`` (kept below the process's
   file-descriptor limit) is answered 503 with ``Retry-After`` at once and closed, so one
   client's slow connections cannot make every other request fail with no answer.
@@ -41,6 +43,8 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResp
 from protobench.core.settings import Settings
 
 FD_RESERVE = 64  # descriptors kept for the model files, the log, the database, the listener
+LATE_S = 0.05  # a deadline timer this late means the event loop was stalled, not the client
+GRACE_S = 0.5  # how long a stalled loop's deadline is put off, to read what came meanwhile
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,7 @@ def limited_protocol(limits: HttpLimits) -> type[HttpToolsProtocol]:
         in_headers = True
         header_bytes = 0
         deadline: asyncio.TimerHandle | None = None
+        deadline_at = 0.0
         open_cycles: tuple[RequestResponseCycle, ...] = ()  # running or queued, unanswered
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -158,6 +163,11 @@ def limited_protocol(limits: HttpLimits) -> type[HttpToolsProtocol]:
 
         def _expired(self) -> None:
             self.deadline = None
+            if self.loop.time() - self.deadline_at > LATE_S:
+                # The loop was stalled (a busy machine): the client's bytes may be waiting
+                # unread, and uvloop runs timers before reading. Judge again once it has read.
+                self._arm(GRACE_S)
+                return
             if self.cycle is not None and self.cycle.response_started:
                 self.transport.close()  # answered already; the rest of the body is not wanted
                 return
@@ -173,6 +183,7 @@ def limited_protocol(limits: HttpLimits) -> type[HttpToolsProtocol]:
 
         def _arm(self, seconds: float) -> None:
             self._disarm()
+            self.deadline_at = self.loop.time() + seconds
             self.deadline = self.loop.call_later(seconds, self._expired)
 
         def _disarm(self) -> None:
