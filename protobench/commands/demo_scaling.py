@@ -30,7 +30,7 @@ MODEL = ["--model-workers", "1", "--model-service-ms", "10"]  # 100 predictions/
 SCALING_REPLICAS = "1,2,4"
 SCALING_USERS = "32"
 KNEE_REPLICAS = "1,2"
-KNEE_RATES = "50,150,250"  # below one replica's 100/s, between one's and two's, beyond two's
+KNEE_RATES = "75,150"  # within one replica's 100/s; beyond one's, within two's 200/s
 GRPC_LESSON_BALANCERS = ("reuseport", "nginx", "client")
 
 

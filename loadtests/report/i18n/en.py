@@ -347,7 +347,7 @@ MESSAGES: dict[str, str] = {
     "off, its replicas are saturated; more replicas push that point to higher rates.",
     "fig.replica_knee.absent": "This run has no open-model sweep of the capacity-limited model; "
     "`make demo` runs one (`protobench bench --model-workers 1 --model-service-ms 10 "
-    "--replicas 1,2 --rate 50,150,250`).",
+    "--replicas 1,2 --rate 75,150`).",
     "read.replica_knee": "The highest offered rate each configuration served in full: {points}. "
     "Beyond it requests queue and the corrected p99 grows with every second of the run.",
     "read.replica_knee.kept": "×{n} up to {rate} req/s",

@@ -374,7 +374,7 @@ MESSAGES: dict[str, str] = {
     "tasas mayores.",
     "fig.replica_knee.absent": "Esta corrida no tiene un barrido de modelo abierto del modelo de "
     "capacidad limitada; `make demo` ejecuta uno (`protobench bench --model-workers 1 "
-    "--model-service-ms 10 --replicas 1,2 --rate 50,150,250`).",
+    "--model-service-ms 10 --replicas 1,2 --rate 75,150`).",
     "read.replica_knee": "La mayor tasa ofrecida que cada configuración sirvió por completo: "
     "{points}. Por encima, las peticiones hacen cola y la p99 corregida crece con cada segundo "
     "de la corrida.",
