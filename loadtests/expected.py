@@ -10,7 +10,8 @@ whatever its batch), is the smallest of the limits that apply:
   second (each waits for its answer), an open model sends its rate.
 
 Scaling efficiency at N is the measured throughput over N times the one-replica throughput
-of the same protocol, load and payload in the same run.
+of the same protocol, load and payload in the same run (closed loads only: an open model's
+throughput is its offered rate, whatever N).
 """
 
 from __future__ import annotations
@@ -109,7 +110,8 @@ def scaling_rows(document: dict[str, Any]) -> list[ScalingRow]:
             flags.append("overcommitted")
         if expected and measured < BELOW_EXPECTED * expected.requests_per_s:
             flags.append("below-expected")
-        efficiency = measured / (n * one) if one else None
+        # an open model serves what it offers: only closed loads say how far N replicas went
+        efficiency = measured / (n * one) if one and cell["rate"] is None else None
         rows.append(ScalingRow(cell, expected, measured, efficiency, tuple(flags)))
     return rows
 

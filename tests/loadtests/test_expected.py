@@ -55,6 +55,9 @@ def test_efficiency_is_against_n_times_one_replica_and_shortfalls_are_flagged() 
     rows = scaling_rows(document)
     assert [round(r.efficiency or 0, 3) for r in rows] == [1.0, round(190 / 196, 3), 0.765]
     assert [r.flags for r in rows] == [(), (), ("below-expected",)]
+    opened = scaling_rows({**document, "cells": [_cell(1, 75.0, rate=75.0),
+                                                 _cell(2, 75.0, rate=75.0)]})  # fmt: skip
+    assert [r.efficiency for r in opened] == [None, None]
 
 
 def test_quotas_beyond_the_machine_are_overcommitted() -> None:
