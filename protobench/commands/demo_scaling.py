@@ -56,8 +56,11 @@ def l7_balancer() -> tuple[str, str]:
 
 def lessons(duration: float, warmup: float) -> tuple[list[Lesson], str]:
     balancer, why = l7_balancer()
+    carried = [p for p in PROTOCOLS if p in get_balancer(balancer).protocols]
+    if left_out := [p for p in PROTOCOLS if p not in carried]:
+        why += f"; {balancer} does not carry {', '.join(left_out)}, left out of these lessons"
     timing = ["--duration", f"{duration:g}", "--warmup", f"{warmup:g}"]
-    everyone = ["--protocols", ",".join(PROTOCOLS), *MODEL, *timing]
+    everyone = ["--protocols", ",".join(carried), *MODEL, *timing]
     out = [
         Lesson(
             f"1, 2 and 4 replicas of a 100/s model behind {balancer}: throughput ≈ N × 100/s",

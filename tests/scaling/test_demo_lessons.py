@@ -7,6 +7,7 @@ import pytest
 
 from protobench.cli import build_parser
 from protobench.commands.demo_scaling import l7_balancer, lessons
+from servers.balancers import get_balancer
 from servers.balancers.haproxy import HAProxy
 from servers.balancers.nginx import Nginx
 
@@ -20,6 +21,8 @@ def test_every_lesson_is_a_bench_command_on_the_100_per_s_model() -> None:
     for lesson in planned:
         args = build_parser().parse_args(["bench", *lesson.arguments])
         assert (args.model_workers, args.model_service_ms) == (1, 10.0)
+        balancer = get_balancer(_balancers(lesson.arguments))
+        assert set(args.protocols) <= set(balancer.protocols), lesson.title
     grpc = [lesson for lesson in planned if lesson.arguments[1] == "grpc"]
     assert {_balancers(lesson.arguments) for lesson in grpc} >= {"reuseport", "client"}
 
