@@ -11,8 +11,10 @@ with a fixed, well-formed reply without reading the request, so the rate is the 
                     Predict with a prerecorded gRPC message and a ``grpc-status: 0`` trailer
   grpcio, gRPC      h2load; Locust GrpcUser against a trivial ``grpc.aio`` server (a generic
                     handler returning a fixed serialized PredictResponse, no model)
-  protobench        for scale, wrk and RestUser against one real REST replica, h2load and
-                    GrpcUser against one real gRPC replica (servers/launcher.py, iris model)
+  protobench        each protocol's Locust user against one real replica (servers/launcher.py,
+                    iris model), with wrk (REST) and h2load (gRPC) as references: the driver's
+                    CPU µs per request beside the server's, and their ratio
+                    (``--replicas-only`` runs just these rows)
 
 The server runs on CPU 0 and every driver on CPU 1. Each driver is a closed loop with the same
 number of requests in flight (one Locust process with N users, ``wrk -t1 -cN``,
