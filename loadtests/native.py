@@ -57,7 +57,9 @@ def unusable(protocols: tuple[str, ...], payload: str, open_model: bool) -> str 
         return "the native driver sends the iris predict only (--payload iris)"
     for protocol in protocols:
         tool = TOOLS.get(spec(protocol).transport)
-        if tool is None:
+        if tool is None or (
+            tool == "wrk" and not issubclass(client_class(protocol), HttpInferenceClient)
+        ):
             return f"no native driver for {protocol}; leave it out or use --driver locust"
         if shutil.which(tool) is None:
             package = "wrk" if tool == "wrk" else "nghttp2-client"
@@ -108,7 +110,8 @@ def native_command(cell: Cell, target: str, folder: Path, run_time_s: float) -> 
                    "--header=te: trailers", f"http://{target}/{GRPC_SERVICE}/Predict"]  # fmt: skip
         return NativeRun(command, log, latency_log)
     cls = client_class(cell.protocol)
-    assert issubclass(cls, HttpInferenceClient)
+    if not issubclass(cls, HttpInferenceClient):
+        raise ValueError(f"no native driver for {cell.protocol}")
     client = cls(target)
     try:
         request = client._predict_request(**arguments)

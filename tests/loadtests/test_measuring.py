@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from loadtests.matrix import BenchConfig, cells
+from loadtests.native import unusable
 from loadtests.runner import more_generator_processes
 from loadtests.samples import SampleArrays, Samples, load_samples
 from loadtests.stats import confidence_interval, percentile_curve, window_stats
@@ -166,3 +167,10 @@ def test_a_generator_bound_cell_gets_one_more_process_while_a_core_is_free() -> 
     assert more_generator_processes(pinned, 0) == {**pinned, "generator_processes": 2}
     assert more_generator_processes({**pinned, "generator_processes": 2}, 0) is None
     assert more_generator_processes(pinned, 1) is None  # the user chose the count
+
+
+def test_the_native_driver_refuses_what_it_cannot_run() -> None:
+    assert unusable(("rest", "grpc"), "iris", open_model=False) is None
+    assert "closed-model" in str(unusable(("rest",), "iris", open_model=True))
+    assert "iris" in str(unusable(("rest",), "digits-image", open_model=False))
+    assert "thrift" in str(unusable(("thrift",), "iris", open_model=False))
