@@ -516,7 +516,7 @@ def _counter(cluster: Cluster) -> Callable[[], int]:
     return lambda: sum(cluster.request_counts().values())
 
 
-def model_servers(timing: Timing, workdir: Path) -> list[Row]:
+def model_servers(timing: Timing, workdir: Path, protocols: tuple[Protocol, ...]) -> list[Row]:
     """The bench's own question: each protocol's Locust user against one real replica (the iris
     model), generator CPU per request beside the server's; wrk and h2load as references."""
     rows: list[Row] = []
@@ -524,7 +524,7 @@ def model_servers(timing: Timing, workdir: Path) -> list[Row]:
         "rest": wrk,
         "grpc": h2load,
     }
-    for protocol in MEASURED_PROTOCOLS:
+    for protocol in protocols:
         cpus = [SERVER_CPU] if PINNED else None
         with launch(protocol, workdir=workdir / protocol, cpus=cpus) as cluster:
             server = Server(
@@ -600,6 +600,12 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds before measuring (2)")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds measured (5)")
     parser.add_argument(
+        "--protocols",
+        type=lambda text: tuple(p for p in text.split(",") if p),
+        default=MEASURED_PROTOCOLS,
+        help="protocols whose Locust user meets one real replica (rest,graphql,jsonrpc,grpc)",
+    )
+    parser.add_argument(
         "--replicas-only",
         action="store_true",
         help="only the Locust users against one real replica of each protocol (no nginx rows)",
@@ -619,7 +625,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="generator-ceiling-") as tmp:
         workdir = Path(tmp)
         rows = [] if args.replicas_only else run(timing, workdir)
-        print_report(rows + model_servers(timing, workdir), timing, load_average)
+        print_report(rows + model_servers(timing, workdir, args.protocols), timing, load_average)
     return 0
 
 
