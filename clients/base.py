@@ -70,6 +70,16 @@ def check_answer(operation: str, data: Any) -> Any:
     return data
 
 
+class NotOffered(NotImplementedError):
+    """The protocol has no place for this operation (a standard protocol such as the Open
+    Inference Protocol carries only inference and health); not a server error."""
+
+    def __init__(self, protocol: str, operation: str, reason: str) -> None:
+        super().__init__(f"{protocol} does not offer {operation}: {reason}")
+        self.protocol = protocol
+        self.operation = operation
+
+
 class InferenceClient(ABC):
     """One server, one connection, the core operations."""
 

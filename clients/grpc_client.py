@@ -135,6 +135,49 @@ LEAN_CALLS = {
 }  # fmt: skip
 
 
+Metadata = tuple[tuple[str, str], ...]
+
+
+def open_channel(
+    uri: str,
+    *,
+    local_subchannel_pool: bool = False,
+    api_key: str | None = None,
+    tls_ca: str | Path | None = None,
+) -> tuple[grpc.Channel, Metadata]:
+    """A channel with the options every gRPC-borne client uses, and the metadata to send."""
+    options: list[tuple[str, Any]] = [
+        ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.service_config", RETRY_SERVICE_CONFIG),
+    ]
+    if is_multi_address(uri):
+        options.append(("grpc.lb_policy_name", "round_robin"))
+    if local_subchannel_pool:
+        options.append(("grpc.use_local_subchannel_pool", 1))
+    metadata: Metadata = (("authorization", f"Bearer {api_key}"),) if api_key else ()
+    if tls_ca is None:
+        return grpc.insecure_channel(uri, options=options), metadata
+    root = Path(tls_ca).read_bytes()
+    tls = grpc.ssl_channel_credentials(root_certificates=root)
+    return grpc.secure_channel(uri, tls, options=options), metadata
+
+
+def rpc_error(error: grpc.RpcError, target: str, timeout: float) -> ClientError:
+    """A failed call as a ClientError; a transport failure says what it was."""
+    status: grpc.StatusCode = error.code()
+    message: str = error.details() or status.name
+    details = _server_details(error)
+    if details is None and status in TRANSPORT_STATUSES:
+        if status is grpc.StatusCode.DEADLINE_EXCEEDED:
+            message = f"no answer within {timeout}s"
+        else:
+            message = f"cannot reach {target}: {message}"
+        return ClientError(GRPC_STATUS.to_core(status.name), message)
+    return ClientError(
+        GRPC_STATUS.to_core(status.name), message, details, protocol_status=status.name
+    )
+
+
 class GrpcClient(InferenceClient):
     protocol = "grpc"
 
@@ -153,43 +196,17 @@ class GrpcClient(InferenceClient):
         metadata on every call; ``tls_ca`` (the PEM that certifies the server) turns TLS on."""
         uri = channel_target(target)
         super().__init__(uri, timeout=timeout)
-        options: list[tuple[str, Any]] = [
-            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-            ("grpc.service_config", RETRY_SERVICE_CONFIG),
-        ]
-        if is_multi_address(uri):
-            options.append(("grpc.lb_policy_name", "round_robin"))
-        if local_subchannel_pool:
-            options.append(("grpc.use_local_subchannel_pool", 1))
-        self._metadata = (("authorization", f"Bearer {api_key}"),) if api_key else ()
-        if tls_ca is None:
-            self._channel = grpc.insecure_channel(uri, options=options)
-        else:
-            root = Path(tls_ca).read_bytes()
-            tls = grpc.ssl_channel_credentials(root_certificates=root)
-            self._channel = grpc.secure_channel(uri, tls, options=options)
+        self._channel, self._metadata = open_channel(
+            uri, local_subchannel_pool=local_subchannel_pool, api_key=api_key, tls_ca=tls_ca
+        )
         # The generated grpc module has no type hints; its stub methods are Any.
         self._stub = pb_grpc.InferenceServiceStub(self._channel)  # type: ignore[no-untyped-call]
-
-    def _error(self, error: grpc.RpcError) -> ClientError:
-        status: grpc.StatusCode = error.code()
-        message: str = error.details() or status.name
-        details = _server_details(error)
-        if details is None and status in TRANSPORT_STATUSES:
-            if status is grpc.StatusCode.DEADLINE_EXCEEDED:
-                message = f"no answer within {self.timeout}s"
-            else:
-                message = f"cannot reach {self.target}: {message}"
-            return ClientError(GRPC_STATUS.to_core(status.name), message)
-        return ClientError(
-            GRPC_STATUS.to_core(status.name), message, details, protocol_status=status.name
-        )
 
     def _call(self, method: Any, request: Any) -> Any:
         try:
             return method(request, timeout=self.timeout, metadata=self._metadata)
         except grpc.RpcError as exc:
-            raise self._error(exc) from None
+            raise rpc_error(exc, self.target, self.timeout) from None
 
     def list_models(self) -> list[ModelMetadata]:
         reply: pb.ListModelsResponse = self._call(self._stub.ListModels, pb.ListModelsRequest())
@@ -240,7 +257,7 @@ class GrpcClient(InferenceClient):
                 else:
                     yield predict_response_from_pb(item.response)
         except grpc.RpcError as exc:
-            raise self._error(exc) from None
+            raise rpc_error(exc, self.target, self.timeout) from None
 
     def prepare(self, operation: str, **arguments: Any) -> Prepared:
         """The load test's operations as generic unary calls on bytes serialised once: no
@@ -262,7 +279,7 @@ class GrpcClient(InferenceClient):
             try:
                 reply = reply_type.FromString(rpc(data, timeout=self.timeout, metadata=metadata))
             except grpc.RpcError as exc:
-                raise self._error(exc) from None
+                raise rpc_error(exc, self.target, self.timeout) from None
             if not check(reply):
                 raise ClientError(ErrorCode.INTERNAL, f"{operation}: unexpected answer {reply}")
             return reply

@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTO_ROOT = ROOT / "proto"
-PROTO_FILES = ("protobench/v1/inference.proto",)
+PROTO_FILES = ("protobench/v1/inference.proto", "protobench/v1/open_inference.proto")
 THRIFT_FILE = "protobench/v1/inference.thrift"
 THRIFT_PACKAGE = "protobench/v1/inference_thrift"  # the IDL's `namespace py`, placed in v1
 # The compiler writes its version into every file; the staleness check ignores that line.

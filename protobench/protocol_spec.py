@@ -111,6 +111,10 @@ class ProtocolSpec:
     """Extra keyword arguments for the client under load (one connection per Locust user)."""
     locust_setup: str | None = None
     """"module:function" run once in a Locust process before its first client (gevent hooks)."""
+    operations: frozenset[str] | None = None
+    """The core operations it carries (``protobench.core.service.OPERATIONS``); None: all. A
+    standard protocol may have no place for some; its client raises ``NotOffered`` for them
+    and the suites skip them with that reason."""
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9-]*", self.name):
@@ -125,6 +129,9 @@ class ProtocolSpec:
     def supported_balancers(self) -> tuple[str, ...]:
         assert self.balancers is not None  # filled in by __post_init__
         return self.balancers
+
+    def offers(self, operation: str) -> bool:
+        return self.operations is None or operation in self.operations
 
     @property
     def marker(self) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import grpc
@@ -58,11 +59,25 @@ def credentials(settings: Settings) -> grpc.ServerCredentials | None:
     return grpc.ssl_server_credentials([pair])
 
 
+Register = Callable[[grpc.Server], str]
+"""Adds a protocol's servicer to a server and returns the service's full name."""
+
+
+def add_inference_service(service: InferenceService) -> Register:
+    def register(server: grpc.Server) -> str:
+        servicer = InferenceServicer(service)
+        pb_grpc.add_InferenceServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
+        return SERVICE_NAME
+
+    return register
+
+
 def build_server(
-    service: InferenceService, listen: Listen
+    service: InferenceService, listen: Listen, register: Register | None = None
 ) -> tuple[grpc.Server, health.HealthServicer, int]:
-    """A bound, not yet started server with every service added, its health servicer (every
-    name NOT_SERVING) and the bound port."""
+    """A bound, not yet started server with the protocol's service (protobench's unless
+    ``register`` adds another), health (every name NOT_SERVING) and reflection, its health
+    servicer and the bound port."""
     workers = ThreadPoolExecutor(
         max_workers=service.settings.grpc_workers, thread_name_prefix="protobench-grpc"
     )
@@ -71,14 +86,13 @@ def build_server(
         options=server_options(service, listen),
         interceptors=[CallGuard(service.settings.api_key)],
     )
-    servicer = InferenceServicer(service)
-    pb_grpc.add_InferenceServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
+    name = (register or add_inference_service(service))(server)
     health_servicer = health.HealthServicer()
-    for name in HEALTH_NAMES:
-        health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+    for health_name in ("", name):
+        health_servicer.set(health_name, health_pb2.HealthCheckResponse.NOT_SERVING)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
-        (SERVICE_NAME, HEALTH_SERVICE_NAME, reflection.SERVICE_NAME), server
+        (name, HEALTH_SERVICE_NAME, reflection.SERVICE_NAME), server
     )
     try:
         tls = credentials(service.settings)
@@ -97,7 +111,11 @@ def build_server(
     return server, health_servicer, port
 
 
-def start_loading(service: InferenceService, health_servicer: health.HealthServicer) -> None:
+def start_loading(
+    service: InferenceService,
+    health_servicer: health.HealthServicer,
+    names: tuple[str, ...] = HEALTH_NAMES,
+) -> None:
     """Load the models in the background; health reports SERVING once they are in."""
     loader = service.load_in_background()
 
@@ -106,22 +124,34 @@ def start_loading(service: InferenceService, health_servicer: health.HealthServi
         if not service.ready:
             log.error("the models did not load; health stays NOT_SERVING")
             return
-        for name in HEALTH_NAMES:
+        for name in names:
             health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
 
     threading.Thread(target=report, name="protobench-health", daemon=True).start()
 
 
 def serve(service: InferenceService, listen: Listen) -> None:
+    run_server(service, listen, "grpc", add_inference_service(service))
+
+
+def run_server(
+    service: InferenceService, listen: Listen, protocol: str, register: Register
+) -> None:
     """Serve until SIGINT/SIGTERM, then stop accepting calls and give in-flight ones
     ``GRACEFUL_SHUTDOWN_S`` to finish."""
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    server, health_servicer, port = build_server(service, listen)
+    names = [""]
+
+    def registering(server: grpc.Server) -> str:
+        names.append(register(server))
+        return names[-1]
+
+    server, health_servicer, port = build_server(service, listen, registering)
     server.start()
-    start_loading(service, health_servicer)
-    announce(listen, "grpc", port)
+    start_loading(service, health_servicer, tuple(names))
+    announce(listen, protocol, port)
     stop.wait()
     health_servicer.enter_graceful_shutdown()
     server.stop(GRACEFUL_SHUTDOWN_S).wait()

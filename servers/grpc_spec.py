@@ -1,6 +1,8 @@
 """gRPC: protobuf messages over HTTP/2 (grpcio), and the gRPC status row other gRPC-borne
 protocols reuse. Nothing here imports grpcio: a replica must fork before it loads."""
 
+import functools
+
 from protobench.core.errors import ErrorCode
 from protobench.protocol_spec import ErrorRow, ProtocolSpec, ReportStyle, Transport
 
@@ -23,6 +25,7 @@ GRPC_LOAD_OPTIONS = {"local_subchannel_pool": True}
 to one target share one."""
 
 
+@functools.cache  # gRPC and every gRPC-borne protocol name it; once is enough
 def cooperate_with_gevent() -> None:
     """grpcio must cooperate with gevent before the first channel exists (Locust runs on it)."""
     import grpc.experimental.gevent  # type: ignore[import-not-found]  # no stubs ship for it

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from clients.base import NotOffered
 from protobench.core.registry import ModelRegistry
 from protobench.core.service import InferenceService
 from protobench.core.settings import Settings
@@ -12,6 +14,16 @@ from tests.support.protocols import register_markers
 
 def pytest_configure(config: pytest.Config) -> None:
     register_markers(config)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """A test that reaches an operation its protocol has no place for (``NotOffered``, e.g. a
+    deployment strategy over the Open Inference Protocol) is skipped with that reason."""
+    try:
+        return (yield)
+    except NotOffered as exc:
+        pytest.skip(str(exc))
 
 
 @pytest.fixture(scope="session")

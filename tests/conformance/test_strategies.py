@@ -20,6 +20,7 @@ from protobench.core.errors import ErrorCode
 from protobench.core.prediction_store import PredictionStore, Row
 from protobench.core.types import StrategyConfig
 from protobench.protocols import Protocol
+from tests.support.protocols import skip_unless_offered
 from tests.support.servers import RunningServer, running_server
 
 ROW = [5.1, 3.5, 1.4, 0.2]
@@ -30,6 +31,7 @@ JOB = "planted"
 def strategy_server(
     protocol: Protocol, models_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
+    skip_unless_offered(protocol, "set_strategy")
     workdir = tmp_path_factory.mktemp(f"strategies-{protocol}")
     url = f"sqlite:///{workdir / 'predictions.db'}"
     rows = [Row(str(i), "setosa", [0.9, 0.05, 0.05], position=i) for i in range(12)]

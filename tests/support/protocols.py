@@ -22,6 +22,12 @@ def protocol_params(keep: Callable[[Protocol], bool] = lambda _: True) -> list[o
     return [pytest.param(p, marks=marker(p), id=p) for p in PROTOCOLS if keep(p)]
 
 
+def skip_unless_offered(protocol: Protocol, operation: str) -> None:
+    """Skip before an expensive set-up when the protocol has no place for ``operation``."""
+    if not spec(protocol).offers(operation):
+        pytest.skip(f"{protocol} does not offer {operation}")
+
+
 def register_markers(config: pytest.Config) -> None:
     for protocol in PROTOCOLS:
         config.addinivalue_line(
