@@ -56,10 +56,11 @@ def test_tritonclient_with_its_defaults(
         True, True, True, True,
     )  # fmt: skip
     assert "binary_tensor_data" in seen["server_metadata"]["extensions"]
+    metadata = seen["model_metadata"]
     tensors = {
-        side: [(t["name"], t["datatype"], [int(d) for d in t["shape"]]) for t in seen["model_metadata"][side]]
+        side: [(t["name"], t["datatype"], [int(d) for d in t["shape"]]) for t in metadata[side]]
         for side in ("inputs", "outputs")
-    }  # fmt: skip
+    }
     assert tensors == {
         "inputs": [("features", "FP64", [-1, 4])],
         "outputs": [("label", "BYTES", [-1]), ("probabilities", "FP64", [-1, 3])],
