@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 import grpc
 
 from clients.base import ClientError, InferenceClient, Prepared
-from clients.probe import IRIS_ROW, Probe, Verdict
+from clients.probe import IRIS_ROW, Probe, Verdict, padded_protobuf
 from protobench.core.errors import ErrorCode
 from protobench.core.types import (
     FeedbackResponse,
@@ -381,15 +381,7 @@ class GrpcProbe(Probe):
         return verdict
 
     def padded(self, size: int) -> bytes:
-        """Padded by an unknown field, which protobuf parsers skip."""
-        body = self.predict_body([IRIS_ROW])
-        tag = bytes([(1000 << 3 | 2) & 0x7F | 0x80, (1000 << 3 | 2) >> 7])  # field 1000, bytes
-        for length_size in range(1, 6):
-            filler = size - len(body) - len(tag) - length_size
-            length = _varint(filler)
-            if len(length) == length_size:
-                return body + tag + length + b"\0" * filler
-        raise ValueError(f"cannot pad to {size} bytes")
+        return padded_protobuf(self.predict_body([IRIS_ROW]), size)
 
     @staticmethod
     def _failed(exc: grpc.RpcError) -> Verdict:
@@ -398,12 +390,3 @@ class GrpcProbe(Probe):
 
     def close(self) -> None:
         self.channel.close()
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)

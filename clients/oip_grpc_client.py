@@ -21,7 +21,7 @@ from clients.oip_common import (
     features,
     predict_response,
 )
-from clients.probe import IRIS_ROW, Probe, Verdict
+from clients.probe import IRIS_ROW, Probe, Verdict, padded_protobuf
 from protobench.core.types import Health, PredictResponse
 from protobench.oip_tensors import join_bytes, split_bytes
 from protobench.v1 import open_inference_pb2 as pb
@@ -141,14 +141,7 @@ class OipGrpcProbe(Probe):
         return Verdict("OK")
 
     def padded(self, size: int) -> bytes:
-        """Padded by the request's ``id`` (field 3), which the server echoes and ignores."""
-        body = self.predict_body([IRIS_ROW])
-        for id_length in range(size - len(body), 0, -1):
-            padded = pb.ModelInferRequest.FromString(body)
-            padded.id = "x" * id_length
-            if padded.ByteSize() == size:
-                return bytes(padded.SerializeToString())
-        raise ValueError(f"cannot pad to {size} bytes")
+        return padded_protobuf(self.predict_body([IRIS_ROW]), size)
 
     def close(self) -> None:
         self.channel.close()

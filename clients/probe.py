@@ -129,3 +129,24 @@ class HttpJsonProbe(Probe):
 
     def close(self) -> None:
         self.http.close()
+
+
+def padded_protobuf(message: bytes, size: int) -> bytes:
+    """A serialized protobuf message made exactly ``size`` bytes long by an unknown field
+    (number 1000, bytes), which parsers skip and servers never echo."""
+    tag = bytes([(1000 << 3 | 2) & 0x7F | 0x80, (1000 << 3 | 2) >> 7])
+    for length_size in range(1, 6):
+        filler = size - len(message) - len(tag) - length_size
+        length = _varint(filler)
+        if len(length) == length_size:
+            return message + tag + length + b"\0" * filler
+    raise ValueError(f"cannot pad to {size} bytes")
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)

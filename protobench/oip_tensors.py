@@ -46,7 +46,7 @@ def invalid(message: str, **details: Any) -> CoreError:
     return CoreError(ErrorCode.INVALID_INPUT, message, details or None)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: one is made per request, and frozen init costs
 class Tensor:
     """A decoded tensor: numeric elements as an array of ``shape``, or BYTES as a flat list."""
 
@@ -66,10 +66,10 @@ def check_header(name: object, datatype: object, shape: object) -> tuple[str, st
             f"input {name!r}: datatype {datatype!r} is not one of {', '.join(DATATYPES)}",
             input=name,
         )
-    if not isinstance(shape, Sequence) or isinstance(shape, str | bytes):
+    if not isinstance(shape, list | tuple):
         raise invalid(f"input {name!r}: shape must be a list of sizes", input=name)
     dims = tuple(shape)
-    if not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in dims):
+    if not all(type(d) is int for d in dims) or (dims and min(dims) < 0):  # bool is no size
         raise invalid(f"input {name!r}: shape {list(dims)} must hold sizes >= 0", input=name)
     return name, str(datatype), dims
 

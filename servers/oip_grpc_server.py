@@ -87,12 +87,12 @@ def _answer(context: Context, rpc: str, call: Callable[[], T]) -> T:
 
 
 def decode_inputs(request: pb.ModelInferRequest) -> list[Tensor]:
-    raw = list(request.raw_input_contents)
-    if raw and len(raw) != len(request.inputs):
-        raise invalid(f"{len(raw)} raw_input_contents for {len(request.inputs)} inputs")
+    raw, inputs = request.raw_input_contents, request.inputs
+    if raw and len(raw) != len(inputs):
+        raise invalid(f"{len(raw)} raw_input_contents for {len(inputs)} inputs")
     tensors = []
-    for index, tensor in enumerate(request.inputs):
-        name, datatype, shape = check_header(tensor.name, tensor.datatype, list(tensor.shape))
+    for index, tensor in enumerate(inputs):
+        name, datatype, shape = check_header(tensor.name, tensor.datatype, tuple(tensor.shape))
         if raw:
             if tensor.HasField("contents"):
                 raise invalid(f"input {name!r}: contents and raw_input_contents both given")
@@ -108,32 +108,37 @@ def _version(value: str) -> str | None:
 
 
 def decode_request(request: pb.ModelInferRequest) -> InferRequest:
-    caller = request.parameters.get(CALLER_PARAMETER)
+    caller = request.parameters.get(CALLER_PARAMETER) if request.parameters else None
     if caller is not None and caller.WhichOneof("parameter_choice") != "string_param":
         raise invalid("the 'caller' parameter must be a string")
     return InferRequest(
-        model=request.model_name,
-        version=_version(request.model_version),
-        inputs=decode_inputs(request),
-        outputs=[output.name for output in request.outputs],
-        id=request.id,
-        caller=caller.string_param if caller is not None else None,
+        request.model_name,
+        request.model_version or None,
+        decode_inputs(request),
+        [output.name for output in request.outputs] if request.outputs else [],
+        request.id,
+        caller.string_param if caller is not None else None,
     )
 
 
 def encode_answer(answer: InferAnswer) -> pb.ModelInferResponse:
     response = pb.ModelInferResponse(
-        model_name=answer.model, model_version=answer.version, id=answer.id
-    )
-    for key, value in answer.parameters.items():
-        response.parameters[key].string_param = value
-    for output in answer.outputs:
-        response.outputs.add(name=output.name, datatype=output.datatype, shape=list(output.shape))
-        response.raw_output_contents.append(
+        model_name=answer.model,
+        model_version=answer.version,
+        id=answer.id,
+        raw_output_contents=[
             join_bytes(output.items)
             if output.items is not None
             else raw_of(output.array, output.datatype)  # type: ignore[arg-type]
-        )
+            for output in answer.outputs
+        ],
+    )
+    parameters = response.parameters
+    for key, value in answer.parameters.items():
+        parameters[key].string_param = value
+    outputs = response.outputs
+    for output in answer.outputs:
+        outputs.add(name=output.name, datatype=output.datatype, shape=output.shape)
     return response
 
 

@@ -37,7 +37,8 @@ PREDICTION_PARAMETERS = ("prediction_id", "served_by", "arm")
 CALLER_PARAMETER = "caller"  # optional request parameter: the A/B stickiness key
 
 
-@dataclass(frozen=True)
+# Plain slotted dataclasses: several are made per request.
+@dataclass(slots=True)
 class InferRequest:
     model: str
     version: str | None
@@ -47,7 +48,7 @@ class InferRequest:
     caller: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class OutputTensor:
     name: str
     datatype: str
@@ -56,7 +57,7 @@ class OutputTensor:
     items: list[bytes] | None = None  # BYTES outputs
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class InferAnswer:
     model: str
     version: str
@@ -65,7 +66,7 @@ class InferAnswer:
     parameters: dict[str, str]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Call:
     """The core call an inference request becomes, checked before it runs."""
 

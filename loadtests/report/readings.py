@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from loadtests.report.build import Group, Report
 from loadtests.report.i18n import Locale
+from protobench.protocols import Transport, with_transport
 
 SATURATED_GAIN = 0.15  # a load step that adds less throughput than this ...
 SATURATED_LATENCY = 0.30  # ... while p99 grows more than this is past the knee
@@ -273,13 +274,14 @@ def spread(groups: Sequence[Group], loc: Locale) -> str:
             best_share=loc.pct(_busiest(best)),
         )
     ]
-    grpc_l4 = [g for g in groups if g.protocol == "grpc" and g.balancer in L4_BALANCERS]
+    h2c = set(with_transport(Transport.H2C))  # gRPC-borne: one long-lived HTTP/2 connection
+    grpc_l4 = [g for g in groups if g.protocol in h2c and g.balancer in L4_BALANCERS]
     for g in grpc_l4:
         key = "read.spread.grpc_l4_uneven" if unevenness(g) > UNEVEN else "read.spread.grpc_l4_even"
         text.append(
             loc.t(key, balancer=g.balancer, users=loc.num(g.users), share=loc.pct(_busiest(g)))
         )
-    grpc_l7 = [g for g in groups if g.protocol == "grpc" and g.balancer not in L4_BALANCERS]
+    grpc_l7 = [g for g in groups if g.protocol in h2c and g.balancer not in L4_BALANCERS]
     if grpc_l7:
         shares = ", ".join(f"{g.balancer} {loc.pct(_busiest(g))}" for g in grpc_l7)
         text.append(loc.t("read.spread.grpc_l7", shares=shares))

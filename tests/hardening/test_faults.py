@@ -21,7 +21,7 @@ from clients import connect
 from clients.base import ClientError, InferenceClient
 from protobench.core.errors import ErrorCode
 from protobench.core.images import features_to_png
-from protobench.protocols import Protocol
+from protobench.protocols import Protocol, spec
 from tests.hardening.wire import IRIS_ROW
 from tests.support.protocols import protocol_params
 from tests.support.servers import running_server
@@ -65,12 +65,20 @@ def test_sigterm_finishes_calls_in_flight_and_refuses_new_ones(
 
 
 def _mixed_calls(client: InferenceClient, stop: threading.Event, counts: list[int]) -> None:
-    """Good and bad calls of every kind, as fast as one client can send them."""
+    """Good and bad calls of every kind the protocol offers, as fast as one client can send
+    them (a standard protocol lists no models: health instead; an unknown model to predict)."""
+    offered = spec(client.protocol).offers
+    listing = client.list_models if offered("list_models") else client.health
+    unknown = (
+        (lambda: client.get_model("nope"))
+        if offered("get_model")
+        else (lambda: client.predict("nope", [IRIS_ROW]))
+    )
     while not stop.is_set():
         client.predict("iris", [IRIS_ROW] * 16)
         client.predict_image("digits", DIGIT)
-        client.list_models()
-        for bad in (lambda: client.predict("iris", [[1.0]]), lambda: client.get_model("nope")):
+        listing()
+        for bad in (lambda: client.predict("iris", [[1.0]]), unknown):
             with contextlib.suppress(ClientError):
                 bad()
         counts[0] += 5
