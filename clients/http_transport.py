@@ -39,10 +39,15 @@ Transport = Literal["httpx", "gevent"]
 TRANSPORTS: tuple[Transport, ...] = ("httpx", "gevent")
 
 
+def _no_header(name: str) -> str | None:
+    return None
+
+
 class HttpAnswer(NamedTuple):
     status: int
     reason: str
     content: bytes
+    header: Callable[[str], str | None] = _no_header  # a response header by name, if any
 
 
 class HttpRequest(NamedTuple):
@@ -50,6 +55,7 @@ class HttpRequest(NamedTuple):
     path: str  # with its query string
     body: bytes = b""
     content_type: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()  # more, for this request only
 
 
 def base_url(target: str, *, tls: bool) -> str:
@@ -109,7 +115,9 @@ class HttpxTransport(HttpTransport):
         )
 
     def prepare(self, request: HttpRequest) -> httpx.Request:
-        headers = {"content-type": request.content_type} if request.content_type else None
+        headers = dict(request.headers)
+        if request.content_type:
+            headers["content-type"] = request.content_type
         return self._http.build_request(
             request.method, request.path, content=request.body or None, headers=headers
         )
@@ -121,7 +129,9 @@ class HttpxTransport(HttpTransport):
             raise self._timed_out() from exc
         except httpx.TransportError as exc:
             raise self._unreachable(exc) from exc
-        return HttpAnswer(response.status_code, response.reason_phrase, response.content)
+        return HttpAnswer(
+            response.status_code, response.reason_phrase, response.content, response.headers.get
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -161,6 +171,7 @@ class GeventTransport(HttpTransport):
         lines = [f"{request.method} {self._prefix}{request.path} HTTP/1.1\r\n", self._head]
         if request.content_type:
             lines.append(f"content-type: {request.content_type}\r\n")
+        lines += [f"{name}: {value}\r\n" for name, value in request.headers]
         if request.body or request.method in ("POST", "PUT", "PATCH"):
             lines.append(f"content-length: {len(request.body)}\r\n")
         lines.append("\r\n")
@@ -203,7 +214,12 @@ class GeventTransport(HttpTransport):
             raise self._unreachable(exc) from exc
         if response.should_close():
             self._drop()
-        return HttpAnswer(response.status_code, response.status_message or "", content)
+
+        def header(name: str) -> str | None:
+            value = response.get(name)
+            return value[0] if isinstance(value, list) else value
+
+        return HttpAnswer(response.status_code, response.status_message or "", content, header)
 
     def _drop(self) -> None:
         if self._socket is not None:

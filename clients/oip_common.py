@@ -14,7 +14,6 @@ from protobench.core.errors import ErrorCode
 from protobench.core.types import (
     FeedbackResponse,
     ModelMetadata,
-    Prediction,
     PredictResponse,
     StoredPrediction,
     StrategyConfig,
@@ -84,22 +83,28 @@ def features(instances: Sequence[Sequence[float]] | npt.NDArray[Any]) -> npt.NDA
     return array
 
 
-def predict_response(
+def prediction_document(
     model: str,
     version: str,
     parameters: Mapping[str, object],
     labels: Sequence[bytes],
     probabilities: npt.NDArray[np.float64] | None,
-) -> PredictResponse:
+) -> dict[str, Any]:
+    """An inference answer's tensors as protobench's prediction (a ``PredictResponse``'s
+    fields): the label of each row and, when asked, its probabilities."""
     rows = probabilities.tolist() if probabilities is not None else [[] for _ in labels]
-    return PredictResponse(
-        model=model,
-        version=version,
-        served_by=str(parameters.get("served_by", "")),
-        predictions=[
-            Prediction(label=label.decode(), probabilities=row)
+    return {
+        "model": model,
+        "version": version,
+        "served_by": str(parameters.get("served_by", "")),
+        "predictions": [
+            {"label": label.decode(), "probabilities": row}
             for label, row in zip(labels, rows, strict=True)
         ],
-        prediction_id=str(parameters.get("prediction_id", "")),
-        arm=str(parameters.get("arm", "")),
-    )
+        "prediction_id": str(parameters.get("prediction_id", "")),
+        "arm": str(parameters.get("arm", "")),
+    }
+
+
+def predict_response(*fields: Any) -> PredictResponse:
+    return PredictResponse.model_validate(prediction_document(*fields))

@@ -16,18 +16,18 @@ import numpy as np
 import orjson
 
 from clients.base import ClientError
-from clients.http_transport import HttpInferenceClient
+from clients.http_transport import HttpAnswer, HttpInferenceClient, HttpRequest
 from clients.oip_common import (
     IMAGE_INPUT,
     LABEL,
+    NO_METADATA,
     PROBABILITIES,
     OipClient,
     features,
-    predict_response,
+    prediction_document,
 )
 from clients.probe import HttpJsonProbe, Verdict
-from protobench.core.errors import ErrorCode
-from protobench.core.types import Health, PredictResponse
+from protobench.core.types import Health
 from protobench.oip_tensors import join_bytes, split_bytes
 from servers.oip_rest_spec import OIP_HTTP_STATUS
 
@@ -45,15 +45,15 @@ def binary_request(document: dict[str, Any], *chunks: bytes) -> tuple[bytes, dic
     return b"".join((head, *chunks)), {HEADER_LENGTH: str(len(head))}
 
 
-def error_of(response: httpx.Response) -> ClientError:
+def error_of(answer: HttpAnswer) -> ClientError:
     try:
-        message = orjson.loads(response.content).get("error")
+        message = orjson.loads(answer.content).get("error")
     except (orjson.JSONDecodeError, AttributeError):
         message = None
     return ClientError(
-        OIP_HTTP_STATUS.to_core(response.status_code),
-        str(message or response.reason_phrase),
-        protocol_status=response.status_code,
+        OIP_HTTP_STATUS.to_core(answer.status),
+        str(message or answer.reason),
+        protocol_status=answer.status,
     )
 
 
@@ -64,109 +64,94 @@ class OipRestClient(OipClient, HttpInferenceClient):
         super().__init__(target, **options)
         self._inputs: dict[str, str] = {}
 
-    def _send(
-        self, method: str, path: str, ok: tuple[int, ...] = (200,), **kwargs: Any
-    ) -> httpx.Response:
-        try:
-            response = self._http.request(method, path, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise ClientError(
-                ErrorCode.DEADLINE_EXCEEDED, f"no answer within {self.timeout}s"
-            ) from exc
-        except httpx.TransportError as exc:
-            raise ClientError(ErrorCode.NOT_READY, f"cannot reach {self.target}: {exc}") from exc
-        if response.status_code not in ok:
-            raise error_of(response)
-        return response
+    def _send(self, request: HttpRequest, ok: tuple[int, ...] = (200,)) -> HttpAnswer:
+        answer = self._http.request(request)
+        if answer.status not in ok:
+            raise error_of(answer)
+        return answer
 
     def health(self) -> Health:
-        live = self._send("GET", "/v2/health/live").json()["live"] is True
-        ready = self._send("GET", "/v2/health/ready", ok=(200, 400)).json()["ready"] is True
-        return Health(live=live, ready=ready, served_by="", models=[])
+        live = orjson.loads(self._send(HttpRequest("GET", "/v2/health/live")).content)
+        ready = orjson.loads(self._send(HttpRequest("GET", "/v2/health/ready"), (200, 400)).content)
+        return Health(
+            live=live["live"] is True, ready=ready["ready"] is True, served_by="", models=[]
+        )
 
     def _input_name(self, model: str) -> str:
         if model not in self._inputs:
-            metadata = self._send("GET", model_path(model, None)).json()
+            metadata = orjson.loads(self._send(HttpRequest("GET", model_path(model, None))).content)
             self._inputs[model] = metadata["inputs"][0]["name"]
         return self._inputs[model]
 
-    def predict(
+    def _list_models_request(self) -> HttpRequest:
+        self._not_offered("list_models", NO_METADATA)
+
+    def _get_model_request(self, name: str) -> HttpRequest:
+        self._not_offered("get_model", NO_METADATA)
+
+    def _predict_request(
         self,
         model: str,
         instances: Sequence[Sequence[float]],
         version: str | None = None,
         caller: str | None = None,
-    ) -> PredictResponse:
+    ) -> HttpRequest:
         x = features(instances)
         raw = x.astype("<f8").tobytes()
-        tensor = {
-            "name": self._input_name(model),
-            "datatype": "FP64",
-            "shape": list(x.shape),
-            "parameters": {"binary_data_size": len(raw)},
-        }
-        return self._infer(model, version, tensor, raw, caller)
+        tensor = {"name": self._input_name(model), "datatype": "FP64", "shape": list(x.shape),
+                  "parameters": {"binary_data_size": len(raw)}}  # fmt: skip
+        return self._infer_request(model, version, tensor, raw, caller)
 
-    def predict_image(
+    def _predict_image_request(
         self, model: str, image: bytes, version: str | None = None
-    ) -> PredictResponse:
+    ) -> HttpRequest:
         raw = join_bytes([image])
-        tensor = {
-            "name": IMAGE_INPUT,
-            "datatype": "BYTES",
-            "shape": [1],
-            "parameters": {"binary_data_size": len(raw)},
-        }
-        return self._infer(model, version, tensor, raw, None)
+        tensor = {"name": IMAGE_INPUT, "datatype": "BYTES", "shape": [1],
+                  "parameters": {"binary_data_size": len(raw)}}  # fmt: skip
+        return self._infer_request(model, version, tensor, raw, None)
 
-    def _infer(
-        self,
-        model: str,
-        version: str | None,
-        tensor: dict[str, Any],
-        raw: bytes,
-        caller: str | None,
-    ) -> PredictResponse:
+    @staticmethod
+    def _infer_request(model: str, version: str | None, tensor: dict[str, Any], raw: bytes,
+                       caller: str | None) -> HttpRequest:  # fmt: skip
         parameters: dict[str, Any] = {"binary_data_output": True}
         if caller is not None:
             parameters["caller"] = caller
-        body, headers = binary_request({"inputs": [tensor], "parameters": parameters}, raw)
-        response = self._send(
-            "POST", f"{model_path(model, version)}/infer", content=body, headers=headers
+        head = orjson.dumps({"inputs": [tensor], "parameters": parameters})
+        return HttpRequest(
+            "POST",
+            f"{model_path(model, version)}/infer",
+            head + raw,
+            "application/octet-stream",
+            ((HEADER_LENGTH, str(len(head))),),
         )
-        return self._answer(response)
 
-    @staticmethod
-    def _answer(response: httpx.Response) -> PredictResponse:
-        content = response.content
-        length = response.headers.get(HEADER_LENGTH)
-        split = int(length) if length is not None else len(content)
-        document = orjson.loads(content[:split])
-        buffer = content[split:]
+    def _answer(self, operation: str, answer: HttpAnswer) -> Any:
+        """An inference answer as protobench's prediction document (what ``predict`` reads)."""
+        if answer.status != 200:
+            raise error_of(answer)
+        content = answer.content
+        header = answer.header(HEADER_LENGTH)
+        length = int(header) if header is not None else len(content)
+        document = orjson.loads(content[:length])
+        buffer = content[length:]
         tensors: dict[str, Any] = {}
         for output in document["outputs"]:
             size = (output.get("parameters") or {}).get("binary_data_size")
             if size is None:
                 data = output["data"]
                 tensors[output["name"]] = (
-                    [d.encode() for d in data]
-                    if output["datatype"] == "BYTES"
+                    [d.encode() for d in data] if output["datatype"] == "BYTES"
                     else np.asarray(data, dtype=np.float64).reshape(output["shape"])
-                )
+                )  # fmt: skip
                 continue
             raw, buffer = buffer[:size], buffer[size:]
             tensors[output["name"]] = (
-                split_bytes(output["name"], raw)
-                if output["datatype"] == "BYTES"
+                split_bytes(output["name"], raw) if output["datatype"] == "BYTES"
                 else np.frombuffer(raw, dtype="<f8").reshape(output["shape"])
-            )
-        return predict_response(
-            document["model_name"],
-            document["model_version"],
-            document.get("parameters") or {},
-            tensors[LABEL],
-            tensors.get(PROBABILITIES),
-        )
+            )  # fmt: skip
+        return prediction_document(document["model_name"], document["model_version"],
+                                   document.get("parameters") or {}, tensors[LABEL],
+                                   tensors.get(PROBABILITIES))  # fmt: skip
 
 
 class OipRestProbe(HttpJsonProbe):

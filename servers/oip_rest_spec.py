@@ -47,5 +47,6 @@ SPEC = ProtocolSpec(
         },
     ),
     probe="clients.oip_rest_client:OipRestProbe",
+    load_client_options={"transport": "gevent"},  # geventhttpclient under load
     operations=OIP_OPERATIONS,
 )
