@@ -8,15 +8,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.stats import t as student_t  # type: ignore[import-untyped]
 
 from loadtests.samples import OK, SampleArrays
 
 PERCENTILES = (50.0, 90.0, 99.0, 99.9)  # nearest rank: the smallest latency >= p % of samples
 UNSTABLE_RATIO = 0.15  # halves whose throughput differs by more than this flag the cell
 
-# Two-sided 95 % Student t quantiles for n-1 degrees of freedom (n = repeats), n <= 30.
-_T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
-        9: 2.262, 10: 2.228, 15: 2.131, 20: 2.086, 29: 2.045}  # fmt: skip
+CONFIDENCE = 0.95
 
 
 def nearest_rank(values: np.ndarray, percentiles: Any) -> np.ndarray:
@@ -121,8 +120,8 @@ def confidence_interval(values: list[float]) -> Interval:
     median = float(np.median(data))
     if len(data) == 1:
         return Interval(median, median, median, 1)
-    dof = len(data) - 1
-    t = _T95[max(k for k in _T95 if k <= dof)] if dof <= 29 else 1.96  # conservative
+    # the two-sided Student t quantile for n-1 degrees of freedom, exact for any n (scipy)
+    t = float(student_t.ppf(0.5 + CONFIDENCE / 2, df=len(data) - 1))
     half = t * float(data.std(ddof=1)) / math.sqrt(len(data))
     mean = float(data.mean())
     return Interval(median, mean - half, mean + half, len(data))

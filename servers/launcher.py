@@ -38,7 +38,7 @@ from protobench.protocols import Protocol
 from servers.balancers import Backend, Balancer, get_balancer
 from servers.balancers.base import host_port
 from servers.cpu_quota import CpuQuota
-from servers.metrics import Scrape, metrics_url, scrape
+from servers.metrics import MULTIPROC_ENV, Scrape, forget_process, metrics_url, scrape
 from servers.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
@@ -163,8 +163,9 @@ class Cluster:
     # -- what the runner reads ------------------------------------------------------------
 
     def request_counts(self) -> dict[str, int]:
-        """Predict calls (features and images, any outcome) each replica has served since it
-        last started; 0 for a replica that does not answer its metrics port right now."""
+        """Predict calls (features and images, any outcome) each replica has served since the
+        cluster started, across restarts; 0 for a replica that does not answer its metrics
+        port right now."""
         return {name: m.predictions if m else 0 for name, m in self._scrape_all().items()}
 
     def health(self) -> dict[str, bool]:
@@ -228,13 +229,15 @@ class Cluster:
         if self._quota is not None:
             command = self._quota.wrap(name, command)
         log_path = self.workdir / f"{name}.log"
+        values = self._metric_values(name)
+        values.mkdir(exist_ok=True)
         with log_path.open("ab") as log_file:
             process = subprocess.Popen(
                 command,
                 stdin=subprocess.DEVNULL,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
-                env=self._env,
+                env={**self._env, MULTIPROC_ENV: str(values)},
                 process_group=0,  # Ctrl-C reaches the launcher only; it stops us in order
             )
         if self._cpus is not None:
@@ -247,9 +250,15 @@ class Cluster:
                 raise LaunchError(f"{name}: cannot apply its CPU quota: {exc}") from None
         return _Process(process, log_path, port_file, metrics_port_file)
 
+    def _metric_values(self, name: str) -> Path:
+        """The replica's prometheus_client values, one file per process: kept across restarts
+        (its counters survive a kill), emptied when the cluster starts."""
+        return self.workdir / f"{name}.metrics"
+
     def _start_replicas(self, names: list[str], port: int, shares_port: bool) -> list[Replica]:
         started = []
         for name in names:
+            shutil.rmtree(self._metric_values(name), ignore_errors=True)
             with self._lock:
                 self._processes[name] = self._spawn(name, port, shares_port)
             started.append(name)
@@ -332,6 +341,7 @@ class Cluster:
         with self._lock:
             if self._stopping.is_set():
                 return
+            forget_process(replica.pid, self._metric_values(name))
             running = self._spawn(name, replica.port, self._engine.shares_port)
             self._processes[name] = running
         try:

@@ -182,7 +182,9 @@ def run(args: argparse.Namespace) -> int:
         from servers.metrics import start_metrics_server
 
         start_metrics_server(
-            service, Listen(args.host, args.metrics_port, port_file=args.metrics_port_file)
+            service,
+            Listen(args.host, args.metrics_port, port_file=args.metrics_port_file),
+            protocol=args.protocol,
         )
     serve(service, listen)
     return 0

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -57,15 +57,29 @@ Instances = Sequence[Sequence[float]] | FloatArray
 Outcome = Literal["ok", "error"]
 
 
+class Observer(Protocol):
+    """Told about every call and every model computation: what servers.metrics exports."""
+
+    def request_started(self, operation: str) -> None: ...
+
+    def request_finished(self, operation: str, outcome: Outcome, seconds: float) -> None: ...
+
+    def inference_finished(
+        self, model: str, version: str, outcome: Outcome, seconds: float
+    ) -> None: ...
+
+
 class RequestCounters:
     """Calls served, per operation and outcome: what a balancer's per-replica share is read from.
 
     One lock around a dict increment costs well under a microsecond, so every call is counted.
+    An ``observer`` (the metrics port's) also gets each call's duration and the calls in flight.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: dict[tuple[str, Outcome], int] = {}
+        self.observer: Observer | None = None
 
     def add(self, operation: str, outcome: Outcome) -> None:
         with self._lock:
@@ -75,12 +89,22 @@ class RequestCounters:
     @contextmanager
     def track(self, operation: str) -> Iterator[None]:
         """Count the enclosed call as ``ok``, or as ``error`` if it raises (then re-raise)."""
+        observer = self.observer
+        started = time.perf_counter()
+        if observer is not None:
+            observer.request_started(operation)
+        outcome: Outcome = "error"
         try:
             yield
-        except BaseException:
-            self.add(operation, "error")
-            raise
-        self.add(operation, "ok")
+            outcome = "ok"
+        finally:
+            self.add(operation, outcome)
+            if observer is not None:
+                observer.request_finished(operation, outcome, time.perf_counter() - started)
+
+    def inference(self, model: str, version: str, outcome: Outcome, seconds: float) -> None:
+        if self.observer is not None:
+            self.observer.inference_finished(model, version, outcome, seconds)
 
     def snapshot(self) -> dict[tuple[str, Outcome], int]:
         with self._lock:
@@ -323,13 +347,17 @@ class InferenceService:
         try:
             answer = self._answer(served, x, probabilities)
         except Exception as exc:
-            self.strategies.record(model, version, time.perf_counter() - started, ok=False)
+            elapsed = time.perf_counter() - started
+            self.counters.inference(model, version, "error", elapsed)
+            self.strategies.record(model, version, elapsed, ok=False)
             raise CoreError(
                 ErrorCode.INTERNAL,
                 f"version {version} of {model!r} failed to answer",
                 {"model": model, "version": version},
             ) from exc
-        self.strategies.record(model, version, time.perf_counter() - started, ok=True)
+        elapsed = time.perf_counter() - started
+        self.counters.inference(model, version, "ok", elapsed)
+        self.strategies.record(model, version, elapsed, ok=True)
         self.strategies.shadow(model, x, [p.label for p in answer.predictions])
         prediction_id = uuid.uuid4().hex
         self.strategies.remember(prediction_id, model, version)

@@ -78,7 +78,12 @@ def test_confidence_interval() -> None:
     assert (one.median, one.low, one.high, one.n) == (10.0, 10.0, 10.0, 1)
     ci = confidence_interval([10.0, 12.0, 11.0, 13.0, 9.0])
     assert ci.median == 11.0 and ci.low < 11.0 < ci.high
-    assert ci.high - ci.low == pytest.approx(2 * 2.776 * math.sqrt(2.5) / math.sqrt(5))
+    # t(0.975, 4) = 2.7764 from printed tables
+    assert ci.high - ci.low == pytest.approx(2 * 2.7764 * math.sqrt(2.5) / math.sqrt(5), rel=1e-4)
+    thirteen = confidence_interval([float(v) for v in range(13)])  # 12 degrees of freedom
+    # t(0.975, 12) = 2.1788: the copied table held only some rows and used 2.228 (10) here
+    half = 2.1788 * float(np.std(range(13), ddof=1)) / math.sqrt(13)
+    assert thirteen.high - thirteen.low == pytest.approx(2 * half, rel=1e-4)
 
 
 def test_samples_round_trip(tmp_path: object) -> None:
