@@ -19,6 +19,8 @@ FLAG_PLACES = {
     "unstable": "rps",
     "errors": "errors",
     "no-successful-requests": "latency",
+    "slo-pass": "row",  # --slo: the verdict is the whole configuration's
+    "slo-fail": "row",
 }
 
 
@@ -233,6 +235,12 @@ def _caveats(report: Report, loc: Locale) -> list[str]:
                     if g.cpu("generator_to_server") > GENERATOR_HEAVY_RATIO})  # fmt: skip
     if heavy:
         out.append(loc.t("caveat.generator_heavy", protocols=", ".join(heavy)))
+    for run in report.runs:
+        if slo := run.get("slo"):
+            failed = sum(1 for c in run["cells"] if not c["slo"]["passed"])
+            out.append(
+                loc.t("caveat.slo", spec=slo["spec"], failed=failed, total=len(run["cells"]))
+            )
     bound = sum(1 for g in report.groups if "generator-bound" in g.flags)
     if bound:
         out.append(loc.t("caveat.generator", n=bound, total=len(report.groups)))

@@ -147,8 +147,26 @@ def register(commands: Any) -> None:
         "for the HTTP/1.1 protocols, h2load for gRPC, closed model and iris predict only: a "
         "cross-check that Locust measured the server, not itself), or locust,native side by side",
     )
+    bench.add_argument(
+        "--slo",
+        type=_slo,
+        metavar="SPEC",
+        help="judge every cell, e.g. 'p99<50ms,errors<0.1%%,rps>1000' (latency p50/p90/p99/"
+        "p99.9/max/mean, errors, rps, pps); prints pass/fail, records it in results.json and "
+        "the report, exits 3 when a cell fails",
+    )
     bench.add_argument("--out", type=Path, default=Path("results"), help="results folder")
     bench.set_defaults(run=run)  # fmt: skip
+
+
+def _slo(text: str) -> str:
+    from loadtests.slo import parse
+
+    try:
+        parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def _quota_problem(replica_cpus: float | None) -> str | None:
@@ -268,6 +286,7 @@ def run(args: argparse.Namespace) -> int:
     print_summary(document, wide)
     print_expected(document, wide)
     print(f"results: {path}")
+    slo_failed = args.slo is not None and not _judge(args.slo, document, path)
     empty = [c["cell_id"] for c in document["cells"] if "no-successful-requests" in c["flags"]]
     if empty:
         print(
@@ -276,4 +295,15 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    return 0
+    return 3 if slo_failed else 0
+
+
+def _judge(spec: str, document: dict[str, Any], path: Path) -> bool:
+    """Judge the cells against the SLO, record it next to them, print the verdicts."""
+    from loadtests.slo import judge_run, record, verdict_table
+    from protobench.commands.common import show
+
+    passed = judge_run(document, spec)
+    record(path, document)
+    show(verdict_table(document))
+    return passed

@@ -67,6 +67,13 @@ MESSAGES: dict[str, str] = {
     "table.ci": "95 % CI {low}–{high} (n={n})",
     "load.closed": "{users} users",
     "load.open": "{rate} req/s offered",
+    "caveat.slo": "Judged against the SLO {spec}: {failed} of {total} cells failed (flag: SLO "
+    "failed); `protobench bench --slo` exits non-zero when any does.",
+    "flag.slo-pass": "SLO met",
+    "flag.slo-pass.explain": "every objective of --slo held in this configuration's cells",
+    "flag.slo-fail": "SLO failed",
+    "flag.slo-fail.explain": "at least one objective of --slo did not hold (results.json: "
+    "slo.checks)",
     "flag.generator-bound": "generator-bound",
     "flag.generator-bound.explain": "the load generator's busiest process used more than 85 % of "
     "a core: the limit measured is the client's, not the server's",

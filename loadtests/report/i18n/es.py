@@ -72,6 +72,14 @@ MESSAGES: dict[str, str] = {
     "table.ci": "IC 95 % {low}–{high} (n={n})",
     "load.closed": "{users} usuarios",
     "load.open": "{rate} req/s ofrecidas",
+    "caveat.slo": "Evaluado contra el SLO {spec}: {failed} de {total} celdas no lo cumplieron "
+    "(marca: SLO incumplido); `protobench bench --slo` termina con error si alguna falla.",
+    "flag.slo-pass": "SLO cumplido",
+    "flag.slo-pass.explain": "todos los objetivos de --slo se cumplieron en las celdas de esta "
+    "configuración",
+    "flag.slo-fail": "SLO incumplido",
+    "flag.slo-fail.explain": "al menos un objetivo de --slo no se cumplió (results.json: "
+    "slo.checks)",
     "flag.generator-bound": "generador saturado",
     "flag.generator-bound.explain": "el proceso más cargado del generador de carga usó más del "
     "85 % de un núcleo: el límite medido es el del cliente, no el del servidor",
