@@ -10,6 +10,7 @@ Routes (all JSON unless said):
   DELETE /models/{name}/versions/{version} 204
   GET    /models/{name}/strategy           the model's deployment strategy and per-version stats
   PUT    /models/{name}/strategy           replace it (body: a StrategyConfig)
+  PATCH  /models/{name}/strategy           change some of its fields, e.g. {"canary_percent": 25}
   POST   /models/{name}/strategy/promote   shadow/canary: the candidate takes over
   POST   /models/{name}/strategy/rollback  shadow/canary: the stable version takes over
   POST   /feedback                         {"prediction_id": "...", "reward": 0..1}
@@ -24,7 +25,7 @@ import logging
 from typing import Any
 
 import orjson
-from fastapi import FastAPI, Request, Response
+from fastapi import Body, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
@@ -72,6 +73,11 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "feedback": ("POST", "/feedback"),
     "get_prediction": ("GET", "/predictions/{job}/{input_id:path}"),
     "list_predictions": ("GET", "/jobs/{job}/predictions"),
+}
+
+# REST-only: HTTP has a verb for a partial change (the other protocols send the whole strategy).
+EXTRA_OPERATIONS: dict[str, tuple[str, str]] = {
+    "update_strategy": ("PATCH", "/models/{name}/strategy"),
 }
 
 
@@ -283,6 +289,17 @@ def add_strategy_routes(app: FastAPI, service: InferenceService) -> None:
     @app.put("/models/{name}/strategy", tags=["strategies"], responses=checked)
     async def set_strategy(name: str, body: StrategyConfig) -> StrategyStatus:
         return service.set_strategy(name, body)
+
+    @app.patch("/models/{name}/strategy", tags=["strategies"], responses=checked)
+    async def update_strategy(
+        name: str,
+        body: dict[str, Any] = Body(  # noqa: B008  (FastAPI's way to describe a body)
+            description="Only the StrategyConfig fields to change; the rest are kept. The "
+            "merged strategy is checked like a new one and its statistics start afresh.",
+            examples=[{"canary_percent": 25}],
+        ),
+    ) -> StrategyStatus:
+        return service.update_strategy(name, body)
 
     @app.post("/models/{name}/strategy/promote", tags=["strategies"], responses=settles)
     async def promote(name: str) -> StrategyStatus:

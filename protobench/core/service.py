@@ -6,7 +6,7 @@ import asyncio
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import partial
 from typing import Any, Literal, Protocol
@@ -213,6 +213,21 @@ class InferenceService:
         with self.counters.track("set_strategy"):
             self._require_ready()
             self.strategies.set(model, strategy, self.registry.metadata(model).versions)
+            return self.strategies.status(model)
+
+    def update_strategy(self, model: str, changes: Mapping[str, Any]) -> StrategyStatus:
+        """Change part of the model's strategy, e.g. ``{"canary_percent": 25}``; the merged
+        strategy is checked like a new one. REST's PATCH (HTTP's verb for a partial change);
+        the other protocols send the whole strategy with set_strategy."""
+        with self.counters.track("update_strategy"):
+            self._require_ready()
+            if not isinstance(changes, Mapping) or not changes:
+                raise CoreError(
+                    ErrorCode.INVALID_INPUT,
+                    "send an object with the strategy fields to change, e.g. "
+                    '{"canary_percent": 25}',
+                )
+            self.strategies.update(model, changes, self.registry.metadata(model).versions)
             return self.strategies.status(model)
 
     def promote(self, model: str) -> StrategyStatus:

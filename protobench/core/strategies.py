@@ -202,6 +202,16 @@ class StrategyBook:
         with self._lock:
             self._models[model] = _ModelState(config, random.Random(config.seed))
 
+    def update(self, model: str, changes: Mapping[str, Any], available: Sequence[str]) -> None:
+        """Change some fields of the model's strategy (the rest kept), checked as a whole; its
+        statistics start afresh as with ``set``. Read, merge and replace under one lock, so
+        two concurrent updates cannot lose one another's fields."""
+        with self._lock:
+            current = self._state(model).config
+            config = parse_config({**current.model_dump(), **changes})
+            check_config(config, available)
+            self._models[model] = _ModelState(config, random.Random(config.seed))
+
     def check_unused(self, model: str, version: str) -> None:
         """FAILED_PRECONDITION when the model's strategy routes to ``version``."""
         with self._lock:
