@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs the system programs the test suite drives for real: nginx and haproxy (the load
 # balancers), chromium and chromedriver (render the report, drive the playground), tcpdump
-# (checks the byte counts), postgresql (the batch job's PostgreSQL path), npm (fetches
-# GraphiQL's scripts so /graphql works offline), wrk and h2load (nghttp2-client), the native
-# load drivers of `protobench bench --driver native`, thrift-compiler (checks the generated
-# Thrift code is current) and mosquitto (the MQTT 5 broker the MQTT tests start). Uses apt-get
-# when it can; otherwise says what to install and fails, so a missing program is never a
-# silently skipped test.
+# (checks the byte counts), postgresql and redis-server (the batch job's PostgreSQL and Redis
+# stores), npm (fetches GraphiQL's scripts so /graphql works offline), wrk and h2load
+# (nghttp2-client), the native load drivers of `protobench bench --driver native`,
+# thrift-compiler (checks the generated Thrift code is current) and mosquitto (the MQTT 5 broker
+# the MQTT tests start). Uses apt-get when it can; otherwise says what to install and fails, so
+# a missing program is never a silently skipped test.
 set -euo pipefail
 
 has() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
@@ -20,6 +20,7 @@ has chromedriver || missing+=(chromium-driver)
 has npm || missing+=(npm)
 has tcpdump || missing+=(tcpdump)
 has_initdb || missing+=(postgresql)
+has redis-server || missing+=(redis-server)
 has wrk || missing+=(wrk)
 has h2load || missing+=(nghttp2-client)
 has thrift || missing+=(thrift-compiler)
@@ -39,7 +40,8 @@ cat >&2 <<MSG
 protobench: the tests need these programs and they could not be installed automatically:
   ${missing[*]}
 On Debian/Ubuntu:   sudo apt-get install ${missing[*]}
-Elsewhere, install nginx, haproxy, chromium, chromedriver, npm, tcpdump, postgresql, wrk,
-h2load, the Thrift compiler and mosquitto with your package manager, then run make test.
+Elsewhere, install nginx, haproxy, chromium, chromedriver, npm, tcpdump, postgresql,
+redis-server, wrk, h2load, the Thrift compiler and mosquitto with your package manager, then
+run make test.
 MSG
 exit 1

@@ -15,7 +15,7 @@ DEFAULT_OUT = "sqlite:///predictions.db"
 def register(commands: Any) -> None:
     batch = commands.add_parser(
         "batch",
-        help="score a CSV or Parquet file in chunks and store the predictions in a SQL table",
+        help="score a CSV or Parquet file in chunks and store the predictions in SQL or Redis",
         description="Score every row of a CSV file (a header row, then one row per instance) "
         "or a Parquet file (.parquet, one numeric column per feature) with the "
         "in-process fast path, in chunks. Features are read by the header's names (case, "
@@ -34,8 +34,8 @@ def register(commands: Any) -> None:
     batch.add_argument(
         "--out",
         default=DEFAULT_OUT,
-        help=f"SQLAlchemy URL of the database ({DEFAULT_OUT}; e.g. "
-        "postgresql+psycopg://user@host/db)",
+        help=f"where to store the predictions: a SQLAlchemy URL ({DEFAULT_OUT}; e.g. "
+        "postgresql+psycopg://user@host/db) or a Redis URL (redis://127.0.0.1:6379/0)",
     )
     batch.add_argument("--chunk", type=int, default=500, help="rows per call and transaction")
     batch.add_argument("--job", help="job name (default: the input file's name, sanitised)")
@@ -70,12 +70,13 @@ def default_job(source: Path) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from redis import RedisError
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
     from sqlalchemy.exc import SQLAlchemyError
 
     from protobench.core.batch_job import count_rows, run_job
     from protobench.core.errors import CoreError
-    from protobench.core.prediction_store import PredictionStore
+    from protobench.core.prediction_store import open_store
     from protobench.core.service import InferenceService
     from protobench.core.settings import Settings
 
@@ -104,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         bar.update(task, total=count_rows(args.input))
         result = run_job(
             service,
-            PredictionStore(args.out),
+            open_store(args.out),
             model=args.model,
             source=args.input,
             job=job,
@@ -116,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         )
     except CoreError as exc:
         return _fail(f"{exc.code.value}: {exc.message}")
-    except (SQLAlchemyError, ModuleNotFoundError) as exc:
+    except (SQLAlchemyError, RedisError, ModuleNotFoundError) as exc:
         return _fail(f"cannot write to {args.out}: {exc}")
     except KeyboardInterrupt:
         stop()

@@ -19,7 +19,7 @@ import numpy as np
 
 from protobench.core.batch_columns import Layout, resolve
 from protobench.core.errors import CoreError, ErrorCode
-from protobench.core.prediction_store import PredictionStore, Row, check_job
+from protobench.core.prediction_store import Row, Store, check_job
 from protobench.core.service import InferenceService
 
 Progress = Callable[[int], None]  # called with the rows handled by each chunk (stored or skipped)
@@ -147,7 +147,7 @@ def count_rows(path: Path) -> int:
 
 def run_job(
     service: InferenceService,
-    store: PredictionStore,
+    store: Store,
     *,
     model: str,
     source: Path,

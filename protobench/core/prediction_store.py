@@ -1,4 +1,5 @@
-"""Stored batch predictions: one SQL table, any SQLAlchemy URL (SQLite by default).
+"""Stored batch predictions: one SQL table, any SQLAlchemy URL (SQLite by default), or Redis
+(``open_store``; protobench.core.redis_store).
 
 A row per (job, input id) — the primary key — so a resumed job skips the ids it already wrote
 and a replayed chunk cannot duplicate a row.
@@ -11,7 +12,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from sqlalchemy import (
@@ -72,6 +73,26 @@ def check_job(job: str) -> str:
     return job
 
 
+def split_id(prediction_id: str) -> tuple[str, str]:
+    """``'<job>/<input id>'`` -> (job, input id)."""
+    job, _, input_id = prediction_id.partition("/")
+    if not job or not input_id:
+        raise CoreError(
+            ErrorCode.INVALID_INPUT,
+            f"a stored prediction id is '<job>/<input id>', got {prediction_id!r}",
+            {"prediction_id": prediction_id},
+        )
+    return job, input_id
+
+
+def not_stored(prediction_id: str) -> CoreError:
+    return CoreError(
+        ErrorCode.NOT_FOUND,
+        f"no stored prediction {prediction_id!r}",
+        {"prediction_id": prediction_id},
+    )
+
+
 def check_page(limit: int, offset: int) -> None:
     if not 1 <= limit <= MAX_PAGE or not 0 <= offset <= MAX_OFFSET:
         raise CoreError(
@@ -79,6 +100,30 @@ def check_page(limit: int, offset: int) -> None:
             f"limit must be 1-{MAX_PAGE} and offset 0-{MAX_OFFSET}",
             {"limit": limit, "offset": offset},
         )
+
+
+def open_store(url: str) -> Store:
+    """The store ``url`` names: ``redis://`` (or ``rediss://``) is Redis, anything else a
+    SQLAlchemy URL."""
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        from protobench.core.redis_store import RedisPredictionStore
+
+        return RedisPredictionStore(url)
+    return PredictionStore(url)
+
+
+class Store(Protocol):
+    """What the batch job and the service need from a prediction store."""
+
+    url: str
+
+    def done_ids(self, job: str) -> set[str]: ...
+
+    def write(self, job: str, model: str, version: str, rows: Iterable[Row]) -> int: ...
+
+    def get(self, prediction_id: str) -> StoredPrediction: ...
+
+    def page(self, job: str, limit: int, offset: int) -> list[StoredPrediction]: ...
 
 
 def now_iso() -> str:
@@ -148,23 +193,13 @@ class PredictionStore:
         return len(values)
 
     def get(self, prediction_id: str) -> StoredPrediction:
-        job, _, input_id = prediction_id.partition("/")
-        if not job or not input_id:
-            raise CoreError(
-                ErrorCode.INVALID_INPUT,
-                f"a stored prediction id is '<job>/<input id>', got {prediction_id!r}",
-                {"prediction_id": prediction_id},
-            )
+        job, input_id = split_id(prediction_id)
         query = select(predictions).where(
             predictions.c.job == job, predictions.c.input_id == input_id
         )
         found = self._read(query)
         if not found:
-            raise CoreError(
-                ErrorCode.NOT_FOUND,
-                f"no stored prediction {prediction_id!r}",
-                {"prediction_id": prediction_id},
-            )
+            raise not_stored(prediction_id)
         return found[0]
 
     def page(self, job: str, limit: int, offset: int) -> list[StoredPrediction]:

@@ -18,7 +18,7 @@ from protobench.core.capacity import ModelCost
 from protobench.core.errors import CoreError, ErrorCode
 from protobench.core.images import image_to_features
 from protobench.core.models import FloatArray, ServedModel
-from protobench.core.prediction_store import PredictionStore, check_page
+from protobench.core.prediction_store import check_page, open_store
 from protobench.core.registry import ModelRegistry
 from protobench.core.settings import Settings
 from protobench.core.strategies import Route, StrategyBook
@@ -133,7 +133,7 @@ class InferenceService:
         )
         self.counters = RequestCounters()
         self.strategies = StrategyBook(self._labels_of, shadow_queue=settings.shadow_queue)
-        self.predictions = PredictionStore(settings.predictions_url)
+        self.predictions = open_store(settings.predictions_url)
 
     @property
     def served_by(self) -> str:

@@ -73,8 +73,9 @@ class Settings(BaseSettings):
     # -- deployment strategies and batch predictions ---------------------------------------------
     predictions_db: str | None = Field(
         default=None,
-        description="SQLAlchemy URL of the batch predictions table that get_prediction and "
-        "list_predictions read; default sqlite:///<models_dir's parent>/predictions.db.",
+        description="Where get_prediction and list_predictions read the batch predictions: a "
+        "SQLAlchemy URL or redis://host:port/db; default sqlite:///<models_dir's "
+        "parent>/predictions.db.",
     )
     shadow_queue: int = Field(
         default=1000, ge=1, description="Shadow copies waiting to be scored before new ones drop."
