@@ -235,12 +235,10 @@ def _caveats(report: Report, loc: Locale) -> list[str]:
                     if g.cpu("generator_to_server") > GENERATOR_HEAVY_RATIO})  # fmt: skip
     if heavy:
         out.append(loc.t("caveat.generator_heavy", protocols=", ".join(heavy)))
-    for run in report.runs:
-        if slo := run.get("slo"):
-            failed = sum(1 for c in run["cells"] if not c["slo"]["passed"])
-            out.append(
-                loc.t("caveat.slo", spec=slo["spec"], failed=failed, total=len(run["cells"]))
-            )
+    judged = [c for c in report.cells if "slo" in c]
+    for spec in dict.fromkeys(str(r["slo"]["spec"]) for r in report.runs if r.get("slo")):
+        failed = sum(1 for c in judged if not c["slo"]["passed"])
+        out.append(loc.t("caveat.slo", spec=spec, failed=failed, total=len(judged)))
     bound = sum(1 for g in report.groups if "generator-bound" in g.flags)
     if bound:
         out.append(loc.t("caveat.generator", n=bound, total=len(report.groups)))
