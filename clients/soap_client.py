@@ -11,19 +11,23 @@ from __future__ import annotations
 
 import json
 import typing
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
+from xml.sax.saxutils import escape
 
+import httpx
 import requests
 import zeep
 import zeep.exceptions
 import zeep.helpers
+from lxml import etree
 from pydantic import BaseModel
 from zeep.transports import Transport
 
 from clients.base import ClientError, InferenceClient
 from clients.http_transport import base_url
+from clients.probe import IRIS_ROW, Probe, Verdict
 from protobench.core.errors import ErrorCode
 from protobench.core.types import (
     FeedbackResponse,
@@ -37,6 +41,7 @@ from protobench.core.types import (
 from protobench.error_table import from_http_status
 
 PATH = "/soap"
+ENVELOPE = "http://schemas.xmlsoap.org/soap/envelope/"
 T = TypeVar("T", bound=BaseModel)
 
 
@@ -112,6 +117,9 @@ class SoapClient(InferenceClient):
             self._session.headers["authorization"] = f"Bearer {api_key}"
         if tls_ca is not None:
             self._session.verify = str(tls_ca)
+            # requests lets REQUESTS_CA_BUNDLE in the environment override a session's verify
+            # (zeep passes none per request): ignore the environment, trust this file.
+            self._session.trust_env = False
         self._wsdl = f"{base_url(target, tls=tls_ca is not None)}{PATH}?wsdl"
         self._zeep: zeep.Client | None = None
 
@@ -213,3 +221,69 @@ class SoapClient(InferenceClient):
     ) -> list[StoredPrediction]:
         page = self._call("ListPredictions", job=job, limit=limit, offset=offset) or []
         return [StoredPrediction.model_validate(_restore_empty(StoredPrediction, p)) for p in page]
+
+
+class SoapProbe(Probe):
+    """Raw envelopes for the hardening tests: any bytes POSTed to /soap, the Fault (or its
+    absence) read back."""
+
+    body_format = "xml"
+    streams_bodies = True
+
+    def __init__(self, target: str, *, timeout: float = 30.0) -> None:
+        super().__init__(target, timeout=timeout)
+        self.http = httpx.Client(base_url=f"http://{target}", timeout=timeout)
+
+    def predict_body(self, rows: Any) -> bytes:
+        if isinstance(rows, list):
+            instances = "".join(
+                "<p:instances>"
+                + "".join(f"<p:features>{escape(str(v))}</p:features>" for v in row)
+                + "</p:instances>"
+                if isinstance(row, list)
+                else f"<p:instances>{escape(str(row))}</p:instances>"
+                for row in rows
+            )
+        else:
+            instances = f"<p:instances>{escape(str(rows))}</p:instances>"
+        return (
+            f'<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="{ENVELOPE}" '
+            f'xmlns:p="urn:protobench:v1"><soap:Body><p:Predict><p:model>iris</p:model>'
+            f"{instances}</p:Predict></soap:Body></soap:Envelope>"
+        ).encode()
+
+    def padded(self, size: int) -> bytes:
+        body = self.predict_body([IRIS_ROW])
+        return body + b" " * (size - len(body))  # white space after the root is still XML
+
+    def send(self, body: bytes | Iterator[bytes]) -> Verdict:
+        headers = {"content-type": "text/xml; charset=utf-8", "soapaction": '"Predict"'}
+        response = self.http.post(PATH, content=body, headers=headers)
+        if response.status_code == 200:
+            return Verdict(200, text=response.text)
+        fault = _fault_of(response.content)
+        if fault is None:  # not a Fault: an HTTP-level answer (404, 405, a bare 500)
+            return Verdict(
+                response.status_code, [from_http_status(response.status_code)], response.text
+            )
+        status, code = fault
+        return Verdict(status, [code], response.text)
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def _fault_of(content: bytes) -> tuple[str, ErrorCode] | None:
+    """A Fault's ``soap:Client``/``soap:Server`` and core code, or None if it is none."""
+    try:
+        root = etree.fromstring(content, parser=etree.XMLParser(resolve_entities=False))
+    except etree.XMLSyntaxError:
+        return None
+    fault = root.find(f"{{{ENVELOPE}}}Body/{{{ENVELOPE}}}Fault")
+    if fault is None:
+        return None
+    status = fault_status(fault.findtext("faultcode") or "")
+    code_text = fault.findtext("detail/code")
+    if code_text is not None and code_text in ErrorCode.__members__:
+        return status, ErrorCode(code_text)
+    return status, ErrorCode.INTERNAL if status == "soap:Server" else ErrorCode.INVALID_INPUT

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -30,6 +29,7 @@ from protobench.core.service import InferenceService
 from protobench.core.types import StrategyConfig
 from servers.asgi_runner import ASGIApp, Receive, Refusal, Scope, Send, serve_asgi, with_body_limit
 from servers.listen import Listen
+from servers.soap_spec import SOAP_FAULT
 from servers.soap_types import (
     NAMESPACE,
     DeleteVersionResponseXml,
@@ -49,15 +49,14 @@ from servers.soap_types import (
 log = logging.getLogger(__name__)
 
 PATH = "/soap"
-SERVER_FAULTS = {ErrorCode.NOT_READY, ErrorCode.INTERNAL, ErrorCode.DEADLINE_EXCEEDED}
 INTERNAL_MESSAGE = "internal error; the server logged the details"
 ENVELOPE = "http://schemas.xmlsoap.org/soap/envelope/"
 WSGI_THREADS = 64  # calls in flight; a waiting model (--model-delay-ms) holds a thread each
 
 
 def fault_code(code: ErrorCode) -> str:
-    """``Client`` or ``Server``: whose fault it is, in SOAP 1.1's words."""
-    return "Server" if code in SERVER_FAULTS else "Client"
+    """``Client`` or ``Server``: whose fault it is, in SOAP 1.1's words (the spec's row)."""
+    return SOAP_FAULT.code(code).removeprefix("soap:")
 
 
 def to_fault(error: CoreError) -> Fault:
@@ -250,21 +249,27 @@ def soap_application(service: InferenceService) -> Application:
     return application
 
 
+# What spyne lets escape while reading a caller's bytes (an empty body, bytes that are not
+# text in the declared charset): the caller's mistake, answered as a Client Fault.
+UNREADABLE = (StopIteration, UnicodeError, LookupError)
+
+
 def _guarded(app: Any) -> Any:
-    """spyne's WSGI app, with anything it lets escape answered as an INTERNAL Fault (logged)
-    instead of a bare "Internal Server Error" page."""
+    """spyne's WSGI app, with anything it lets escape answered as a Fault instead of a bare
+    "Internal Server Error" page: Client for bytes it could not read, Server (logged) else."""
 
     def wsgi(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         try:
             return list(app(environ, start_response))
+        except UNREADABLE as exc:
+            log.info("refused a SOAP request spyne could not read: %r", exc)
+            error = CoreError(ErrorCode.INVALID_INPUT, "the body is not a readable SOAP envelope")
         except Exception:
             log.exception("unexpected error in spyne answering a SOAP request")
-            start_response(
-                "500 Internal Server Error",
-                [("Content-Type", "text/xml; charset=utf-8")],
-                sys.exc_info(),
-            )
-            return [_fault_document(CoreError(ErrorCode.INTERNAL, INTERNAL_MESSAGE))]
+            error = CoreError(ErrorCode.INTERNAL, INTERNAL_MESSAGE)
+        headers = [("Content-Type", "text/xml; charset=utf-8")]
+        start_response("500 Internal Server Error", headers)
+        return [_fault_document(error)]
 
     return wsgi
 
