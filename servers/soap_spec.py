@@ -19,10 +19,10 @@ SPEC = ProtocolSpec(
     summary="SOAP 1.1: XML envelopes over HTTP/1.1 (spyne), WSDL at /soap?wsdl",
     server="servers.soap_server:serve",
     client="clients.soap_client:SoapClient",
-    default_port=8300,
+    default_port=8400,
     errors=SOAP_FAULT,
     transport=Transport.HTTP1,
-    report=ReportStyle("SOAP", "#56B4E9"),
+    report=ReportStyle("SOAP", "#999933"),
     probe="clients.soap_client:SoapProbe",
     locust_user="SoapUser",
 )

@@ -17,7 +17,7 @@ SPEC = ProtocolSpec(
     default_port=9090,
     errors=THRIFT_ERROR,
     transport=Transport.TCP,
-    report=ReportStyle("Thrift", "#E69F00"),
+    report=ReportStyle("Thrift", "#882255"),
     probe="clients.thrift_client:ThriftProbe",
     locust_user="ThriftUser",
 )

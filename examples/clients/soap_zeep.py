@@ -1,8 +1,8 @@
 """Call protobench's SOAP service with zeep, from the WSDL the server publishes.
 
-    python soap_zeep.py 127.0.0.1:8300
+    python soap_zeep.py 127.0.0.1:8400
 
-Start the server first: protobench serve --protocol soap --port 8300
+Start the server first: protobench serve --protocol soap --port 8400
 
 zeep reads /soap?wsdl and builds every envelope from it: nothing about the service is written
 here but operation and field names (pip install zeep).
