@@ -6,6 +6,7 @@ options (``--pb-payload``, ``--pb-batch``, ``--pb-rate``) appear in ``locust --h
 ``protobench bench`` runs this same file headless for every cell of its matrix.
 """
 
+import loadtests.distributed_events  # noqa: F401  (workers send their samples to the master)
 from loadtests.users import user_classes
 
 globals().update(user_classes())  # Locust picks the User classes out of this module

@@ -6,6 +6,8 @@ import itertools
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from loadtests.distributed import Distribution
+from loadtests.remote import RemoteTargets
 from loadtests.workload import Payload
 from protobench.protocols import PROTOCOLS, Protocol, spec
 
@@ -32,6 +34,8 @@ class BenchConfig:
     calibration_calls: int = 50
     stall: tuple[float, float] | None = None  # pause the replicas at (s into window, for s)
     drivers: tuple[str, ...] = ("locust",)  # "native": wrk / h2load (loadtests/native.py)
+    remote: RemoteTargets | None = None  # servers bench does not start (--target)
+    distribution: Distribution | None = None  # Locust master + workers (--generator-workers)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -24,9 +24,11 @@ from typing import Any
 from clients import client_class
 from clients.base import InferenceClient
 from loadtests.cpu import CpuUsage, CpuWindow
+from loadtests.distributed import START_SLACK_S, distributed_command
 from loadtests.expected import server_cores
 from loadtests.matrix import BenchConfig, Cell, cells
 from loadtests.native import NativeRun, native_command, native_latency
+from loadtests.remote import ExternalTargets, annotate
 from loadtests.results import write_run
 from loadtests.samples import load_samples
 from loadtests.stats import WindowStats, percentile_curve, window_stats
@@ -107,6 +109,8 @@ def _client_factory(protocol: Protocol, workload: Workload) -> Callable[[str], I
 def _wire_target(cluster: Any) -> tuple[str, int]:
     """Where to put the counting relay: the public target, or one replica for client-side
     balancing (a multi-address target cannot go through one relay)."""
+    if isinstance(cluster, ExternalTargets):
+        return cluster.wire_target()
     target: str = cluster.target
     if "," in target or target.startswith("ipv4:"):
         replica = cluster.replicas[0]
@@ -130,6 +134,8 @@ def _locust_command(cell: Cell, config: BenchConfig, target: str, processes: int
         command += ["--pb-rate", str(cell.rate)]
     if processes > 1:
         command += ["--processes", str(processes)]
+    if config.distribution is not None:
+        return distributed_command(command, config.distribution)
     return command
 
 
@@ -140,6 +146,8 @@ class CellRun:
         self.cell = cell
         self.config = config
         self.folder = folder.resolve()  # Locust runs in it: every path it is given must be absolute
+        self.progress = self.folder / "progress"  # requests sent so far, by the Locust master
+        self.slack = START_SLACK_S if config.distribution else LOCUST_START_SLACK_S
 
     def run(self, progress: Callable[[float, float], None]) -> dict[str, Any]:
         from servers.launcher import launch
@@ -149,15 +157,20 @@ class CellRun:
                          config.replica_cpus)  # fmt: skip
         serve_args = config.serve_args()
         self.folder.mkdir(parents=True, exist_ok=True)
-        with launch(
-            cell.protocol,
-            replicas=cell.replicas,
-            balancer=cell.balancer if cell.balancer != "none" else "reuseport",
-            serve_args=serve_args,
-            workdir=self.folder / "replicas",  # not "servers/": Locust imports from this cwd
-            cpus=cpus["server_cpus"],
-            replica_cpus=config.replica_cpus,
-        ) as cluster:
+        servers = (
+            contextlib.nullcontext(ExternalTargets(cell.protocol, config.remote, self.progress))
+            if config.remote is not None
+            else launch(
+                cell.protocol,
+                replicas=cell.replicas,
+                balancer=cell.balancer if cell.balancer != "none" else "reuseport",
+                serve_args=serve_args,
+                workdir=self.folder / "replicas",  # not "servers/": Locust imports from this cwd
+                cpus=cpus["server_cpus"],
+                replica_cpus=config.replica_cpus,
+            )
+        )
+        with servers as cluster:
             workload = Workload(cell.payload, cell.batch)
             host, port = _wire_target(cluster)
             wire = calibrate(
@@ -179,8 +192,10 @@ class CellRun:
                 cpus = more
                 measured = self._drive(cluster, cpus, progress)
             quota = cluster.cpu_quota  # each replica's CPU quota and how it was applied
-        return {**self._describe(cpus), **measured, "wire_bytes": asdict(wire),
-                "cpu_quota": quota, "generator_escalations": escalations}  # fmt: skip
+        remote_workers = config.distribution.remote_workers if config.distribution else 0
+        result = {**self._describe(cpus), **measured, "wire_bytes": asdict(wire),
+                  "cpu_quota": quota, "generator_escalations": escalations}  # fmt: skip
+        return annotate(result, cluster, remote_workers)
 
     def _keep_attempt(self, processes: int) -> None:
         """Move a generator-bound attempt's samples and log aside before the next attempt."""
@@ -220,7 +235,8 @@ class CellRun:
                                       self.folder / "locust", run_time)  # fmt: skip
             log_path = self.folder / "locust.log"
         generator_cpus = cpus["generator_cpus"]
-        env = {**os.environ, "PROTOBENCH_LT_SAMPLES_DIR": str(samples_dir)}
+        env = {**os.environ, "PROTOBENCH_LT_SAMPLES_DIR": str(samples_dir),
+               "PROTOBENCH_LT_PROGRESS_FILE": str(self.progress)}  # fmt: skip
         log = log_path.open("wb")
         launched = time.time()
         generator = subprocess.Popen(
@@ -232,7 +248,7 @@ class CellRun:
             window = self._follow(cluster, generator, launched, progress)
             if native is None:
                 generator.terminate()
-            generator.wait(timeout=LOCUST_START_SLACK_S + NATIVE_SLACK_S)
+            generator.wait(timeout=self.slack + NATIVE_SLACK_S)
         finally:
             if generator.poll() is None:
                 generator.kill()
@@ -274,13 +290,17 @@ class CellRun:
         config = self.config
         baseline = sum(cluster.request_counts().values())
         while sum(cluster.request_counts().values()) == baseline:
-            if generator.poll() is not None or time.time() - launched > LOCUST_START_SLACK_S:
+            if generator.poll() is not None or time.time() - launched > self.slack:
                 raise RuntimeError("the load generator sent no request; see locust.log")
             time.sleep(0.05)
         started = time.time()
         start = started + config.warmup_s
         end = start + config.duration_s
-        servers = CpuWindow(r.pid for r in cluster.replicas)
+        servers = (
+            cluster.cpu
+            if isinstance(cluster, ExternalTargets)
+            else CpuWindow(r.pid for r in cluster.replicas)
+        )
         balancer = CpuWindow([cluster.balancer_pid] if cluster.balancer_pid else [])
         load = CpuWindow([generator.pid])
         stall = Stall([r.pid for r in cluster.replicas], start, config.stall)
@@ -386,7 +406,7 @@ def run_matrix(
 
     run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
     folder = out / run_id
-    manifest = build_manifest(argv)
+    manifest = build_manifest(argv, {"servers": "external" if config.remote else "launched"})
     plan = cells(config)
     results = []
     for i, cell in enumerate(plan):

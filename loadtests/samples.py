@@ -1,7 +1,8 @@
 """Exact per-request samples: every latency kept, so percentiles are exact, not bucketed.
 
 Each generator process records into its own ``Samples`` and writes one ``.npz`` file when the
-test stops; the runner merges the files of all processes.
+test stops (a Locust worker sends them to its master, which writes them: see
+``loadtests.distributed_events``); the runner merges the files of all processes.
 """
 
 from __future__ import annotations
@@ -33,11 +34,12 @@ class Samples:
         self.predictions.append(predictions)
         self.errors.append(error)
 
-    def save(self, folder: Path) -> Path | None:
+    def save(self, folder: Path, tag: str | None = None) -> Path | None:
+        """Write ``samples-<tag>.npz`` (default tag: this process's id); None if empty."""
         if not self.sent:
             return None
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"samples-{os.getpid()}.npz"
+        path = folder / f"samples-{tag or os.getpid()}.npz"
         np.savez_compressed(
             path,
             intended=np.array(self.intended),

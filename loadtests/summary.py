@@ -61,8 +61,8 @@ def print_summary(document: dict[str, Any], console: Console) -> None:
             str(sum(sum(c["errors"].values()) for c in group)),
             f"{first['wire_bytes']['request']['total']:.0f}",
             f"{first['wire_bytes']['response']['total']:.0f}",
-            f"{first['cpu']['server_us_per_request']:.0f}",
-            f"{first['cpu'].get('generator_to_server', math.nan):.2f}",
+            _unknown_as_dash(first["cpu"]["server_us_per_request"]),
+            _unknown_as_dash(first["cpu"].get("generator_to_server", math.nan), 2),
             _capacity(group),
             ", ".join(flags) or "-",
         )  # fmt: skip
@@ -75,3 +75,8 @@ def print_summary(document: dict[str, Any], console: Console) -> None:
             final = cell["pinning"]["generator_processes"]
             console.print(f"{cell['cell_id']}: generator-bound with {steps} Locust process(es); "
                           f"measured again with {final}")  # fmt: skip
+
+
+def _unknown_as_dash(value: float | None, digits: int = 0) -> str:
+    """A measure bench could not take (server CPU of an external target) is not a zero."""
+    return "-" if value is None else f"{value:.{digits}f}"

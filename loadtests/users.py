@@ -28,6 +28,7 @@ from typing import Any
 import gevent
 from locust import User, constant, events, task
 from locust.env import Environment
+from locust.runners import WorkerRunner
 
 from clients import client_class
 from clients.base import ClientError, InferenceClient, Prepared
@@ -92,7 +93,8 @@ def _save_samples(environment: Environment) -> None:
 
 
 def _on_test_stop(environment: Environment, **_: Any) -> None:
-    _save_samples(environment)
+    if not isinstance(environment.runner, WorkerRunner):  # a worker sends them to its master
+        _save_samples(environment)
 
 
 # Registered by call, not decorator: Locust's hooks are untyped and would erase these types.

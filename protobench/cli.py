@@ -8,7 +8,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from protobench.commands import batch, bench, call, demo, report, serve, strategy, ui
+from protobench.commands import batch, bench, call, demo, report, serve, strategy, ui, worker
 
 EPILOG = """\
 examples:
@@ -18,6 +18,7 @@ examples:
   protobench predict --protocol rest --model iris --features 5.1,3.5,1.4,0.2
   protobench predict --protocol rest --model digits --image seven.png
   protobench bench --protocols rest,grpc --replicas 1,2 --users 1,16
+  protobench bench --protocols rest --target 10.0.0.5:8000 --generator-workers 2
   protobench report results --out report.html --lang es
   protobench batch --model iris --input flowers.csv --out sqlite:///predictions.db
   protobench strategy --protocol grpc --model iris --set canary --versions 1,2
@@ -26,7 +27,7 @@ examples:
 Run `protobench COMMAND --help` for a command's options.
 """
 
-COMMAND_MODULES = (demo, serve, call, bench, report, batch, strategy, ui)
+COMMAND_MODULES = (demo, serve, call, bench, report, batch, strategy, ui, worker)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from protobench.commands.bench_remote import add_remote_options, remote_config
 from protobench.commands.model_options import add_model_options, model_overrides, model_problem
 from protobench.protocols import PROTOCOLS
 
@@ -155,6 +156,7 @@ def register(commands: Any) -> None:
         "p99.9/max/mean, errors, rps, pps); prints pass/fail, records it in results.json and "
         "the report, exits 3 when a cell fails",
     )
+    add_remote_options(bench)
     bench.add_argument("--out", type=Path, default=Path("results"), help="results folder")
     bench.set_defaults(run=run)  # fmt: skip
 
@@ -250,6 +252,7 @@ def run(args: argparse.Namespace) -> int:
         pin=not args.no_pin,
         stall=_stall(args.stall),
         drivers=args.driver,
+        **remote_config(args),
     )
     if "native" in config.drivers and (
         problem := unusable(config.protocols, config.payload, config.open_model)
