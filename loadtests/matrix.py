@@ -36,6 +36,7 @@ class BenchConfig:
     drivers: tuple[str, ...] = ("locust",)  # "native": wrk / h2load (loadtests/native.py)
     remote: RemoteTargets | None = None  # servers bench does not start (--target)
     distribution: Distribution | None = None  # Locust master + workers (--generator-workers)
+    cold_starts: int = 0  # time this many starts per protocol and condition (loadtests.coldstart)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

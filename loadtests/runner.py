@@ -23,6 +23,7 @@ from typing import Any
 
 from clients import client_class
 from clients.base import InferenceClient
+from loadtests.coldstart import measure as measure_cold_starts
 from loadtests.cpu import CpuUsage, CpuWindow
 from loadtests.distributed import START_SLACK_S, distributed_command
 from loadtests.expected import server_cores
@@ -414,4 +415,8 @@ def run_matrix(
         results.append(CellRun(cell, config, folder / "cells" / cell.cell_id).run(progress))
     document = {"run_id": run_id, "manifest": manifest, "config": config.to_json(),
                 "cells": results}  # fmt: skip
+    if config.cold_starts and config.remote is None:  # servers started here, so timed here
+        document["cold_start"] = measure_cold_starts(
+            config.protocols, config.cold_starts, folder / "cold-start"
+        )
     return write_run(out, run_id, document)

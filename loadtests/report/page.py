@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from loadtests.report import coldstart
 from loadtests.report.build import Group, Report
 from loadtests.report.figures import Figure, figures
 from loadtests.report.i18n import Locale
@@ -263,8 +264,8 @@ def build_page(report: Report, loc: Locale) -> Page:
         caveats=_caveats(report, loc),
         rows=[row(g, loc) for g in (*report.groups, *report.lessons)],
         cross_checks=cross_checks(report, loc),
-        figures=figures(report, loc),
-        notes=notes(report, loc),
+        figures=[*figures(report, loc), coldstart.coldstart(report, loc)],
+        notes=[*notes(report, loc), coldstart.note(report, loc)],
         glossary=glossary(loc),
         manifests=[manifest(r, report, loc) for r in report.runs],
         t=loc.t,

@@ -1,4 +1,5 @@
-"""``bench`` options for going beyond one machine: external servers and distributed Locust."""
+"""``bench`` options for going beyond one machine: external servers, distributed Locust, and
+the cold start that scaling to zero costs."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def _targets(text: str) -> tuple[str, ...]:
 
 
 def add_remote_options(bench: argparse.ArgumentParser) -> None:
-    group = bench.add_argument_group("beyond one machine (docs/deploy.md)")
+    group = bench.add_argument_group("beyond one machine, scale to zero (docs/deploy.md)")
     group.add_argument(
         "--target",
         type=_targets,
@@ -60,6 +61,15 @@ def add_remote_options(bench: argparse.ArgumentParser) -> None:
         help=f"the master's port (0: a free one; remote workers need a fixed one, e.g. "
         f"{DEFAULT_MASTER_PORT})",
     )
+    group.add_argument(
+        "--cold-starts",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also time N starts per protocol, from process start to the first answered "
+        "predict, with models on disk and with training on first use (servers started here "
+        "only; about 2 x N x protocols starts)",
+    )
 
 
 def remote_config(args: argparse.Namespace) -> dict[str, Any]:
@@ -83,4 +93,6 @@ def remote_config(args: argparse.Namespace) -> dict[str, Any]:
             )
         except ValueError as exc:
             raise SystemExit(f"protobench bench: {exc}") from None
-    return {"remote": remote, "distribution": distribution}
+    if args.cold_starts < 0:
+        raise SystemExit("protobench bench: --cold-starts cannot be negative")
+    return {"remote": remote, "distribution": distribution, "cold_starts": args.cold_starts}

@@ -135,6 +135,27 @@ MESSAGES: dict[str, str] = {
     "fig.cpu.what": "Microseconds of CPU each request cost the server replicas and the load "
     "generator (the client side) — serialization, parsing and the protocol's machinery.",
     "fig.cpu.absent": "The run has no CPU measurements.",
+    "fig.coldstart.title": "Cold start: process start to first answered prediction",
+    "fig.coldstart.what": "Median seconds from starting a server process to its first successful "
+    "predict, with the models already on disk (as in the image, trained at build time) and with "
+    "an empty models folder (the server trains first). What the first caller waits after a "
+    "scale to zero; a container or a pod adds its own start on top.",
+    "fig.coldstart.absent": "This run did not measure cold starts; run "
+    "`protobench bench --cold-starts 5` to add them.",
+    "fig.coldstart.line": "{protocol}: {disk} s with models on disk ({disk_range} s over {n} "
+    "starts), {train} s when it trains first ({train_range} s).",
+    "coldstart.models_on_disk": "models on disk",
+    "coldstart.train_on_first_use": "training on first use",
+    "axis.seconds": "seconds",
+    "note.coldstart.title": "Scaling to zero and serverless: the cold start",
+    "note.coldstart.text": "A platform that scales to zero (Knative, KEDA, serverless functions) "
+    "removes every replica when no traffic comes, and pays nothing while idle. The next request "
+    "waits while a replica starts: the process imports its protocol stack and loads the model "
+    "before it can answer. Keeping one replica warm (min-scale 1) trades that wait for the cost "
+    "of an idle replica; shipping the trained model in the image keeps training off that path.",
+    "note.coldstart.evidence": "Measured here (median of {n} starts, process only): {fast} "
+    "answers its first prediction {fast_s} s after its process starts, {slow} after {slow_s} s; "
+    "training on first use stretches that to as much as {train_s} s.",
     "fig.spread.title": "How the balancer spread requests over the replicas",
     "fig.spread.what": "Share of the requests each replica served. An even split is what a "
     "balancer is for; a connection-level (L4) balancer can only spread connections.",

@@ -148,6 +148,29 @@ MESSAGES: dict[str, str] = {
     "servidor y al generador de carga (el lado cliente): serialización, parseo y la maquinaria "
     "del protocolo.",
     "fig.cpu.absent": "La corrida no tiene mediciones de CPU.",
+    "fig.coldstart.title": "Arranque en frío: del inicio del proceso a la primera predicción",
+    "fig.coldstart.what": "Mediana de segundos desde que arranca un proceso servidor hasta su "
+    "primera predicción exitosa, con los modelos ya en disco (como en la imagen, entrenados al "
+    "construirla) y con la carpeta de modelos vacía (el servidor entrena primero). Es lo que "
+    "espera el primer cliente después de escalar a cero; un contenedor o un pod suma su propio "
+    "arranque.",
+    "fig.coldstart.absent": "Esta corrida no midió arranques en frío; ejecute "
+    "`protobench bench --cold-starts 5` para agregarlos.",
+    "fig.coldstart.line": "{protocol}: {disk} s con los modelos en disco ({disk_range} s en {n} "
+    "arranques), {train} s cuando entrena primero ({train_range} s).",
+    "coldstart.models_on_disk": "modelos en disco",
+    "coldstart.train_on_first_use": "entrenando en el primer uso",
+    "axis.seconds": "segundos",
+    "note.coldstart.title": "Escalar a cero y serverless: el arranque en frío",
+    "note.coldstart.text": "Una plataforma que escala a cero (Knative, KEDA, funciones "
+    "serverless) elimina todas las réplicas cuando no llega tráfico y no cuesta nada mientras "
+    "está inactiva. La siguiente solicitud espera a que arranque una réplica: el proceso importa "
+    "su pila de protocolo y carga el modelo antes de poder responder. Mantener una réplica "
+    "caliente (min-scale 1) cambia esa espera por el costo de una réplica ociosa; incluir el "
+    "modelo entrenado en la imagen saca el entrenamiento de ese camino.",
+    "note.coldstart.evidence": "Medido aquí (mediana de {n} arranques, solo el proceso): {fast} "
+    "responde su primera predicción {fast_s} s después de arrancar su proceso, {slow} después "
+    "de {slow_s} s; entrenar en el primer uso lo alarga hasta {train_s} s.",
     "fig.spread.title": "Cómo repartió el balanceador las solicitudes entre las réplicas",
     "fig.spread.what": "Proporción de las solicitudes que atendió cada réplica. Repartir parejo "
     "es para lo que existe un balanceador; uno de nivel de conexión (L4) solo puede repartir "
