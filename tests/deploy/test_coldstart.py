@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from loadtests.coldstart import CONDITIONS, measure
 from loadtests.report import render
 from tests.report.conftest import FIXTURE
 
 
+@pytest.mark.timeout(900)  # several Python processes start; minutes on a busy 2-core machine
 def test_cold_starts_are_timed_and_reported(tmp_path: Path) -> None:
     measured = measure(("jsonrpc",), 1, tmp_path / "cold")
     seconds = measured["seconds"]["jsonrpc"]

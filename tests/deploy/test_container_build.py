@@ -49,6 +49,7 @@ def _image_env(protocol: str, port: int, metrics_port: int) -> dict[str, str]:
     }  # fmt: skip
 
 
+@pytest.mark.timeout(2 * BUILD_TIMEOUT_S)
 def test_image_builds_and_serves_as_a_non_root_user(tmp_path: Path) -> None:
     assert PODMAN is not None
     if not _have_base():

@@ -7,6 +7,8 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 from typing import Any
 
 import numpy as np
@@ -32,6 +34,7 @@ def _all_samples(folder: Path) -> list[int]:
     return [len(np.load(p)["sent"]) for p in sorted(folder.glob("samples-*.npz"))]
 
 
+@pytest.mark.timeout(900)  # several Python processes start; minutes on a busy 2-core machine
 def test_two_local_workers_measure_an_external_server(tmp_path: Path, models_dir: Path) -> None:
     metrics = ["--metrics-port", "0", "--metrics-port-file", str(tmp_path / "metrics.port")]
     with running_server("rest", tmp_path / "server", models_dir, *metrics) as server:
@@ -54,6 +57,7 @@ def test_two_local_workers_measure_an_external_server(tmp_path: Path, models_dir
     assert sum(per_worker) + calibration == served
 
 
+@pytest.mark.timeout(900)  # several Python processes start; minutes on a busy 2-core machine
 def test_a_worker_joins_from_the_worker_command(tmp_path: Path, models_dir: Path) -> None:
     """`protobench worker --master HOST` is the remote half: here it runs beside the master."""
     from servers.launcher import free_port
