@@ -7,11 +7,10 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 from typing import Any
 
 import numpy as np
+import pytest
 
 from servers.metrics import metrics_url, scrape
 from tests.support.servers import running_server
