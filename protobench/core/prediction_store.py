@@ -39,6 +39,14 @@ MAX_PAGE = 1000
 # The largest offset a 64-bit signed integer holds: SQLite, PostgreSQL and protobuf's int64
 # stop there, so a larger one is the caller's mistake, not a database overflow.
 MAX_OFFSET = 2**63 - 1
+# How many rows a page of stored predictions has when the caller names no limit.
+PAGE_DEFAULT = 100
+
+
+def stored_prediction_id(job: str, input_id: str) -> str:
+    """The id of one stored row, the only place its format is written: ``<job>/<input id>``."""
+    return f"{job}/{input_id}"
+
 
 metadata = MetaData()
 predictions = Table(
@@ -223,7 +231,7 @@ class PredictionStore:
             ) from exc
         return [
             StoredPrediction(
-                prediction_id=f"{r['job']}/{r['input_id']}",
+                prediction_id=stored_prediction_id(r["job"], r["input_id"]),
                 job=r["job"],
                 input_id=r["input_id"],
                 model=r["model"],

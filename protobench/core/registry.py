@@ -25,6 +25,10 @@ class ModelRegistry:
     def __init__(self, models_dir: Path, catalogue: dict[str, ModelRecipe] = CATALOGUE) -> None:
         self.models_dir = Path(models_dir)
         self._catalogue = catalogue
+        self._defaults = {
+            name: max((v.version for v in recipe.versions), key=_version_key)
+            for name, recipe in catalogue.items()
+        }
         self._models: dict[str, dict[str, ServedModel]] = {}
         self._lock = threading.Lock()
 
@@ -58,7 +62,7 @@ class ModelRegistry:
 
     def default_version(self, name: str) -> str:
         """The newest version the catalogue defines for the model."""
-        return max((v.version for v in self._catalogue[name].versions), key=_version_key)
+        return self._defaults[name]
 
     def get(self, name: str, version: str | None = None) -> ServedModel:
         versions = self._versions(name)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import partial
@@ -18,16 +18,15 @@ from protobench.core.capacity import ModelCost
 from protobench.core.errors import CoreError, ErrorCode
 from protobench.core.images import image_to_features
 from protobench.core.models import FloatArray, ServedModel
-from protobench.core.prediction_store import check_page, open_store
+from protobench.core.prediction_store import PAGE_DEFAULT, check_page, open_store
 from protobench.core.registry import ModelRegistry
 from protobench.core.settings import Settings
-from protobench.core.strategies import Route, StrategyBook
+from protobench.core.strategies import Route, StrategyBook, parse_config
 from protobench.core.types import (
     DeleteVersionResponse,
     FeedbackResponse,
     Health,
     ModelMetadata,
-    Prediction,
     PredictResponse,
     StoredPrediction,
     StrategyConfig,
@@ -55,6 +54,12 @@ OPERATIONS = (
 
 Instances = Sequence[Sequence[float]] | FloatArray
 Outcome = Literal["ok", "error"]
+
+
+def new_prediction_id() -> str:
+    """The id of one online prediction (what ``feedback`` names): 128 random bits as 32 hex
+    digits, the only place its format is written."""
+    return secrets.token_hex(16)
 
 
 class Observer(Protocol):
@@ -208,10 +213,17 @@ class InferenceService:
             self.registry.metadata(model)  # NOT_FOUND for an unknown model
             return self.strategies.status(model)
 
-    def set_strategy(self, model: str, strategy: StrategyConfig) -> StrategyStatus:
-        """Replace the model's strategy; its per-version statistics start from zero."""
+    def set_strategy(
+        self, model: str, strategy: StrategyConfig | Mapping[str, Any]
+    ) -> StrategyStatus:
+        """Replace the model's strategy; its per-version statistics start from zero.
+
+        Adapters pass the decoded wire fields: the core checks them (``parse_config``), so a
+        bad field gets the same message on every protocol."""
         with self.counters.track("set_strategy"):
             self._require_ready()
+            if not isinstance(strategy, StrategyConfig):
+                strategy = parse_config(strategy)
             self.strategies.set(model, strategy, self.registry.metadata(model).versions)
             return self.strategies.status(model)
 
@@ -261,13 +273,22 @@ class InferenceService:
             return self.predictions.get(prediction_id)
 
     def list_predictions(
-        self, job: str, limit: int = 100, offset: int = 0
+        self, job: str, limit: int = PAGE_DEFAULT, offset: int = 0
     ) -> list[StoredPrediction]:
         """A page of a batch job's stored rows, in the order of the input file."""
         with self.counters.track("list_predictions"):
             self._require_ready()
             check_page(limit, offset)
             return self.predictions.page(job, limit, offset)
+
+    async def aget_prediction(self, prediction_id: str) -> StoredPrediction:
+        """``get_prediction`` on a worker thread: a database read must not stall an event loop."""
+        return await asyncio.to_thread(self.get_prediction, prediction_id)
+
+    async def alist_predictions(
+        self, job: str, limit: int = PAGE_DEFAULT, offset: int = 0
+    ) -> list[StoredPrediction]:
+        return await asyncio.to_thread(self.list_predictions, job, limit, offset)
 
     # -- prediction ------------------------------------------------------------------------
 
@@ -360,7 +381,7 @@ class InferenceService:
         model, version = served.card.name, served.card.version
         started = time.perf_counter()
         try:
-            answer = self._answer(served, x, probabilities)
+            labels, probabilities_rows = self._scored(served, x, probabilities)
         except Exception as exc:
             elapsed = time.perf_counter() - started
             self.counters.inference(model, version, "error", elapsed)
@@ -373,10 +394,23 @@ class InferenceService:
         elapsed = time.perf_counter() - started
         self.counters.inference(model, version, "ok", elapsed)
         self.strategies.record(model, version, elapsed, ok=True)
-        self.strategies.shadow(model, x, [p.label for p in answer.predictions])
-        prediction_id = uuid.uuid4().hex
+        self.strategies.shadow(model, x, labels)
+        prediction_id = new_prediction_id()
         self.strategies.remember(prediction_id, model, version)
-        return answer.model_copy(update={"prediction_id": prediction_id, "arm": route.arm})
+        # One validation pass over plain values: cheaper than building each model by hand.
+        return PredictResponse.model_validate(
+            {
+                "model": model,
+                "version": version,
+                "served_by": self.served_by,
+                "predictions": [
+                    {"label": label, "probabilities": row}
+                    for label, row in zip(labels, probabilities_rows, strict=True)
+                ],
+                "prediction_id": prediction_id,
+                "arm": route.arm,
+            }
+        )
 
     def _labels_of(self, model: str, version: str, x: FloatArray) -> list[str]:
         """The shadow's scorer: labels only, as the fast path computes them."""
@@ -384,24 +418,17 @@ class InferenceService:
         labels = served.card.labels
         return [labels[i] for i in served.network.logits(x).argmax(axis=1).tolist()]
 
-    def _answer(self, served: ServedModel, x: FloatArray, probabilities: bool) -> PredictResponse:
-        labels = served.card.labels
-        if probabilities:
-            proba = served.network.predict_proba(x)
-            best = proba.argmax(axis=1)
-            predictions = [
-                Prediction(label=labels[i], probabilities=row)
-                for i, row in zip(best.tolist(), proba.tolist(), strict=True)
-            ]
-        else:
-            best = served.network.logits(x).argmax(axis=1)
-            predictions = [Prediction(label=labels[i], probabilities=[]) for i in best.tolist()]
-        return PredictResponse(
-            model=served.card.name,
-            version=served.card.version,
-            served_by=self.served_by,
-            predictions=predictions,
-        )
+    @staticmethod
+    def _scored(
+        served: ServedModel, x: FloatArray, probabilities: bool
+    ) -> tuple[list[str], list[list[float]]]:
+        """The model's labels and, if asked, probabilities (empty rows otherwise), per row."""
+        names = served.card.labels
+        if not probabilities:
+            best = served.network.logits(x).argmax(axis=1).tolist()
+            return [names[i] for i in best], [[] for _ in best]
+        proba = served.network.predict_proba(x)
+        return [names[i] for i in proba.argmax(axis=1).tolist()], proba.tolist()
 
     def _as_matrix(self, instances: Any, served: ServedModel) -> FloatArray:
         """Check shape, count, types and finiteness; a numpy array or nested lists of numbers."""
