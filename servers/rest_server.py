@@ -21,19 +21,23 @@ Every error is a JSON body {"code", "message", "details"} with the status from t
 
 from __future__ import annotations
 
+import functools
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any
 
 import orjson
 from fastapi import Body, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, TypeAdapter
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import protobench
 from protobench.core.errors import CoreError, ErrorCode
+from protobench.core.prediction_store import PAGE_DEFAULT, stored_prediction_id
 from protobench.core.service import InferenceService
 from protobench.core.types import (
     FeedbackResponse,
@@ -50,35 +54,20 @@ from protobench.error_table import (
     from_http_status,
     http_status,
 )
-from servers.asgi_runner import Refusal, serve_asgi, with_body_limit
+from servers.adapter_common import (
+    INTERNAL_MESSAGE,
+    too_large,
+    validation_errors,
+    validation_message,
+)
+from servers.asgi_runner import ASGIApp, Refusal, serve_asgi, with_body_limit
 from servers.listen import Listen
 from servers.rest_xml import with_xml
 
 log = logging.getLogger(__name__)
 
 IMAGE_TYPES = ("image/png", "image/jpeg")
-
-# Which route carries each core operation; the parity test checks it against the app.
-OPERATIONS: dict[str, tuple[str, str]] = {
-    "list_models": ("GET", "/models"),
-    "get_model": ("GET", "/models/{name}"),
-    "predict": ("POST", "/models/{name}/predict"),
-    "predict_image": ("PUT", "/models/{name}/image"),
-    "delete_version": ("DELETE", "/models/{name}/versions/{version}"),
-    "health": ("GET", "/health/ready"),
-    "get_strategy": ("GET", "/models/{name}/strategy"),
-    "set_strategy": ("PUT", "/models/{name}/strategy"),
-    "promote": ("POST", "/models/{name}/strategy/promote"),
-    "rollback": ("POST", "/models/{name}/strategy/rollback"),
-    "feedback": ("POST", "/feedback"),
-    "get_prediction": ("GET", "/predictions/{job}/{input_id:path}"),
-    "list_predictions": ("GET", "/jobs/{job}/predictions"),
-}
-
-# REST-only: HTTP has a verb for a partial change (the other protocols send the whole strategy).
-EXTRA_OPERATIONS: dict[str, tuple[str, str]] = {
-    "update_strategy": ("PATCH", "/models/{name}/strategy"),
-}
+JSON_TYPE = "application/json"
 
 
 class PredictBody(BaseModel):
@@ -117,6 +106,297 @@ class CoreErrorWithStatus(CoreError):
         self.status = status
 
 
+def _service(request: Request) -> InferenceService:
+    service: InferenceService = request.app.state.service
+    return service
+
+
+# -- the endpoints: decode (FastAPI, from the signature), call the core ----------------------
+
+
+async def live(request: Request) -> Health:
+    return _service(request).health()
+
+
+async def ready(request: Request) -> Response | Health:
+    health = _service(request).health()
+    if health.ready:
+        return health
+    status = http_status(ErrorCode.NOT_READY)
+    return Response(_HEALTH.dump_json(health), status, media_type=JSON_TYPE)
+
+
+async def list_models(request: Request) -> list[ModelMetadata]:
+    return _service(request).list_models()
+
+
+async def get_model(request: Request, name: str) -> ModelMetadata:
+    return _service(request).get_model(name)
+
+
+async def predict(request: Request, name: str, body: PredictBody) -> PredictResponse:
+    return await _service(request).apredict(name, body.instances, body.version, body.caller)
+
+
+async def predict_image(request: Request, name: str, version: str | None = None) -> PredictResponse:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in IMAGE_TYPES:
+        raise CoreErrorWithStatus(
+            415, f"Content-Type must be image/png or image/jpeg, not {content_type!r}"
+        )
+    return await _service(request).apredict_image(name, await request.body(), version)
+
+
+async def delete_version(request: Request, name: str, version: str) -> None:
+    _service(request).delete_version(name, version)
+
+
+async def get_strategy(request: Request, name: str) -> StrategyStatus:
+    return _service(request).get_strategy(name)
+
+
+async def set_strategy(
+    request: Request, name: str, body: Annotated[dict[str, Any], Body()]
+) -> StrategyStatus:
+    """The body is checked by the core (the same message on every protocol)."""
+    return _service(request).set_strategy(name, body)
+
+
+async def update_strategy(
+    request: Request,
+    name: str,
+    body: Annotated[
+        dict[str, Any],
+        Body(
+            description="Only the StrategyConfig fields to change; the rest are kept. The "
+            "merged strategy is checked like a new one and its statistics start afresh.",
+            examples=[{"canary_percent": 25}],
+        ),
+    ],
+) -> StrategyStatus:
+    return _service(request).update_strategy(name, body)
+
+
+async def promote(request: Request, name: str) -> StrategyStatus:
+    return _service(request).promote(name)
+
+
+async def rollback(request: Request, name: str) -> StrategyStatus:
+    return _service(request).rollback(name)
+
+
+async def feedback(request: Request, body: FeedbackBody) -> FeedbackResponse:
+    return _service(request).feedback(body.prediction_id, body.reward)
+
+
+async def get_prediction(request: Request, job: str, input_id: str) -> StoredPrediction:
+    return await _service(request).aget_prediction(stored_prediction_id(job, input_id))
+
+
+async def list_predictions(
+    request: Request, job: str, limit: int = PAGE_DEFAULT, offset: int = 0
+) -> list[StoredPrediction]:
+    return await _service(request).alist_predictions(job, limit, offset)
+
+
+# -- the operations table: every route, what it returns and which errors it documents --------
+
+Endpoint = Callable[..., Awaitable[Any]]
+_PREDICT_ERRORS = (
+    ErrorCode.INVALID_INPUT,
+    ErrorCode.NOT_FOUND,
+    ErrorCode.TOO_LARGE,
+    ErrorCode.NOT_READY,
+)
+_CHECKED = (ErrorCode.INVALID_INPUT, ErrorCode.NOT_FOUND, ErrorCode.NOT_READY)
+_FOUND = (ErrorCode.NOT_FOUND, ErrorCode.NOT_READY)
+_SETTLES = (ErrorCode.NOT_FOUND, ErrorCode.FAILED_PRECONDITION, ErrorCode.NOT_READY)
+_IMAGE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in IMAGE_TYPES},
+    }
+}
+_STRATEGY_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {JSON_TYPE: {"schema": StrategyConfig.model_json_schema()}},
+    }
+}
+
+
+@dataclass(frozen=True)
+class RestRoute:
+    """One route: the core operation it carries ("" for liveness), how it is reached, what
+    it answers (encoded once, by pydantic, straight to JSON bytes) and what it documents."""
+
+    operation: str
+    method: str
+    path: str
+    endpoint: Endpoint
+    result: Any  # the answer's type; None: 204 No Content
+    tag: str
+    errors: tuple[ErrorCode, ...] = ()
+    extra_responses: dict[int | str, dict[str, Any]] = field(default_factory=dict)
+    openapi_extra: dict[str, Any] | None = None
+
+
+REST_ONLY = frozenset({"update_strategy"})
+ROUTES: tuple[RestRoute, ...] = (
+    # the predict route first: the router tries routes in order
+    RestRoute(
+        "predict",
+        "POST",
+        "/models/{name}/predict",
+        predict,
+        PredictResponse,
+        "predict",
+        _PREDICT_ERRORS,
+        {HTTP_MALFORMED_BODY: {"model": ErrorBody, "description": "body is not JSON"}},
+    ),
+    RestRoute(
+        "predict_image",
+        "PUT",
+        "/models/{name}/image",
+        predict_image,
+        PredictResponse,
+        "predict",
+        _PREDICT_ERRORS,
+        {415: {"model": ErrorBody, "description": "body is not image/png or image/jpeg"}},
+        _IMAGE_BODY,
+    ),
+    RestRoute("", "GET", "/health/live", live, Health, "health"),
+    RestRoute(
+        "health",
+        "GET",
+        "/health/ready",
+        ready,
+        Health,
+        "health",
+        extra_responses={503: {"model": Health, "description": "models are still loading"}},
+    ),
+    RestRoute(
+        "list_models",
+        "GET",
+        "/models",
+        list_models,
+        list[ModelMetadata],
+        "models",
+        (ErrorCode.NOT_READY,),
+    ),
+    RestRoute("get_model", "GET", "/models/{name}", get_model, ModelMetadata, "models", _FOUND),
+    RestRoute(
+        "delete_version",
+        "DELETE",
+        "/models/{name}/versions/{version}",
+        delete_version,
+        None,
+        "models",
+        _SETTLES,
+    ),
+    RestRoute(
+        "get_strategy",
+        "GET",
+        "/models/{name}/strategy",
+        get_strategy,
+        StrategyStatus,
+        "strategies",
+        _FOUND,
+    ),
+    RestRoute(
+        "set_strategy",
+        "PUT",
+        "/models/{name}/strategy",
+        set_strategy,
+        StrategyStatus,
+        "strategies",
+        _CHECKED,
+        openapi_extra=_STRATEGY_BODY,
+    ),
+    RestRoute(
+        "update_strategy",
+        "PATCH",
+        "/models/{name}/strategy",
+        update_strategy,
+        StrategyStatus,
+        "strategies",
+        _CHECKED,
+    ),
+    RestRoute(
+        "promote",
+        "POST",
+        "/models/{name}/strategy/promote",
+        promote,
+        StrategyStatus,
+        "strategies",
+        _SETTLES,
+    ),
+    RestRoute(
+        "rollback",
+        "POST",
+        "/models/{name}/strategy/rollback",
+        rollback,
+        StrategyStatus,
+        "strategies",
+        _SETTLES,
+    ),
+    RestRoute("feedback", "POST", "/feedback", feedback, FeedbackResponse, "strategies", _CHECKED),
+    RestRoute(
+        "get_prediction",
+        "GET",
+        "/predictions/{job}/{input_id:path}",
+        get_prediction,
+        StoredPrediction,
+        "batch",
+        _CHECKED,
+    ),
+    RestRoute(
+        "list_predictions",
+        "GET",
+        "/jobs/{job}/predictions",
+        list_predictions,
+        list[StoredPrediction],
+        "batch",
+        _CHECKED,
+    ),
+)
+
+# Which route carries each core operation; the parity test checks it against the app.
+OPERATIONS: dict[str, tuple[str, str]] = {
+    r.operation: (r.method, r.path) for r in ROUTES if r.operation and r.operation not in REST_ONLY
+}
+# REST-only: HTTP has a verb for a partial change (the other protocols send the whole strategy).
+EXTRA_OPERATIONS: dict[str, tuple[str, str]] = {
+    r.operation: (r.method, r.path) for r in ROUTES if r.operation in REST_ONLY
+}
+_HEALTH = TypeAdapter(Health)
+
+
+def _encoded(route: RestRoute) -> Endpoint:
+    """The endpoint, answering its core value as JSON bytes pydantic writes in one pass
+    (FastAPI would otherwise dump it to a dict, validate that again and encode it with
+    ``json``: more than a third of a predict)."""
+    endpoint = route.endpoint
+    if route.result is None:
+
+        @functools.wraps(endpoint)
+        async def no_content(**kwargs: Any) -> Response:
+            await endpoint(**kwargs)
+            return Response(status_code=204)
+
+        return no_content
+    adapter: TypeAdapter[Any] = TypeAdapter(route.result)
+
+    @functools.wraps(endpoint)
+    async def encoded(**kwargs: Any) -> Response:
+        value = await endpoint(**kwargs)
+        if isinstance(value, Response):
+            return value
+        return Response(adapter.dump_json(value), media_type=JSON_TYPE)
+
+    return encoded
+
+
 def _error(
     code: ErrorCode, message: str, details: dict[str, Any] | None = None, status: int | None = None
 ) -> JSONResponse:
@@ -128,28 +408,21 @@ def _error_responses(*codes: ErrorCode) -> dict[int | str, dict[str, Any]]:
     return {http_status(c): {"model": ErrorBody, "description": c.value} for c in codes}
 
 
-def _validation_message(exc: RequestValidationError) -> tuple[int, str, list[dict[str, Any]]]:
-    errors = [
-        {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
-        for e in exc.errors()
-    ]
-    if any(e.get("type") == "json_invalid" for e in exc.errors()):
-        return HTTP_MALFORMED_BODY, "the request body is not valid JSON", errors
-    first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
-    where = ".".join(first["loc"]) or "request"
-    return 422, f"{where}: {first['msg']}", errors
-
-
-def create_app(service: InferenceService) -> FastAPI:
-    # fastapi-offline: Swagger UI at /docs and ReDoc at /redoc from files in that package, not
-    # from a CDN, so the docs render on a machine without internet.
-    app = FastAPIOffline(
-        title="protobench REST API",
-        version=protobench.__version__,
-        description="Iris and digits classifiers served over REST. The same core serves gRPC, "
-        "GraphQL and JSON-RPC.",
+def _add_route(app: FastAPI, route: RestRoute) -> None:
+    app.add_api_route(
+        route.path,
+        _encoded(route),
+        methods=[route.method],
+        response_model=route.result,
+        status_code=204 if route.result is None else None,
+        response_class=Response if route.result is None else JSONResponse,
+        tags=[route.tag],
+        responses={**route.extra_responses, **_error_responses(*route.errors)},
+        openapi_extra=route.openapi_extra,
     )
 
+
+def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CoreErrorWithStatus)
     async def status_error(_: Request, exc: CoreErrorWithStatus) -> JSONResponse:
         return _error(exc.code, exc.message, exc.details, exc.status)
@@ -163,7 +436,11 @@ def create_app(service: InferenceService) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        status, message, errors = _validation_message(exc)
+        errors = validation_errors(exc.errors())
+        if any(e.get("type") == "json_invalid" for e in exc.errors()):
+            status, message = HTTP_MALFORMED_BODY, "the request body is not valid JSON"
+        else:
+            status, message = 422, validation_message(errors)
         return _error(ErrorCode.INVALID_INPUT, message, {"errors": errors}, status)
 
     @app.exception_handler(StarletteHTTPException)
@@ -180,163 +457,40 @@ def create_app(service: InferenceService) -> FastAPI:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return _error(ErrorCode.INTERNAL, "internal error; the server log has the details")
+        return _error(ErrorCode.INTERNAL, INTERNAL_MESSAGE)
 
-    @app.get("/health/live", response_model=Health, tags=["health"])
-    async def live() -> Health:
-        return service.health()
 
-    @app.get(
-        "/health/ready",
-        response_model=Health,
-        tags=["health"],
-        responses={503: {"model": Health, "description": "models are still loading"}},
+def create_app(service: InferenceService) -> FastAPI:
+    # fastapi-offline: Swagger UI at /docs and ReDoc at /redoc from files in that package, not
+    # from a CDN, so the docs render on a machine without internet.
+    app = FastAPIOffline(
+        title="protobench REST API",
+        version=protobench.__version__,
+        description="Iris and digits classifiers served over REST. The same core serves gRPC, "
+        "GraphQL and JSON-RPC.",
     )
-    async def ready(response: Response) -> Health:
-        health = service.health()
-        if not health.ready:
-            response.status_code = http_status(ErrorCode.NOT_READY)
-        return health
-
-    @app.get("/models", tags=["models"], responses=_error_responses(ErrorCode.NOT_READY))
-    async def list_models() -> list[ModelMetadata]:
-        return service.list_models()
-
-    @app.get(
-        "/models/{name}",
-        tags=["models"],
-        responses=_error_responses(ErrorCode.NOT_FOUND, ErrorCode.NOT_READY),
-    )
-    async def get_model(name: str) -> ModelMetadata:
-        return service.get_model(name)
-
-    @app.post(
-        "/models/{name}/predict",
-        tags=["predict"],
-        responses={
-            HTTP_MALFORMED_BODY: {"model": ErrorBody, "description": "body is not JSON"},
-            **_error_responses(
-                ErrorCode.INVALID_INPUT,
-                ErrorCode.NOT_FOUND,
-                ErrorCode.TOO_LARGE,
-                ErrorCode.NOT_READY,
-            ),
-        },
-    )
-    async def predict(name: str, body: PredictBody) -> PredictResponse:
-        return await service.apredict(name, body.instances, body.version, body.caller)
-
-    @app.put(
-        "/models/{name}/image",
-        tags=["predict"],
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {
-                    t: {"schema": {"type": "string", "format": "binary"}} for t in IMAGE_TYPES
-                },
-            }
-        },
-        responses={
-            415: {"model": ErrorBody, "description": "body is not image/png or image/jpeg"},
-            **_error_responses(
-                ErrorCode.INVALID_INPUT,
-                ErrorCode.NOT_FOUND,
-                ErrorCode.TOO_LARGE,
-                ErrorCode.NOT_READY,
-            ),
-        },
-    )
-    async def predict_image(
-        name: str, request: Request, version: str | None = None
-    ) -> PredictResponse:
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type not in IMAGE_TYPES:
-            raise CoreErrorWithStatus(
-                415, f"Content-Type must be image/png or image/jpeg, not {content_type!r}"
-            )
-        return await service.apredict_image(name, await request.body(), version)
-
-    @app.delete(
-        "/models/{name}/versions/{version}",
-        status_code=204,
-        response_class=Response,
-        tags=["models"],
-        responses=_error_responses(
-            ErrorCode.NOT_FOUND, ErrorCode.FAILED_PRECONDITION, ErrorCode.NOT_READY
-        ),
-    )
-    async def delete_version(name: str, version: str) -> Response:
-        service.delete_version(name, version)
-        return Response(status_code=204)
-
-    add_strategy_routes(app, service)
+    app.state.service = service
+    _add_error_handlers(app)
+    for route in ROUTES:
+        _add_route(app, route)
     return app
 
 
-def add_strategy_routes(app: FastAPI, service: InferenceService) -> None:
-    """Deployment strategies, feedback and stored batch predictions (docs/strategies.md)."""
-    found_or_not_ready = _error_responses(ErrorCode.NOT_FOUND, ErrorCode.NOT_READY)
-    settles = _error_responses(
-        ErrorCode.NOT_FOUND, ErrorCode.FAILED_PRECONDITION, ErrorCode.NOT_READY
-    )
-    checked = _error_responses(ErrorCode.INVALID_INPUT, ErrorCode.NOT_FOUND, ErrorCode.NOT_READY)
-
-    @app.get("/models/{name}/strategy", tags=["strategies"], responses=found_or_not_ready)
-    async def get_strategy(name: str) -> StrategyStatus:
-        return service.get_strategy(name)
-
-    @app.put("/models/{name}/strategy", tags=["strategies"], responses=checked)
-    async def set_strategy(name: str, body: StrategyConfig) -> StrategyStatus:
-        return service.set_strategy(name, body)
-
-    @app.patch("/models/{name}/strategy", tags=["strategies"], responses=checked)
-    async def update_strategy(
-        name: str,
-        body: dict[str, Any] = Body(  # noqa: B008  (FastAPI's way to describe a body)
-            description="Only the StrategyConfig fields to change; the rest are kept. The "
-            "merged strategy is checked like a new one and its statistics start afresh.",
-            examples=[{"canary_percent": 25}],
-        ),
-    ) -> StrategyStatus:
-        return service.update_strategy(name, body)
-
-    @app.post("/models/{name}/strategy/promote", tags=["strategies"], responses=settles)
-    async def promote(name: str) -> StrategyStatus:
-        return service.promote(name)
-
-    @app.post("/models/{name}/strategy/rollback", tags=["strategies"], responses=settles)
-    async def rollback(name: str) -> StrategyStatus:
-        return service.rollback(name)
-
-    @app.post("/feedback", tags=["strategies"], responses=checked)
-    async def feedback(body: FeedbackBody) -> FeedbackResponse:
-        return service.feedback(body.prediction_id, body.reward)
-
-    @app.get("/predictions/{job}/{input_id:path}", tags=["batch"], responses=checked)
-    async def get_prediction(job: str, input_id: str) -> StoredPrediction:
-        return service.get_prediction(f"{job}/{input_id}")
-
-    @app.get("/jobs/{job}/predictions", tags=["batch"], responses=checked)
-    async def list_predictions(
-        job: str, limit: int = 100, offset: int = 0
-    ) -> list[StoredPrediction]:
-        return service.list_predictions(job, limit, offset)
-
-
-def _too_large(max_bytes: int) -> Refusal:
+def _refuse_too_large(max_bytes: int) -> Refusal:
     def refuse(size: int) -> tuple[int, str, bytes]:
-        body = {
-            "code": ErrorCode.TOO_LARGE.value,
-            "message": f"the request body is {size} bytes or more; the limit is {max_bytes}",
-            "details": {"bytes": size, "limit": max_bytes},
-        }
-        return http_status(ErrorCode.TOO_LARGE), "application/json", orjson.dumps(body)
+        error = too_large(size, max_bytes)
+        body = {"code": error.code.value, "message": error.message, "details": error.details}
+        return http_status(error.code), JSON_TYPE, orjson.dumps(body)
 
     return refuse
 
 
-def serve(service: InferenceService, listen: Listen) -> None:
+def limited_app(service: InferenceService) -> ASGIApp:
+    """The app as served: a body over ``max_body_bytes`` is refused before FastAPI reads it,
+    and a caller that asks for XML gets it (``servers.rest_xml``)."""
     max_bytes = service.settings.max_body_bytes
-    app = with_body_limit(create_app(service), max_bytes, _too_large(max_bytes))
-    serve_asgi(with_xml(app), "rest", service, listen)
+    return with_xml(with_body_limit(create_app(service), max_bytes, _refuse_too_large(max_bytes)))
+
+
+def serve(service: InferenceService, listen: Listen) -> None:
+    serve_asgi(limited_app(service), "rest", service, listen)
