@@ -47,16 +47,20 @@ def with_api_key(app: ASGIApp, settings: Settings) -> ASGIApp:
 
 
 def with_body_limit(app: ASGIApp, max_bytes: int, refuse: Refusal) -> ASGIApp:
-    """Read each HTTP request body up to ``max_bytes`` before the app sees it; a body over the
-    limit (declared by Content-Length, or counted as it streams in) is answered by ``refuse``
-    and never reaches the app."""
+    """A body over ``max_bytes`` (declared by Content-Length, or counted as it streams in) is
+    answered by ``refuse`` and never reaches the app. A body declared within the limit passes
+    straight through, at no cost (the server delivers exactly Content-Length bytes); a body
+    of unknown length (chunked) is read and counted before the app sees it."""
 
     async def limited(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await app(scope, receive, send)
         declared = _header(scope, b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-            return await _answer(send, *refuse(int(declared)))
+        if declared is not None and declared.isdigit():
+            if int(declared) > max_bytes:
+                return await _answer(send, *refuse(int(declared)))
+            # HTTP/1.1 framing: the server delivers exactly Content-Length bytes, no more.
+            return await app(scope, receive, send)
         chunks: list[bytes] = []
         size = 0
         while True:

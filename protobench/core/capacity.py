@@ -169,6 +169,8 @@ class ModelCost:
         self.pool = FifoWorkers(workers) if workers else None
         self.service_s = service_s
         self.cpu_s = cpu_s
+        # Nothing configured: the service calls the computation directly, at no cost.
+        self.configured = bool(workers or service_s or cpu_s)
 
     @property
     def capacity_per_s(self) -> float | None:

@@ -306,7 +306,7 @@ class InferenceService:
             if self._delay_s:
                 time.sleep(self._delay_s)
             compute = self._features_job(model, instances, version, caller, probabilities)
-            return self.model_cost.run(compute)
+            return self.model_cost.run(compute) if self.model_cost.configured else compute()
 
     async def apredict(
         self,
@@ -321,6 +321,8 @@ class InferenceService:
             if self._delay_s:
                 await asyncio.sleep(self._delay_s)
             compute = self._features_job(model, instances, version, caller, probabilities)
+            if not self.model_cost.configured:
+                return compute()
             return await self.model_cost.arun(compute)
 
     def predict_image(
