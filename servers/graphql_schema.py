@@ -13,8 +13,6 @@ only ``wants_probabilities`` reads more (the field nodes and fragments).
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
@@ -30,9 +28,8 @@ from graphql import (
 )
 from strawberry.types.base import StrawberryObjectDefinition
 
-from protobench.core.errors import CoreError, ErrorCode
+from protobench.core.prediction_store import PAGE_DEFAULT
 from protobench.core.service import InferenceService
-from protobench.core.strategies import parse_config
 from protobench.core.types import (
     DeleteVersionResponse,
     FeedbackResponse,
@@ -42,6 +39,7 @@ from protobench.core.types import (
     StoredPrediction,
     StrategyStatus,
 )
+from servers.adapter_common import decode_base64
 
 # Which root field carries each core operation; the parity test checks it against the schema.
 OPERATIONS: dict[str, str] = {
@@ -233,15 +231,6 @@ def wants_probabilities(info: Info) -> bool:
     )
 
 
-def decode_image(image: str) -> bytes:
-    try:
-        return base64.b64decode(image, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise CoreError(
-            ErrorCode.INVALID_INPUT, "image must be standard base64 (RFC 4648, with padding)"
-        ) from exc
-
-
 def root_field(graphql_type: object, description: str) -> Callable[[Resolver], Resolver]:
     """``strawberry.field`` typed for mypy: the GraphQL type is declared, the Python
     annotation stays the core type the resolver really returns."""
@@ -279,7 +268,7 @@ class Query:
         self, info: Info, model: str, image: str, version: str | None = None
     ) -> PredictResponse:
         return await info.context.service.apredict_image(
-            model, decode_image(image), version, probabilities=wants_probabilities(info)
+            model, decode_base64(image), version, probabilities=wants_probabilities(info)
         )
 
     @root_field(HealthType, "Liveness, readiness, loaded models.")
@@ -291,14 +280,14 @@ class Query:
         return info.context.service.get_strategy(model)
 
     @root_field(StoredPredictionType, "One stored batch prediction; id is '<job>/<input id>'.")
-    def stored_prediction(self, info: Info, id: str) -> StoredPrediction:
-        return info.context.service.get_prediction(id)
+    async def stored_prediction(self, info: Info, id: str) -> StoredPrediction:
+        return await info.context.service.aget_prediction(id)
 
     @root_field(list[StoredPredictionType], "A page of a batch job's predictions, in input order.")
-    def stored_predictions(
-        self, info: Info, job: str, limit: int = 100, offset: int = 0
+    async def stored_predictions(
+        self, info: Info, job: str, limit: int = PAGE_DEFAULT, offset: int = 0
     ) -> list[StoredPrediction]:
-        return info.context.service.list_predictions(job, limit, offset)
+        return await info.context.service.alist_predictions(job, limit, offset)
 
 
 @strawberry.type
@@ -312,7 +301,7 @@ class Mutation:
     @root_field(StrategyStatusType, "Replace a model's strategy; its statistics start afresh.")
     def set_strategy(self, info: Info, model: str, strategy: StrategyInput) -> StrategyStatus:
         fields = strategy_from_input(cast(dict[str, Any], strategy))  # see strategy_from_input
-        return info.context.service.set_strategy(model, parse_config(fields))
+        return info.context.service.set_strategy(model, fields)
 
     @root_field(StrategyStatusType, "shadow or canary: the candidate becomes the only version.")
     def promote(self, info: Info, model: str) -> StrategyStatus:

@@ -37,6 +37,7 @@ from protobench.core.service import InferenceService
 from protobench.core.settings import Settings
 from protobench.error_table import METHOD_NOT_ALLOWED, from_http_status, http_status
 from servers import json_body
+from servers.adapter_common import INTERNAL_MESSAGE, too_large
 from servers.asgi_runner import ASGIApp, Refusal, serve_asgi, with_body_limit
 from servers.graphiql_assets import PREFIX as ASSETS_PREFIX
 from servers.graphiql_assets import asset_response, offline_page
@@ -49,7 +50,6 @@ from servers.listen import Listen
 log = logging.getLogger(__name__)
 
 PATH = "/graphql"
-INTERNAL_MESSAGE = "internal error; the server log has the details"
 
 
 def _is_unexpected(error: GraphQLError) -> bool:
@@ -97,9 +97,11 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
     return formatted
 
 
-def _error_body(code: ErrorCode, message: str) -> bytes:
-    error = {"message": message, "extensions": {"code": GRAPHQL_CODE.code(code)}}
-    return orjson.dumps({"errors": [error]})
+def _error_body(code: ErrorCode, message: str, details: dict[str, Any] | None = None) -> bytes:
+    extensions: dict[str, Any] = {"code": GRAPHQL_CODE.code(code)}
+    if details:
+        extensions["details"] = details
+    return orjson.dumps({"errors": [{"message": message, "extensions": extensions}]})
 
 
 def _http_error(status: int, code: ErrorCode, message: str) -> Response:
@@ -108,9 +110,9 @@ def _http_error(status: int, code: ErrorCode, message: str) -> Response:
 
 def _too_large(max_bytes: int) -> Refusal:
     def refuse(size: int) -> tuple[int, str, bytes]:
-        message = f"the request body is {size} bytes or more; the limit is {max_bytes}"
-        status = http_status(ErrorCode.TOO_LARGE)
-        return status, "application/json", _error_body(ErrorCode.TOO_LARGE, message)
+        error = too_large(size, max_bytes)
+        body = _error_body(error.code, error.message, error.details)
+        return http_status(error.code), "application/json", body
 
     return refuse
 

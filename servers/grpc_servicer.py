@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from typing import NoReturn, TypeVar
+from dataclasses import dataclass
+from typing import Any, NoReturn, TypeVar
 
 import grpc
 
 from protobench.core.errors import CoreError, ErrorCode
+from protobench.core.prediction_store import PAGE_DEFAULT
 from protobench.core.service import InferenceService
-from protobench.core.strategies import parse_config
 from protobench.proto_convert import (
     ERROR_DETAILS_KEY,
     caller_from_pb,
@@ -41,30 +42,13 @@ from protobench.proto_convert import (
 )
 from protobench.v1 import inference_pb2 as pb
 from protobench.v1 import inference_pb2_grpc as pb_grpc
+from servers.adapter_common import INTERNAL_MESSAGE
 from servers.grpc_spec import GRPC_STATUS
 
 log = logging.getLogger(__name__)
 
 SERVICE_NAME: str = pb.DESCRIPTOR.services_by_name["InferenceService"].full_name
-INTERNAL_MESSAGE = "internal error; the server log has the details"
 
-# Which RPC carries each core operation; the parity test checks it against the descriptor.
-OPERATIONS: dict[str, str] = {
-    "list_models": "ListModels",
-    "get_model": "GetModel",
-    "predict": "Predict",
-    "predict_image": "PredictImage",
-    "delete_version": "DeleteVersion",
-    "health": "Health",
-    "get_strategy": "GetStrategy",
-    "set_strategy": "SetStrategy",
-    "promote": "Promote",
-    "rollback": "Rollback",
-    "feedback": "Feedback",
-    "get_prediction": "GetPrediction",
-    "list_predictions": "ListPredictions",
-}
-DEFAULT_PAGE = 100
 # RPCs with no core operation of their own: the streaming form of predict.
 EXTRA_RPCS = frozenset({"PredictStream"})
 
@@ -116,48 +100,101 @@ def _stream_error(error: CoreError) -> pb.PredictStreamResponse:
     return pb.PredictStreamResponse(error=stream_error_to_pb(error, status_number))
 
 
+def _predict(service: InferenceService, request: pb.PredictRequest) -> pb.PredictResponse:
+    response = service.predict(
+        request.model, instances_from_pb(request), version_from_pb(request), caller_from_pb(request)
+    )
+    return predict_response_to_pb(response)
+
+
+def _predict_image(
+    service: InferenceService, request: pb.PredictImageRequest
+) -> pb.PredictResponse:
+    return predict_response_to_pb(
+        service.predict_image(request.model, request.image, version_from_pb(request))
+    )
+
+
+def _list_predictions(
+    service: InferenceService, request: pb.ListPredictionsRequest
+) -> pb.ListPredictionsResponse:
+    limit = request.limit if request.HasField("limit") else PAGE_DEFAULT
+    offset = request.offset if request.HasField("offset") else 0
+    rows = service.list_predictions(request.job, limit, offset)
+    return pb.ListPredictionsResponse(predictions=[stored_prediction_to_pb(p) for p in rows])
+
+
+@dataclass(frozen=True)
+class Rpc:
+    """One unary RPC: the core operation it carries and how (decode, call the core, encode).
+    ``waits_for_model``: refused at once when the deadline leaves less than the model takes."""
+
+    operation: str
+    name: str
+    answer: Callable[[InferenceService, Any], Any]
+    waits_for_model: bool = False
+
+
+RPCS: tuple[Rpc, ...] = (
+    Rpc("predict", "Predict", _predict, waits_for_model=True),
+    Rpc("predict_image", "PredictImage", _predict_image, waits_for_model=True),
+    Rpc(
+        "list_models",
+        "ListModels",
+        lambda s, r: pb.ListModelsResponse(
+            models=[model_metadata_to_pb(m) for m in s.list_models()]
+        ),
+    ),
+    Rpc("get_model", "GetModel", lambda s, r: model_metadata_to_pb(s.get_model(r.name))),
+    Rpc(
+        "delete_version",
+        "DeleteVersion",
+        lambda s, r: delete_version_response_to_pb(s.delete_version(r.model, r.version)),
+    ),
+    Rpc("health", "Health", lambda s, r: health_to_pb(s.health())),
+    Rpc("get_strategy", "GetStrategy", lambda s, r: strategy_status_to_pb(s.get_strategy(r.model))),
+    Rpc(
+        "set_strategy",
+        "SetStrategy",
+        lambda s, r: strategy_status_to_pb(
+            s.set_strategy(r.model, strategy_config_from_pb(r.strategy))
+        ),
+    ),
+    Rpc("promote", "Promote", lambda s, r: strategy_status_to_pb(s.promote(r.model))),
+    Rpc("rollback", "Rollback", lambda s, r: strategy_status_to_pb(s.rollback(r.model))),
+    Rpc(
+        "feedback",
+        "Feedback",
+        lambda s, r: feedback_response_to_pb(s.feedback(r.prediction_id, r.reward)),
+    ),
+    Rpc(
+        "get_prediction",
+        "GetPrediction",
+        lambda s, r: stored_prediction_to_pb(s.get_prediction(r.prediction_id)),
+    ),
+    Rpc("list_predictions", "ListPredictions", _list_predictions),
+)
+
+# Which RPC carries each core operation; the parity test checks it against the descriptor.
+OPERATIONS: dict[str, str] = {rpc.operation: rpc.name for rpc in RPCS}
+
+
+def _method(rpc: Rpc) -> Callable[[InferenceServicer, Any, Context], Any]:
+    def method(self: InferenceServicer, request: Any, context: Context) -> Any:
+        work_s = self._model_s if rpc.waits_for_model else 0.0
+        return _unary(context, rpc.name, lambda: rpc.answer(self._service, request), work_s)
+
+    method.__name__ = method.__qualname__ = rpc.name
+    return method
+
+
 class InferenceServicer(pb_grpc.InferenceServiceServicer):
-    """One instance per server; methods run on the server's worker threads."""
+    """One instance per server; methods run on the server's worker threads. The unary RPCs are
+    the ``RPCS`` table's (set on the class below); the streaming one is written out."""
 
     def __init__(self, service: InferenceService) -> None:
         self._service = service
         self._model_s = service.min_predict_s
-
-    def ListModels(self, request: pb.ListModelsRequest, context: Context) -> pb.ListModelsResponse:
-        return _unary(
-            context,
-            "ListModels",
-            lambda: pb.ListModelsResponse(
-                models=[model_metadata_to_pb(m) for m in self._service.list_models()]
-            ),
-        )
-
-    def GetModel(self, request: pb.GetModelRequest, context: Context) -> pb.ModelMetadata:
-        return _unary(
-            context, "GetModel", lambda: model_metadata_to_pb(self._service.get_model(request.name))
-        )
-
-    def _predict(self, request: pb.PredictRequest) -> pb.PredictResponse:
-        response = self._service.predict(
-            request.model,
-            instances_from_pb(request),
-            version_from_pb(request),
-            caller_from_pb(request),
-        )
-        return predict_response_to_pb(response)
-
-    def Predict(self, request: pb.PredictRequest, context: Context) -> pb.PredictResponse:
-        return _unary(context, "Predict", lambda: self._predict(request), self._model_s)
-
-    def PredictImage(self, request: pb.PredictImageRequest, context: Context) -> pb.PredictResponse:
-        return _unary(
-            context,
-            "PredictImage",
-            lambda: predict_response_to_pb(
-                self._service.predict_image(request.model, request.image, version_from_pb(request))
-            ),
-            self._model_s,
-        )
 
     def PredictStream(
         self, request_iterator: Iterable[pb.PredictRequest], context: Context
@@ -165,7 +202,7 @@ class InferenceServicer(pb_grpc.InferenceServiceServicer):
         for request in request_iterator:
             _check_deadline(context, self._model_s)
             try:
-                answer = pb.PredictStreamResponse(response=self._predict(request))
+                answer = pb.PredictStreamResponse(response=_predict(self._service, request))
             except CoreError as exc:
                 answer = _stream_error(exc)
             except Exception:
@@ -173,78 +210,6 @@ class InferenceServicer(pb_grpc.InferenceServiceServicer):
                 answer = _stream_error(CoreError(ErrorCode.INTERNAL, INTERNAL_MESSAGE))
             yield answer
 
-    def DeleteVersion(
-        self, request: pb.DeleteVersionRequest, context: Context
-    ) -> pb.DeleteVersionResponse:
-        return _unary(
-            context,
-            "DeleteVersion",
-            lambda: delete_version_response_to_pb(
-                self._service.delete_version(request.model, request.version)
-            ),
-        )
 
-    def Health(self, request: pb.HealthRequest, context: Context) -> pb.HealthResponse:
-        return _unary(context, "Health", lambda: health_to_pb(self._service.health()))
-
-    # -- deployment strategies and stored batch predictions --------------------------------------
-
-    def GetStrategy(self, request: pb.GetStrategyRequest, context: Context) -> pb.StrategyStatus:
-        return _unary(
-            context,
-            "GetStrategy",
-            lambda: strategy_status_to_pb(self._service.get_strategy(request.model)),
-        )
-
-    def SetStrategy(self, request: pb.SetStrategyRequest, context: Context) -> pb.StrategyStatus:
-        def call() -> pb.StrategyStatus:
-            config = parse_config(strategy_config_from_pb(request.strategy))
-            return strategy_status_to_pb(self._service.set_strategy(request.model, config))
-
-        return _unary(context, "SetStrategy", call)
-
-    def Promote(self, request: pb.PromoteRequest, context: Context) -> pb.StrategyStatus:
-        return _unary(
-            context, "Promote", lambda: strategy_status_to_pb(self._service.promote(request.model))
-        )
-
-    def Rollback(self, request: pb.RollbackRequest, context: Context) -> pb.StrategyStatus:
-        return _unary(
-            context,
-            "Rollback",
-            lambda: strategy_status_to_pb(self._service.rollback(request.model)),
-        )
-
-    def Feedback(self, request: pb.FeedbackRequest, context: Context) -> pb.FeedbackResponse:
-        return _unary(
-            context,
-            "Feedback",
-            lambda: feedback_response_to_pb(
-                self._service.feedback(request.prediction_id, request.reward)
-            ),
-        )
-
-    def GetPrediction(
-        self, request: pb.GetPredictionRequest, context: Context
-    ) -> pb.StoredPrediction:
-        return _unary(
-            context,
-            "GetPrediction",
-            lambda: stored_prediction_to_pb(self._service.get_prediction(request.prediction_id)),
-        )
-
-    def ListPredictions(
-        self, request: pb.ListPredictionsRequest, context: Context
-    ) -> pb.ListPredictionsResponse:
-        limit = request.limit if request.HasField("limit") else DEFAULT_PAGE
-        offset = request.offset if request.HasField("offset") else 0
-        return _unary(
-            context,
-            "ListPredictions",
-            lambda: pb.ListPredictionsResponse(
-                predictions=[
-                    stored_prediction_to_pb(p)
-                    for p in self._service.list_predictions(request.job, limit, offset)
-                ]
-            ),
-        )
+for _rpc in RPCS:
+    setattr(InferenceServicer, _rpc.name, _method(_rpc))

@@ -32,6 +32,7 @@ from pydantic import ValidationError
 from protobench.core.errors import CoreError, ErrorCode
 from protobench.core.service import InferenceService
 from servers import json_body
+from servers.adapter_common import INTERNAL_MESSAGE, validation_errors, validation_message
 from servers.jsonrpc_methods import MethodSpec
 from servers.jsonrpc_spec import (
     JSONRPC_CODE,
@@ -44,7 +45,6 @@ from servers.jsonrpc_spec import (
 log = logging.getLogger(__name__)
 
 DISCOVER = "rpc.discover"
-INTERNAL_MESSAGE = "internal error; the server log has the details"
 _MEMBERS = frozenset(("jsonrpc", "method", "params", "id"))
 
 Handler = Callable[..., Awaitable[Result]]
@@ -150,13 +150,8 @@ def _invalid_params(message: str, details: Mapping[str, Any] | None = None) -> R
 
 
 def _params_error(method: str, exc: ValidationError) -> Result:
-    errors = [
-        {"loc": [str(part) for part in e["loc"]], "msg": e["msg"]}
-        for e in exc.errors(include_url=False, include_input=False)
-    ]
-    first = errors[0]
-    where = ".".join(first["loc"]) or "params"
-    return _invalid_params(f"{method}: {where}: {first['msg']}", {"errors": errors})
+    errors = validation_errors(exc.errors(include_url=False, include_input=False))
+    return _invalid_params(f"{method}: {validation_message(errors, 'params')}", {"errors": errors})
 
 
 def _handler(spec: MethodSpec, service: InferenceService) -> Handler:

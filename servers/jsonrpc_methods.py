@@ -7,8 +7,6 @@ what the server accepts and what it describes cannot drift apart.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -17,7 +15,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PlainValidator,
     StrictFloat,
     StrictStr,
     TypeAdapter,
@@ -25,6 +22,7 @@ from pydantic import (
 )
 
 from protobench.core.errors import ErrorCode
+from protobench.core.prediction_store import MAX_PAGE, PAGE_DEFAULT
 from protobench.core.service import InferenceService
 from protobench.core.types import (
     DeleteVersionResponse,
@@ -36,23 +34,11 @@ from protobench.core.types import (
     StrategyConfig,
     StrategyStatus,
 )
+from servers.adapter_common import decode_base64
 
-
-def _decode_base64(value: object) -> bytes:
-    """Standard base64 (RFC 4648 §4, no line breaks); anything else is the caller's mistake."""
-    if not isinstance(value, str):
-        raise ValueError("must be a base64 string")
-    try:
-        return base64.b64decode(value, validate=True)
-    except binascii.Error as exc:
-        raise ValueError(f"is not valid base64 ({exc})") from None
-
-
-Base64Bytes = Annotated[
-    bytes,
-    PlainValidator(_decode_base64),
-    WithJsonSchema({"type": "string", "contentEncoding": "base64"}),
-]
+Base64Text = Annotated[StrictStr, WithJsonSchema({"type": "string", "contentEncoding": "base64"})]
+# The strategy's fields as sent: the core checks them (the same message on every protocol).
+StrategyFields = Annotated[dict[str, Any], WithJsonSchema(StrategyConfig.model_json_schema())]
 
 ModelName = Annotated[StrictStr, Field(description="Model name: iris or digits.")]
 OptionalVersion = Annotated[
@@ -88,7 +74,7 @@ class PredictParams(Params):
 
 class PredictImageParams(Params):
     model: ModelName
-    image: Base64Bytes = Field(description="A PNG or JPEG file, base64-encoded (digits model).")
+    image: Base64Text = Field(description="A PNG or JPEG file, base64-encoded (digits model).")
     version: OptionalVersion = None
 
 
@@ -103,7 +89,7 @@ class ModelParams(Params):
 
 class SetStrategyParams(Params):
     model: ModelName
-    strategy: StrategyConfig
+    strategy: StrategyFields
 
 
 class FeedbackParams(Params):
@@ -117,7 +103,9 @@ class GetPredictionParams(Params):
 
 class ListPredictionsParams(Params):
     job: StrictStr
-    limit: int = Field(default=100, strict=True, description="1-1000 rows per page.")
+    limit: int = Field(
+        default=PAGE_DEFAULT, strict=True, description=f"1-{MAX_PAGE} rows per page."
+    )
     offset: int = Field(default=0, strict=True, description="Rows to skip, in input order.")
 
 
@@ -150,7 +138,7 @@ async def _predict(service: InferenceService, p: PredictParams) -> PredictRespon
 
 
 async def _predict_image(service: InferenceService, p: PredictImageParams) -> PredictResponse:
-    return await service.apredict_image(p.model, p.image, p.version)
+    return await service.apredict_image(p.model, decode_base64(p.image), p.version)
 
 
 async def _delete_version(
@@ -184,13 +172,13 @@ async def _feedback(service: InferenceService, p: FeedbackParams) -> FeedbackRes
 
 
 async def _get_prediction(service: InferenceService, p: GetPredictionParams) -> StoredPrediction:
-    return service.get_prediction(p.prediction_id)
+    return await service.aget_prediction(p.prediction_id)
 
 
 async def _list_predictions(
     service: InferenceService, p: ListPredictionsParams
 ) -> list[StoredPrediction]:
-    return service.list_predictions(p.job, p.limit, p.offset)
+    return await service.alist_predictions(p.job, p.limit, p.offset)
 
 
 _SETTLE_ERRORS = (ErrorCode.NOT_FOUND, ErrorCode.FAILED_PRECONDITION, ErrorCode.NOT_READY)

@@ -16,9 +16,9 @@ import logging
 
 from protobench.core.errors import ErrorCode
 from protobench.core.service import InferenceService
+from servers.adapter_common import INTERNAL_MESSAGE, too_large
 from servers.asgi_runner import ASGIApp, Receive, Refusal, Scope, Send, serve_asgi, with_body_limit
 from servers.jsonrpc_dispatch import (
-    INTERNAL_MESSAGE,
     Dispatcher,
     encode,
     error_object,
@@ -83,16 +83,13 @@ async def _read_body(receive: Receive) -> bytes:
             return b"".join(chunks)
 
 
-def too_large(max_bytes: int) -> Refusal:
+def refuse_too_large(max_bytes: int) -> Refusal:
     """A body over the limit is answered as JSON-RPC: HTTP 200, one -32003 error, id null."""
 
     def refuse(size: int) -> tuple[int, str, bytes]:
-        error = error_object(
-            ErrorCode.TOO_LARGE,
-            f"request body of {size} bytes or more; the limit is {max_bytes}",
-            {"bytes": size, "limit": max_bytes},
-        )
-        return 200, "application/json", encode(error_response(error))
+        error = too_large(size, max_bytes)
+        wire = error_object(error.code, error.message, error.details)
+        return 200, "application/json", encode(error_response(wire))
 
     return refuse
 
@@ -115,7 +112,7 @@ async def _send(
 
 def create_app(service: InferenceService) -> ASGIApp:
     max_bytes = service.settings.max_body_bytes
-    return with_body_limit(JsonRpcApp(service), max_bytes, too_large(max_bytes))
+    return with_body_limit(JsonRpcApp(service), max_bytes, refuse_too_large(max_bytes))
 
 
 def serve(service: InferenceService, listen: Listen) -> None:

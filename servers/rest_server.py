@@ -138,8 +138,13 @@ async def predict(request: Request, name: str) -> PredictResponse:
     """The body is parsed and validated by pydantic in one pass from the bytes (FastAPI's body
     parameter takes ``json.loads``, then validation, then its dependency solver: a fifth of a
     predict); ``PredictBody`` is still what the OpenAPI document declares."""
+    raw = await request.body()
+    if not raw:  # as FastAPI words it: an absent body is a missing field, not bad JSON
+        raise RequestValidationError(
+            [{"type": "missing", "loc": ("body",), "msg": "Field required"}]
+        )
     try:
-        body = PredictBody.model_validate_json(await request.body())
+        body = PredictBody.model_validate_json(raw)
     except ValidationError as exc:
         raise RequestValidationError(
             [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]

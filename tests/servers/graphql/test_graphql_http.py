@@ -10,7 +10,8 @@ from starlette.testclient import TestClient
 
 from protobench.core.service import InferenceService
 from protobench.core.settings import Settings
-from servers.graphql_server import INTERNAL_MESSAGE, create_app
+from servers.adapter_common import INTERNAL_MESSAGE
+from servers.graphql_server import create_app
 
 JSON = {"content-type": "application/json"}
 

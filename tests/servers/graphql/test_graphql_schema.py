@@ -27,7 +27,8 @@ from protobench.core.types import (
     TensorSpec,
     VersionStats,
 )
-from servers.graphql_schema import Context, decode_image
+from servers.adapter_common import decode_base64 as decode_image
+from servers.graphql_schema import Context
 from servers.graphql_server import build_schema
 
 CORE_TYPES: list[type[BaseModel]] = [

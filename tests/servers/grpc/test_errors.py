@@ -22,7 +22,7 @@ from protobench.core.types import PredictResponse
 from protobench.proto_convert import ERROR_DETAILS_KEY
 from protobench.v1 import inference_pb2 as pb
 from protobench.v1 import inference_pb2_grpc as pb_grpc
-from servers.grpc_servicer import INTERNAL_MESSAGE
+from servers.adapter_common import INTERNAL_MESSAGE
 from tests.servers.grpc.conftest import serving
 
 pytestmark = pytest.mark.grpc
