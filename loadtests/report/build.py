@@ -157,6 +157,16 @@ class Report:
         return [(locust[same(n)], n) for n in self.native if same(n) in locust]
 
     @property
+    def breakdown(self) -> dict[str, dict[str, dict[str, float]]]:
+        """The newest run's per-protocol CPU breakdown of one predict (``loadtests.breakdown``),
+        or {} when no run measured one."""
+        for run in reversed(self.runs):
+            if run.get("breakdown"):
+                protocols: dict[str, dict[str, dict[str, float]]] = run["breakdown"]["protocols"]
+                return protocols
+        return {}
+
+    @property
     def protocols(self) -> tuple[str, ...]:
         present = {g.protocol for g in (*self.groups, *self.lessons)}
         return tuple(p for p in PROTOCOLS if p in present) + tuple(sorted(present - set(PROTOCOLS)))

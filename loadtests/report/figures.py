@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from loadtests.breakdown import CLIENT_STAGES, SERVER_STAGES
 from loadtests.report import lessons, readings
 from loadtests.report.build import Group, Report
 from loadtests.report.charts import (
@@ -26,6 +27,14 @@ from loadtests.report.charts import (
 from loadtests.report.i18n import Locale
 
 SEGMENT_COLOURS = ("#56B4E9", "#999999", "#0072B2")  # headers, framing, body
+STAGE_COLOURS = {
+    "floor": "#999999",
+    "decode": "#56B4E9",
+    "core": "#E69F00",
+    "model": "#009E73",
+    "encode": "#0072B2",
+    "other": "#CC79A7",
+}
 
 
 @dataclass(frozen=True)
@@ -289,6 +298,28 @@ def replica_knee(report: Report, loc: Locale) -> Figure:
     return _figure("replica_knee", loc, svg, reading)
 
 
+def _cost_breakdown(
+    key: str, side: str, stages: Sequence[str], report: Report, loc: Locale
+) -> Figure:
+    data = report.breakdown
+    if not data:
+        return _absent(key, loc)
+    protocols = [p for p in dict.fromkeys((*report.protocols, *data)) if p in data]
+    bars = [Bar(p, [data[p][side][stage] for stage in stages]) for p in protocols]
+    segments = [(loc.t(f"breakdown.{side}.{s}"), STAGE_COLOURS[s]) for s in stages]
+    axis = _axis(loc.t("axis.us_per_request"), loc)
+    svg = hbar_chart(bars, segments, axis, loc.t(f"fig.{key}.title"))
+    return _figure(key, loc, svg, readings.breakdown(data, side, loc))
+
+
+def breakdown(report: Report, loc: Locale) -> Figure:
+    return _cost_breakdown("breakdown", "server", SERVER_STAGES, report, loc)
+
+
+def breakdown_client(report: Report, loc: Locale) -> Figure:
+    return _cost_breakdown("breakdown_client", "client", CLIENT_STAGES, report, loc)
+
+
 FIGURES: tuple[Callable[[Report, Locale], Figure], ...] = (
     scaling,
     replica_knee,
@@ -296,6 +327,8 @@ FIGURES: tuple[Callable[[Report, Locale], Figure], ...] = (
     knee,
     wire,
     cpu,
+    breakdown,
+    breakdown_client,
     spread,
     corrected,
     batch,

@@ -123,12 +123,31 @@ def _omission(report: Report, loc: Locale) -> str:
     )
 
 
+def _breakdown(report: Report, loc: Locale) -> str:
+    data = report.breakdown
+    if not data:
+        return ""
+    server = {p: sides["server"] for p, sides in data.items()}
+    cheap = min(server, key=lambda p: server[p]["total"])
+    dear = max(server, key=lambda p: server[p]["total"])
+    return loc.t(
+        "note.breakdown.evidence",
+        model=loc.num(server[cheap]["model"]),
+        cheap=cheap,
+        cheap_us=loc.num(server[cheap]["total"]),
+        dear=dear,
+        dear_us=loc.num(server[dear]["total"]),
+        gap=loc.num(server[dear]["total"] - server[cheap]["total"]),
+    )
+
+
 def _versus_note(protocol: str, note: str) -> Callable[[Report, Locale], str]:
     return lambda r, loc: _versus(r, loc, protocol, f"note.{note}.evidence")
 
 
 EVIDENCE: dict[str, Callable[[Report, Locale], str]] = {
     "http": _http,
+    "breakdown": _breakdown,
     # each protocol's spec may name a note comparing it with REST (report.note)
     **{s.report.note: _versus_note(s.name, s.report.note) for s in specs() if s.report.note},
     "scaling": _scaling,

@@ -357,3 +357,23 @@ def batch(sweeps: dict[str, list[Group]], loc: Locale) -> str:
         )
     text.append(loc.t("read.batch.why"))
     return _join(text)
+
+
+def breakdown(data: dict[str, dict[str, dict[str, float]]], side: str, loc: Locale) -> str:
+    """Per protocol: the CPU of one call, and the shares of the floor and (server) the model."""
+    parts = []
+    for protocol, sides in data.items():
+        stages = sides[side]
+        total = max(stages["total"], 1e-9)
+        key = "read.breakdown.server" if side == "server" else "read.breakdown.client"
+        parts.append(
+            loc.t(
+                key,
+                protocol=protocol,
+                total=loc.num(stages["total"]),
+                floor=loc.pct(stages["floor"] / total),
+                model=loc.pct(stages.get("model", 0.0) / total),
+                codec=loc.pct((stages["encode"] + stages["decode"]) / total),
+            )
+        )
+    return "; ".join(parts) + "."

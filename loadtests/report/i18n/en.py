@@ -103,6 +103,15 @@ MESSAGES: dict[str, str] = {
     "cpu.server_us_per_request": "server",
     "cpu.generator_us_per_request": "client (load generator)",
     "cpu.balancer_us_per_request": "balancer",
+    "breakdown.server.floor": "floor (framework, transport)",
+    "breakdown.server.decode": "decode + validate",
+    "breakdown.server.core": "core (routing, strategy, counters)",
+    "breakdown.server.model": "model",
+    "breakdown.server.encode": "encode",
+    "breakdown.client.floor": "floor (client library, transport)",
+    "breakdown.client.encode": "encode the request",
+    "breakdown.client.decode": "decode the answer",
+    "breakdown.client.other": "rest of the call",
     "spread.replica": "replica",
     "corrected.no": "from actual send",
     "corrected.yes": "from intended send",
@@ -156,6 +165,19 @@ MESSAGES: dict[str, str] = {
     "note.coldstart.evidence": "Measured here (median of {n} starts, process only): {fast} "
     "answers its first prediction {fast_s} s after its process starts, {slow} after {slow_s} s; "
     "training on first use stretches that to as much as {train_s} s.",
+    "fig.breakdown.title": "Where one prediction's server CPU goes",
+    "fig.breakdown.what": "Server CPU microseconds of a one-row iris prediction, one call at a "
+    "time, split into the floor (the cheapest call, health, on the same server and connection), "
+    "decoding and validating the request, the core, the model and encoding the answer. Measured: "
+    "the floor and the total over the wire, the other parts in process; decode + validate is "
+    "what remains (for GraphQL it includes parsing, validating and executing the query).",
+    "fig.breakdown.absent": "This run has no breakdown; `make demo` measures one (or "
+    "`benchmarks/adapter_overhead.py --breakdown`).",
+    "fig.breakdown_client.title": "Where one prediction's client CPU goes",
+    "fig.breakdown_client.what": "The same call seen from the client: its floor (a health "
+    "call), encoding the request, decoding the answer into the core's types, and the rest of "
+    "the call (what remains of the measured total).",
+    "fig.breakdown_client.absent": "This run has no breakdown; `make demo` measures one.",
     "fig.spread.title": "How the balancer spread requests over the replicas",
     "fig.spread.what": "Share of the requests each replica served. An even split is what a "
     "balancer is for; a connection-level (L4) balancer can only spread connections.",
@@ -212,6 +234,9 @@ MESSAGES: dict[str, str] = {
     "server: the cost of a protocol is paid at both ends, and a heavy client library can hide "
     "a fast server.",
     "read.cpu.server_heavier": "Each client spent less CPU per request than the server it called.",
+    "read.breakdown.server": "{protocol} {total} µs (floor {floor}, model {model}, encoding "
+    "and decoding {codec})",
+    "read.breakdown.client": "{protocol} {total} µs (floor {floor}, encoding and decoding {codec})",
     "read.spread.extremes": "An even split would give each replica {even}. The most uneven: "
     "{worst}, whose busiest replica served {worst_share}; the most even: {best} "
     "({best_share}).",
@@ -243,6 +268,16 @@ MESSAGES: dict[str, str] = {
     "dispatch — that a batch shares among its instances; what remains at large batches is "
     "serializing the numbers and the model itself.",
     # teaching notes
+    "note.breakdown.title": "Where the microseconds of a call go",
+    "note.breakdown.text": "A prediction crosses more than the model: the framework receives "
+    "the bytes and routes them, the request is decoded and checked, the service chooses a "
+    "version and counts the call, the model computes, and the answer is encoded. For a small "
+    "model the model is the smallest part: the protocol and its framework decide the cost. "
+    "JSON is text parsed character by character, protobuf a compact binary read field by field; "
+    "GraphQL also parses, validates and executes a query; gRPC adds HTTP/2 framing.",
+    "note.breakdown.evidence": "the model took {model} µs of server CPU per call; {cheap} cost "
+    "{cheap_us} µs in all and {dear} {dear_us} µs: the {gap} µs between them are protocol and "
+    "framework, not model.",
     "note.http.title": "HTTP/1.1 and HTTP/2",
     "note.http.text": "REST, GraphQL and JSON-RPC here travel over HTTP/1.1: one request at a "
     "time per connection, with headers written out as text on every request. gRPC uses "

@@ -110,6 +110,15 @@ MESSAGES: dict[str, str] = {
     "cpu.server_us_per_request": "servidor",
     "cpu.generator_us_per_request": "cliente (generador de carga)",
     "cpu.balancer_us_per_request": "balanceador",
+    "breakdown.server.floor": "piso (framework, transporte)",
+    "breakdown.server.decode": "decodificar + validar",
+    "breakdown.server.core": "núcleo (ruteo, estrategia, contadores)",
+    "breakdown.server.model": "modelo",
+    "breakdown.server.encode": "codificar",
+    "breakdown.client.floor": "piso (biblioteca cliente, transporte)",
+    "breakdown.client.encode": "codificar la solicitud",
+    "breakdown.client.decode": "decodificar la respuesta",
+    "breakdown.client.other": "resto de la llamada",
     "spread.replica": "réplica",
     "corrected.no": "desde el envío real",
     "corrected.yes": "desde el envío previsto",
@@ -171,6 +180,20 @@ MESSAGES: dict[str, str] = {
     "note.coldstart.evidence": "Medido aquí (mediana de {n} arranques, solo el proceso): {fast} "
     "responde su primera predicción {fast_s} s después de arrancar su proceso, {slow} después "
     "de {slow_s} s; entrenar en el primer uso lo alarga hasta {train_s} s.",
+    "fig.breakdown.title": "A dónde va la CPU del servidor en una predicción",
+    "fig.breakdown.what": "Microsegundos de CPU del servidor para predecir una fila de iris, "
+    "una llamada a la vez, repartidos en el piso (la llamada más barata, health, en el mismo "
+    "servidor y conexión), decodificar y validar la solicitud, el núcleo, el modelo y "
+    "codificar la respuesta. Medido: el piso y el total por la red, las demás partes dentro "
+    "del proceso; decodificar + validar es lo que resta (en GraphQL incluye analizar, validar "
+    "y ejecutar la consulta).",
+    "fig.breakdown.absent": "Esta corrida no tiene desglose; `make demo` mide uno (o "
+    "`benchmarks/adapter_overhead.py --breakdown`).",
+    "fig.breakdown_client.title": "A dónde va la CPU del cliente en una predicción",
+    "fig.breakdown_client.what": "La misma llamada vista desde el cliente: su piso (una llamada "
+    "health), codificar la solicitud, decodificar la respuesta a los tipos del núcleo y el "
+    "resto de la llamada (lo que queda del total medido).",
+    "fig.breakdown_client.absent": "Esta corrida no tiene desglose; `make demo` mide uno.",
     "fig.spread.title": "Cómo repartió el balanceador las solicitudes entre las réplicas",
     "fig.spread.what": "Proporción de las solicitudes que atendió cada réplica. Repartir parejo "
     "es para lo que existe un balanceador; uno de nivel de conexión (L4) solo puede repartir "
@@ -232,6 +255,10 @@ MESSAGES: dict[str, str] = {
     "pesada puede esconder un servidor rápido.",
     "read.cpu.server_heavier": "Cada cliente gastó menos CPU por solicitud que el servidor al que "
     "llamó.",
+    "read.breakdown.server": "{protocol} {total} µs (piso {floor}, modelo {model}, codificar "
+    "y decodificar {codec})",
+    "read.breakdown.client": "{protocol} {total} µs (piso {floor}, codificar y decodificar "
+    "{codec})",
     "read.spread.extremes": "Un reparto parejo le daría a cada réplica el {even}. El más "
     "desparejo: {worst}, cuya réplica más cargada atendió el {worst_share}; el más parejo: "
     "{best} ({best_share}).",
@@ -264,6 +291,17 @@ MESSAGES: dict[str, str] = {
     "sobre, despacho) que el lote reparte entre sus instancias; con lotes grandes queda la "
     "serialización de los números y el modelo mismo. Es la predicción en lotes de la clase.",
     # notas para la clase
+    "note.breakdown.title": "A dónde van los microsegundos de una llamada",
+    "note.breakdown.text": "Una predicción atraviesa más que el modelo: el framework recibe "
+    "los bytes y los enruta, la solicitud se decodifica y se valida, el servicio elige una "
+    "versión y cuenta la llamada, el modelo calcula y la respuesta se codifica. Con un modelo "
+    "pequeño el modelo es la parte menor: el protocolo y su framework deciden el costo. JSON es "
+    "texto que se analiza carácter por carácter, protobuf un binario compacto que se lee campo "
+    "por campo; GraphQL además analiza, valida y ejecuta una consulta; gRPC agrega el "
+    "enmarcado de HTTP/2.",
+    "note.breakdown.evidence": "el modelo usó {model} µs de CPU del servidor por llamada; "
+    "{cheap} costó {cheap_us} µs en total y {dear} {dear_us} µs: los {gap} µs entre ambos son "
+    "protocolo y framework, no modelo.",
     "note.http.title": "HTTP/1.1 y HTTP/2",
     "note.http.text": "REST, GraphQL y JSON-RPC viajan acá sobre HTTP/1.1: una solicitud a la "
     "vez por conexión, con los encabezados escritos como texto en cada solicitud. gRPC usa "

@@ -1,0 +1,211 @@
+"""Where one predict's CPU microseconds go, per protocol, on the server and on the client.
+
+Measured, not estimated, in two kinds of runs:
+
+- Against a real server over loopback, one call at a time: the server's CPU per call (its
+  process's CPU time) and the client's (this process's), for a one-row iris predict and for
+  the cheapest call the server has, ``health``: the *floor*, what the framework, transport and
+  codec cost before any work (the same stack, the same connection, nothing to compute).
+- In this process, on the same model: the model alone, the core around it (routing, strategy,
+  counters, validation, the prediction id), the server's encoding of the answer and the
+  client's encoding of the request and decoding of the answer, each timed on its own.
+
+Server: floor + decode/validate + core + model + encode = the predict's CPU, where
+decode/validate is what is left (for GraphQL it includes parsing, validating and executing the
+query). Client: floor + encode + decode + the rest of the call. Numbers are the minimum over
+several rounds, so other processes on a shared machine inflate them as little as possible.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import psutil
+from pydantic import TypeAdapter
+
+from clients.base import InferenceClient
+from clients.graphql_operations import PREDICT
+from protobench.core.service import InferenceService
+from protobench.core.types import PredictResponse
+from protobench.proto_convert import (
+    predict_request_to_pb,
+    predict_response_from_pb,
+    predict_response_to_pb,
+)
+from protobench.v1 import inference_pb2 as pb
+
+SERVER_STAGES = ("floor", "decode", "core", "model", "encode")
+CLIENT_STAGES = ("floor", "encode", "decode", "other")
+ROW = [5.1, 3.5, 1.4, 0.2]
+MODEL = "iris"
+
+Encode = Callable[[PredictResponse], bytes]
+_ANSWER = TypeAdapter(PredictResponse)
+
+
+@dataclass(frozen=True)
+class Codec:
+    """What each side of one protocol does to the bytes of a predict, as its adapter and
+    client do it."""
+
+    server_encode: Encode
+    client_encode: Callable[[list[list[float]]], bytes]
+    client_decode: Callable[[bytes], PredictResponse]
+
+
+def _json_answer(wrap: Callable[[bytes], Any]) -> Encode:
+    return lambda answer: orjson.dumps(wrap(_ANSWER.dump_json(answer)))
+
+
+CODECS: dict[str, Codec] = {
+    "rest": Codec(
+        _ANSWER.dump_json,
+        lambda rows: orjson.dumps({"instances": rows}),
+        lambda body: PredictResponse.model_validate(orjson.loads(body)),
+    ),
+    "grpc": Codec(
+        lambda answer: predict_response_to_pb(answer).SerializeToString(),
+        lambda rows: predict_request_to_pb(MODEL, rows).SerializeToString(),
+        lambda body: predict_response_from_pb(pb.PredictResponse.FromString(body)),
+    ),
+    "graphql": Codec(
+        _json_answer(lambda data: {"data": {"predict": orjson.Fragment(data)}}),
+        lambda rows: orjson.dumps(
+            {
+                "query": PREDICT.document,
+                "operationName": PREDICT.name,
+                "variables": {"model": MODEL, "instances": rows},
+            }
+        ),
+        lambda body: PredictResponse.model_validate(orjson.loads(body)["data"]["predict"]),
+    ),
+    "jsonrpc": Codec(
+        _json_answer(lambda data: {"jsonrpc": "2.0", "result": orjson.Fragment(data), "id": 1}),
+        lambda rows: orjson.dumps(
+            {
+                "jsonrpc": "2.0",
+                "method": "predict",
+                "params": {"model": MODEL, "instances": rows},
+                "id": 1,
+            }
+        ),
+        lambda body: PredictResponse.model_validate(orjson.loads(body)["result"]),
+    ),
+}
+
+
+def cpu_us(call: Callable[[], object], calls: int = 400, rounds: int = 5) -> float:
+    """This thread's CPU microseconds per call, the least of ``rounds``."""
+    for _ in range(calls // 4):
+        call()
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.thread_time()
+        for _ in range(calls):
+            call()
+        best = min(best, (time.thread_time() - started) / calls * 1e6)
+    return best
+
+
+def in_process(service: InferenceService, protocol: str) -> dict[str, float]:
+    """The stages timed in this process: model, core, server encode, client encode/decode."""
+    rows = [ROW]
+    served = service.registry.get(MODEL)
+    x = np.asarray(rows, dtype=np.float64)
+    model = cpu_us(lambda: service._scored(served, x, True))
+    predict = cpu_us(lambda: service.predict(MODEL, rows))
+    answer = service.predict(MODEL, rows)
+    codec = CODECS[protocol]
+    wire = codec.server_encode(answer)
+    return {
+        "model": model,
+        "core": max(predict - model, 0.0),
+        "encode": cpu_us(lambda: codec.server_encode(answer)),
+        "client_encode": cpu_us(lambda: codec.client_encode(rows)),
+        "client_decode": cpu_us(lambda: codec.client_decode(wire)),
+    }
+
+
+def process_cpu_s(pid: int) -> float:
+    """A process's CPU seconds, to the nanosecond where Linux's schedstat says it (the clock
+    ticks of ``cpu_times`` are 10 ms: too coarse for a few hundred calls)."""
+    tasks = Path(f"/proc/{pid}/task")
+    if tasks.is_dir():
+        total_ns = 0
+        for task in tasks.iterdir():
+            try:
+                total_ns += int((task / "schedstat").read_text().split()[0])
+            except (OSError, ValueError, IndexError):
+                continue  # a thread that ended meanwhile
+        if total_ns:
+            return total_ns / 1e9
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
+
+
+def over_the_wire(
+    client: InferenceClient, server_pids: Sequence[int], calls: int, rounds: int = 3
+) -> dict[str, float]:
+    """Server and client CPU µs per call, least of ``rounds``, for a predict and for health."""
+
+    def server_cpu() -> float:
+        return sum(process_cpu_s(pid) for pid in server_pids)
+
+    def per_call(call: Callable[[], object]) -> tuple[float, float]:
+        for _ in range(calls // 5):
+            call()
+        best_server = best_client = float("inf")
+        for _ in range(rounds):
+            server_before, client_before = server_cpu(), time.process_time()
+            for _ in range(calls):
+                call()
+            best_server = min(best_server, (server_cpu() - server_before) / calls * 1e6)
+            best_client = min(best_client, (time.process_time() - client_before) / calls * 1e6)
+        return best_server, best_client
+
+    server_predict, client_predict = per_call(lambda: client.predict(MODEL, [ROW]))
+    server_floor, client_floor = per_call(client.health)
+    return {
+        "server_predict": server_predict,
+        "server_floor": server_floor,
+        "client_predict": client_predict,
+        "client_floor": client_floor,
+    }
+
+
+def breakdown(
+    protocol: str,
+    client: InferenceClient,
+    server_pids: Sequence[int],
+    service: InferenceService,
+    calls: int = 200,
+) -> dict[str, dict[str, float]]:
+    """``{"server": {stage: µs, ..., "total": µs}, "client": {...}}`` for one protocol."""
+    wire = over_the_wire(client, server_pids, calls)
+    local = in_process(service, protocol)
+    server = {
+        "floor": wire["server_floor"],
+        "core": local["core"],
+        "model": local["model"],
+        "encode": local["encode"],
+    }
+    server["decode"] = max(wire["server_predict"] - sum(server.values()), 0.0)
+    client_side = {
+        "floor": wire["client_floor"],
+        "encode": local["client_encode"],
+        "decode": local["client_decode"],
+    }
+    client_side["other"] = max(wire["client_predict"] - sum(client_side.values()), 0.0)
+    return {
+        "server": {**{s: server[s] for s in SERVER_STAGES}, "total": wire["server_predict"]},
+        "client": {
+            **{s: client_side[s] for s in CLIENT_STAGES},
+            "total": wire["client_predict"],
+        },
+    }
