@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import statistics
@@ -56,7 +57,10 @@ from starlette.routing import Route
 from strawberry.asgi import GraphQL
 from strawberry.extensions import ParserCache, ValidationCache
 
+from clients import connect
 from clients.graphql_operations import PREDICT
+from loadtests.breakdown import breakdown
+from loadtests.breakdown import table as breakdown_table
 from protobench.core.models import ServedModel
 from protobench.core.registry import ModelRegistry
 from protobench.core.service import InferenceService
@@ -65,6 +69,7 @@ from protobench.protocols import PROTOCOLS
 from protobench.v1 import inference_pb2 as pb
 from protobench.v1 import inference_pb2_grpc as pb_grpc
 from servers import load_serve
+from servers.launcher import launch
 from servers.listen import Listen, bind_socket
 
 ROW = [5.1, 3.5, 1.4, 0.2]
@@ -380,6 +385,16 @@ def table(runs: list[Run]) -> list[str]:
     return lines
 
 
+def breakdown_of(protocol: str, service: InferenceService, calls: int) -> dict[str, Any]:
+    """The shipped server of ``protocol`` on CPU 0, this process (the client) on CPU 1."""
+    with (
+        launch(protocol, replicas=1, cpus=[0]) as cluster,
+        connect(protocol, cluster.target) as client,
+    ):
+        client.predict(MODEL, [ROW])
+        return breakdown(protocol, client, cluster.pids(), service, calls)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--serve", nargs=2, metavar=("PROTOCOL", "VARIANT"), help=argparse.SUPPRESS)
@@ -388,6 +403,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="A B pairs per protocol (3)")
     parser.add_argument("--seconds", type=float, default=5.0, help="length of one run (5)")
     parser.add_argument("--json", type=Path, help="also write every run to this file")
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="instead: where one predict's CPU goes per protocol (loadtests/breakdown.py)",
+    )
+    parser.add_argument("--calls", type=int, default=300, help="calls per breakdown round (300)")
     args = parser.parse_args()
     if args.serve:
         protocol, variant = args.serve
@@ -402,7 +423,16 @@ def main() -> None:
     for tool in ("wrk", "h2load", "taskset"):
         if shutil.which(tool) is None:
             raise SystemExit(f"this benchmark needs {tool}: apt-get install wrk nghttp2-client")
-    InferenceService(Settings()).load()  # trains and stores the models once, before any server
+    service = InferenceService(Settings())
+    service.load()  # trains and stores the models once, before any server
+    if args.breakdown:
+        print(f"one call at a time, {args.calls} calls a round, CPU µs per call", flush=True)
+        os.sched_setaffinity(0, {1})
+        measured = {p: breakdown_of(p, service, args.calls) for p in args.protocols}
+        print("", *breakdown_table(measured), sep="\n")
+        if args.json:
+            args.json.write_text(json.dumps(measured, indent=1))
+        return
     print(f"servers on CPU 0, wrk/h2load on CPU 1, {CONNECTIONS} connections, "
           f"{args.rounds} x {args.seconds:g} s per variant, alternated")  # fmt: skip
     runs: list[Run] = []

@@ -18,6 +18,7 @@ several rounds, so other processes on a shared machine inflate them as little as
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -209,3 +210,26 @@ def breakdown(
             "total": wire["client_predict"],
         },
     }
+
+
+def store(results_json: Path, protocols: dict[str, dict[str, dict[str, float]]]) -> None:
+    """Add a breakdown to a run's results.json, where the report reads it."""
+    document = json.loads(results_json.read_text())
+    document["breakdown"] = {"unit": "CPU µs per call, one call at a time", "protocols": protocols}
+    results_json.write_text(json.dumps(document, indent=2))
+
+
+def table(protocols: dict[str, dict[str, dict[str, float]]]) -> list[str]:
+    """The breakdown as Markdown rows: one per protocol and side."""
+    lines = [
+        "| protocol | side | floor | decode + validate | core | model | encode | other | total |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for protocol, sides in protocols.items():
+        for side, stages in sides.items():
+            cells = [
+                f"{stages[s]:.0f}" if s in stages else "–"
+                for s in ("floor", "decode", "core", "model", "encode", "other")
+            ]
+            lines.append(f"| {protocol} | {side} | {' | '.join(cells)} | {stages['total']:.0f} |")
+    return lines
