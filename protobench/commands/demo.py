@@ -1,7 +1,8 @@
 """``protobench demo`` (what `make demo` runs): the protocol comparison on embedded defaults.
 
 1. One server per protocol answers the same prediction: the model is the same, only the
-   protocol changes.
+   protocol changes. While each is up, where one predict's CPU goes is measured
+   (``loadtests.breakdown``) and stored with the comparison's results for the report.
 2. A small bench matrix: the four protocols, one replica each, the real model.
 3. The scaling lessons on a capacity-limited model (``demo_scaling``): 1, 2, 4 replicas behind
    an L7 balancer, the knee of an open-model sweep moving right, gRPC's one channel behind L4
@@ -23,6 +24,8 @@ from protobench.commands.common import show
 from protobench.commands.demo_scaling import run_lessons
 from protobench.protocols import PROTOCOLS
 
+BREAKDOWN_CALLS = 100  # per round, per call kind: enough for a steady CPU figure, quick
+Breakdowns = dict[str, dict[str, dict[str, float]]]
 IRIS_EXAMPLE = [6.2, 2.9, 4.3, 1.3]
 
 
@@ -51,13 +54,21 @@ def register(commands: Any) -> None:
     demo.set_defaults(run=run)
 
 
-def _same_answer_everywhere() -> None:
+def _same_answer_everywhere() -> Breakdowns:
+    """Show one answer per protocol and, while each server is up, measure where the CPU of one
+    predict goes (``loadtests.breakdown``: a few hundred calls, a second or two each)."""
     from clients import connect
+    from loadtests.breakdown import breakdown
+    from protobench.core.service import InferenceService
+    from protobench.core.settings import Settings
     from servers.launcher import launch
 
+    service = InferenceService(Settings())
+    service.load()
     table = Table(title=f"one iris flower {IRIS_EXAMPLE}, four protocols")
     for column in ("protocol", "target", "label", "probabilities", "served by"):
         table.add_column(column)
+    costs: Breakdowns = {}
     for protocol in PROTOCOLS:
         with launch(protocol, replicas=1) as cluster, connect(protocol, cluster.target) as client:
             answer = client.predict("iris", [IRIS_EXAMPLE])
@@ -66,16 +77,19 @@ def _same_answer_everywhere() -> None:
                 protocol, cluster.target, p.label,
                 ", ".join(f"{x:.4f}" for x in p.probabilities), answer.served_by,
             )  # fmt: skip
+            costs[protocol] = breakdown(protocol, client, cluster.pids(), service, BREAKDOWN_CALLS)
     show(table)
+    return costs
 
 
 def run(args: argparse.Namespace) -> int:
+    from loadtests.breakdown import store as store_breakdown
     from loadtests.report import write_report
     from protobench.cli import main as cli_main
 
     console = Console()
     console.rule("[bold]1. the same model behind four protocols")
-    _same_answer_everywhere()
+    costs = _same_answer_everywhere()
     console.rule("[bold]2. load test: four protocols, one replica each")
     args.out.mkdir(parents=True, exist_ok=True)
     code = cli_main([
@@ -86,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
     if code != 0:
         return code
     comparison = sorted(args.out.glob("*/results.json"))[-1]
+    store_breakdown(comparison, costs)  # the report's "where the CPU goes" charts
     console.rule("[bold]3. scaling: replicas of a model that serves 100 predictions/s each")
     code, lessons = run_lessons(
         lambda argv: cli_main(["bench", *argv]), args.out, console,
