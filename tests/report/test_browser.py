@@ -14,7 +14,8 @@ from loadtests.report import write_report
 from tests.report.browser import Rendering, render
 
 BENCH_LOCK = Path("/tmp/protobench-bench.lock")  # one benchmark at a time on this machine
-CHART_KEYS = ("scaling", "replica_knee", "percentiles", "knee", "wire", "cpu", "spread",
+CHART_KEYS = ("scaling", "replica_knee", "percentiles", "knee", "wire", "cpu", "breakdown",
+              "breakdown_client", "spread",
               "corrected", "batch")  # fmt: skip
 LESSON_CHARTS = ("replica_knee",)  # drawn from the capacity-limited model's runs only
 # Words only one of the two pages may contain.

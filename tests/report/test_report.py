@@ -18,7 +18,8 @@ from loadtests.report.figures import FIGURES, figures
 from loadtests.report.i18n import Locale
 from protobench.commands import report as report_command
 
-CHART_KEYS = ("scaling", "replica_knee", "percentiles", "knee", "wire", "cpu", "spread",
+CHART_KEYS = ("scaling", "replica_knee", "percentiles", "knee", "wire", "cpu", "breakdown",
+              "breakdown_client", "spread",
               "corrected", "batch")  # fmt: skip
 LESSON_CHARTS = ("replica_knee",)  # drawn from the capacity-limited model's runs only
 
