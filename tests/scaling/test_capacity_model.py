@@ -15,6 +15,7 @@ from clients import connect
 from clients.grpc_client import GrpcClient, PredictCall
 from protobench.protocols import PROTOCOLS, Protocol
 from servers.metrics import metrics_url, scrape
+from tests.support.protocols import marker
 from tests.support.servers import RunningServer, running_server
 
 SERVICE_S = 1.0  # long enough that, even on a busy machine, the next call arrives meanwhile
@@ -39,9 +40,7 @@ class OneWorker:
         return model["queue"] + model["workers_busy"] + model["served"]
 
 
-@pytest.fixture(
-    scope="module", params=[pytest.param(p, marks=getattr(pytest.mark, p)) for p in PROTOCOLS]
-)
+@pytest.fixture(scope="module", params=[pytest.param(p, marks=marker(p)) for p in PROTOCOLS])
 def one_worker(
     request: pytest.FixtureRequest, models_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[OneWorker]:

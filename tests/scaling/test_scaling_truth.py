@@ -23,6 +23,7 @@ from loadtests.runner import CellRun
 from protobench.protocols import PROTOCOLS, Protocol
 from servers.balancers import BalancerError, get_balancer
 from servers.cpu_quota import CpuQuota, QuotaError
+from tests.support.protocols import marker
 
 PER_REPLICA = 100.0  # K = 1 worker, S = 10 ms
 ATTEMPTS = 2  # other work on a shared machine only ever lowers a cell's throughput: keep the best
@@ -49,7 +50,7 @@ def _needs_nginx(protocol: Protocol) -> None:
         pytest.skip(str(exc))
 
 
-@pytest.mark.parametrize("protocol", [pytest.param(p, marks=getattr(pytest.mark, p))
+@pytest.mark.parametrize("protocol", [pytest.param(p, marks=marker(p))
                                       for p in PROTOCOLS])  # fmt: skip
 def test_replicas_of_the_capacity_limited_model_scale_linearly(
     tmp_path: Path, protocol: Protocol
