@@ -120,18 +120,25 @@ class SoapClient(InferenceClient):
             # requests lets REQUESTS_CA_BUNDLE in the environment override a session's verify
             # (zeep passes none per request): ignore the environment, trust this file.
             self._session.trust_env = False
-        self._wsdl = f"{base_url(target, tls=tls_ca is not None)}{PATH}?wsdl"
+        self._endpoint = f"{base_url(target, tls=tls_ca is not None)}{PATH}"
+        self._wsdl = f"{self._endpoint}?wsdl"
         self._zeep: zeep.Client | None = None
+        self._proxy: Any = None
 
     def _service(self) -> Any:
-        if self._zeep is None:
+        if self._proxy is None:
             transport = Transport(  # type: ignore[no-untyped-call]
                 session=self._session, timeout=self.timeout, operation_timeout=self.timeout
             )
             self._zeep = self._guard(
                 lambda: zeep.Client(self._wsdl, transport=transport)  # type: ignore[no-untyped-call]
             )
-        return self._zeep.service
+            # Call the address this client was given, not the one written in the WSDL: a
+            # server names the address it was first reached at, which behind a balancer or a
+            # relay is not the one in front of it.
+            binding = next(iter(self._zeep.wsdl.bindings))
+            self._proxy = self._zeep.create_service(binding, self._endpoint)
+        return self._proxy
 
     def _guard(self, call: Any) -> Any:
         """Run ``call``, with every failure as a ClientError."""
