@@ -26,7 +26,6 @@ from spyne.server.wsgi import WsgiApplication
 
 from protobench.core.errors import CoreError, ErrorCode
 from protobench.core.service import InferenceService
-from protobench.core.types import StrategyConfig
 from servers.asgi_runner import ASGIApp, Receive, Refusal, Scope, Send, serve_asgi, with_body_limit
 from servers.listen import Listen
 from servers.soap_spec import SOAP_FAULT
@@ -99,12 +98,9 @@ def _image(value: Any) -> bytes:
     return b"".join(_required(value, "image"))
 
 
-def _strategy(value: Any) -> StrategyConfig:
-    fields = {k: v for k, v in vars(_required(value, "strategy")).items() if v is not None}
-    try:
-        return StrategyConfig.model_validate(fields)
-    except ValueError as exc:
-        raise CoreError(ErrorCode.INVALID_INPUT, f"strategy is not valid: {exc}") from None
+def _strategy(value: Any) -> dict[str, Any]:
+    """The decoded fields; the core checks them the same way for every protocol."""
+    return {k: v for k, v in vars(_required(value, "strategy")).items() if v is not None}
 
 
 _OUT = "out_bare"  # answers are the response type itself, not a <XResponse> wrapper around it

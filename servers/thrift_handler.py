@@ -13,12 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
-
 from protobench.core.auth import bearer_matches, caller
 from protobench.core.errors import CoreError, ErrorCode
 from protobench.core.service import InferenceService
-from protobench.core.types import StrategyConfig
 from protobench.thrift_convert import (
     core_to_thrift,
     error_to_thrift,
@@ -61,13 +58,9 @@ def _list_models(service: InferenceService, _: Any) -> Any:
 
 
 def _set_strategy(service: InferenceService, r: Any) -> Any:
-    try:
-        config = StrategyConfig.model_validate(from_thrift(_field(r, "strategy")))
-    except ValidationError as exc:
-        raise CoreError(
-            ErrorCode.INVALID_INPUT, f"strategy is not valid: {exc.errors()[0]['msg']}"
-        ) from None
-    return core_to_thrift(ttypes.StrategyStatus, service.set_strategy(_field(r, "model"), config))
+    # the decoded fields go to the core, which checks them the same way for every protocol
+    fields = from_thrift(_field(r, "strategy"))
+    return core_to_thrift(ttypes.StrategyStatus, service.set_strategy(_field(r, "model"), fields))
 
 
 def _list_predictions(service: InferenceService, r: Any) -> Any:
