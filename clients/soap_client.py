@@ -13,7 +13,7 @@ import json
 import typing
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from xml.sax.saxutils import escape
 
 import httpx
@@ -236,6 +236,7 @@ class SoapProbe(Probe):
 
     body_format = "xml"
     streams_bodies = True
+    path: ClassVar[str] = PATH  # where a POST goes, for the balancer tests' raw requests
 
     def __init__(self, target: str, *, timeout: float = 30.0) -> None:
         super().__init__(target, timeout=timeout)

@@ -85,7 +85,9 @@ def test_a_body_at_the_replicas_limit_reaches_the_replica(cluster: Cluster) -> N
     limit = replica_limits(cluster.protocol).body_bytes
     body = b"{" + b" " * (limit - 2) + b"}"
     answer = _exchange(cluster, _post(cluster, b"content-length: %d\r\n" % len(body), body))
-    assert _status(answer) in (200, 400, 422), answer  # the replica's own answer to "{ }"
+    # the replica's own answer to "{ }": a 4xx, or SOAP 1.1's idiom, a 500 carrying a Client Fault
+    client_fault = _status(answer) == 500 and b":Client" in answer.partition(b"</faultcode>")[0]
+    assert _status(answer) in (200, 400, 422) or client_fault, answer
 
 
 def test_no_version_is_named(cluster: Cluster) -> None:
