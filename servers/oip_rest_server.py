@@ -39,6 +39,7 @@ from protobench.oip_tensors import (
     join_bytes,
     raw_of,
 )
+from servers import json_body
 from servers.asgi_runner import Refusal, serve_asgi, with_body_limit
 from servers.listen import Listen
 from servers.oip_infer import (
@@ -96,7 +97,7 @@ def decode_request(model: str, version: str | None, body: bytes, header: str | N
             raise invalid(f"Inference-Header-Content-Length {header!r} does not fit the body")
         json_part, binary = body[: int(header)], body[int(header) :]
     try:
-        document = orjson.loads(json_part)
+        document = json_body.loads(json_part)  # NaN and 1e999 reach the core's finite check
     except orjson.JSONDecodeError as exc:
         raise invalid(f"the request is not valid JSON: {exc}") from None
     if not isinstance(document, dict):

@@ -65,7 +65,10 @@ def test_a_non_finite_number_gets_the_tables_invalid_input(
         body = probe.predict_body([[0.0, *IRIS_ROW[1:]]]).replace(b"0.0", number, 1)
         verdict = probe.send(body)
     assert verdict.errors == [ErrorCode.INVALID_INPUT], verdict
-    assert verdict.status != HTTP_MALFORMED_BODY, verdict  # not refused as unreadable
     row_code = str(spec(server.protocol).errors.code(ErrorCode.INVALID_INPUT))
+    if row_code != str(HTTP_MALFORMED_BODY):
+        assert verdict.status != HTTP_MALFORMED_BODY, verdict  # not refused as unreadable
+    else:  # the row says it with 400 too (OIP REST): the core's own check must be the one
+        assert "finite" in verdict.text, verdict
     # 422 as the status (REST), -32602 or INVALID_INPUT in the body (JSON-RPC, GraphQL)
     assert row_code == str(verdict.status) or row_code in verdict.text, verdict
