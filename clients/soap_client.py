@@ -237,6 +237,7 @@ class SoapProbe(Probe):
     body_format = "xml"
     streams_bodies = True
     path: ClassVar[str] = PATH  # where a POST goes, for the balancer tests' raw requests
+    content_type: ClassVar[str] = "text/xml; charset=utf-8"
 
     def __init__(self, target: str, *, timeout: float = 30.0) -> None:
         super().__init__(target, timeout=timeout)
