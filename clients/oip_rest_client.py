@@ -27,6 +27,7 @@ from clients.oip_common import (
     prediction_document,
 )
 from clients.probe import HttpJsonProbe, Verdict
+from protobench.core.errors import ErrorCode
 from protobench.core.types import Health
 from protobench.oip_tensors import join_bytes, split_bytes
 from servers.oip_rest_spec import OIP_HTTP_STATUS
@@ -57,6 +58,9 @@ def error_of(answer: HttpAnswer) -> ClientError:
     )
 
 
+UNKNOWN_MODEL_INPUT = "features"
+
+
 class OipRestClient(OipClient, HttpInferenceClient):
     protocol = "oip-rest"
 
@@ -79,8 +83,14 @@ class OipRestClient(OipClient, HttpInferenceClient):
 
     def _input_name(self, model: str) -> str:
         if model not in self._inputs:
-            metadata = orjson.loads(self._send(HttpRequest("GET", model_path(model, None))).content)
-            self._inputs[model] = metadata["inputs"][0]["name"]
+            try:
+                answer = self._send(HttpRequest("GET", model_path(model, None)))
+            except ClientError as error:
+                if error.code is not ErrorCode.NOT_FOUND:
+                    raise
+                # no such model: any name will do, the server says NOT_FOUND when it is sent
+                return UNKNOWN_MODEL_INPUT
+            self._inputs[model] = orjson.loads(answer.content)["inputs"][0]["name"]
         return self._inputs[model]
 
     def _list_models_request(self) -> HttpRequest:
