@@ -16,8 +16,9 @@ from tests.report.browser import Rendering, render
 BENCH_LOCK = Path("/tmp/protobench-bench.lock")  # one benchmark at a time on this machine
 CHART_KEYS = ("scaling", "replica_knee", "percentiles", "knee", "wire", "cpu", "breakdown",
               "breakdown_client", "spread",
-              "corrected", "batch")  # fmt: skip
-LESSON_CHARTS = ("replica_knee",)  # drawn from the capacity-limited model's runs only
+              "corrected", "batch", "coldstart")  # fmt: skip
+# drawn only from the capacity-limited model's runs, or from a --cold-starts run
+LESSON_CHARTS = ("replica_knee", "coldstart")
 # Words only one of the two pages may contain.
 LANGUAGE_MARKERS = {
     "es": ("Notas para la clase", "Glosario", "Lectura:"),
