@@ -9,6 +9,8 @@ from types import FrameType
 from typing import Any
 
 import uvicorn
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
 
 from protobench.core.auth import bearer_matches, caller
 from protobench.core.service import InferenceService
@@ -25,6 +27,15 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 # What to answer a body over the limit: status, content type and body, given the size seen.
 Refusal = Callable[[int], tuple[int, str, bytes]]
+# Status of the answer to a client that hung up before its body arrived: never sent (the
+# connection is closed), it only keeps the hang-up out of the internal-error handler and its log.
+CLIENT_CLOSED = 499
+
+
+async def client_gone(_: Request, __: Exception) -> Response:
+    """Starlette exception handler for ``ClientDisconnect``: the client closed the
+    connection while its body was read, so there is no one to answer and nothing to log."""
+    return Response(status_code=CLIENT_CLOSED)
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:
@@ -60,7 +71,10 @@ def with_body_limit(app: ASGIApp, max_bytes: int, refuse: Refusal) -> ASGIApp:
             if int(declared) > max_bytes:
                 return await _answer(send, *refuse(int(declared)))
             # HTTP/1.1 framing: the server delivers exactly Content-Length bytes, no more.
-            return await app(scope, receive, send)
+            try:
+                return await app(scope, receive, send)
+            except ClientDisconnect:  # hung up mid-body, in an app with no handler for it
+                return None
         chunks: list[bytes] = []
         size = 0
         while True:

@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -40,7 +40,7 @@ from protobench.oip_tensors import (
     raw_of,
 )
 from servers import json_body
-from servers.asgi_runner import Refusal, serve_asgi, with_body_limit
+from servers.asgi_runner import Refusal, client_gone, serve_asgi, with_body_limit
 from servers.listen import Listen
 from servers.oip_infer import (
     CALLER_PARAMETER,
@@ -269,7 +269,12 @@ def _exception_handlers() -> dict[Any, Any]:
         log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
         return error_response(ErrorCode.INTERNAL, INTERNAL_MESSAGE)
 
-    return {CoreError: core_error, HTTPException: http_error, Exception: unexpected}
+    return {
+        CoreError: core_error,
+        HTTPException: http_error,
+        ClientDisconnect: client_gone,
+        Exception: unexpected,
+    }
 
 
 def _too_large(max_bytes: int) -> Refusal:

@@ -32,8 +32,17 @@ from fastapi import Body, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, TypeAdapter, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    TypeAdapter,
+    ValidationError,
+)
+from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 import protobench
 from protobench.core.errors import CoreError, ErrorCode
@@ -60,7 +69,7 @@ from servers.adapter_common import (
     validation_errors,
     validation_message,
 )
-from servers.asgi_runner import ASGIApp, Refusal, serve_asgi, with_body_limit
+from servers.asgi_runner import ASGIApp, Refusal, client_gone, serve_asgi, with_body_limit
 from servers.listen import Listen
 from servers.rest_xml import with_xml
 
@@ -231,16 +240,19 @@ _IMAGE_BODY = {
         "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in IMAGE_TYPES},
     }
 }
+# Bodies read by the handler itself (not a FastAPI body parameter) are declared by reference;
+# ``_with_body_schemas`` adds their schemas to the document's components.
+_COMPONENTS = "#/components/schemas/"
 _PREDICT_BODY = {
     "requestBody": {
         "required": True,
-        "content": {JSON_TYPE: {"schema": PredictBody.model_json_schema()}},
+        "content": {JSON_TYPE: {"schema": {"$ref": f"{_COMPONENTS}PredictBody"}}},
     }
 }
 _STRATEGY_BODY = {
     "requestBody": {
         "required": True,
-        "content": {JSON_TYPE: {"schema": StrategyConfig.model_json_schema()}},
+        "content": {JSON_TYPE: {"schema": {"$ref": f"{_COMPONENTS}StrategyConfig"}}},
     }
 }
 
@@ -475,6 +487,8 @@ def _add_error_handlers(app: FastAPI) -> None:
         response.headers.update(exc.headers or {})
         return response
 
+    app.add_exception_handler(ClientDisconnect, client_gone)
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
@@ -494,7 +508,22 @@ def create_app(service: InferenceService) -> FastAPI:
     _add_error_handlers(app)
     for route in ROUTES:
         _add_route(app, route)
+    _with_body_schemas(app, (PredictBody, StrategyConfig))
     return app
+
+
+def _with_body_schemas(app: FastAPI, models: tuple[type[BaseModel], ...]) -> None:
+    _, schemas = models_json_schema(
+        [(model, "validation") for model in models], ref_template=_COMPONENTS + "{model}"
+    )
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = generate()  # FastAPI keeps this dict and returns it on later calls
+        document.setdefault("components", {}).setdefault("schemas", {}).update(schemas["$defs"])
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _refuse_too_large(max_bytes: int) -> Refusal:
