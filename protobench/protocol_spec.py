@@ -91,6 +91,33 @@ class ReportStyle:
     texts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
+class Streaming(StrEnum):
+    """What the protocol offers besides one request, one answer (protobench sends unary calls
+    on every protocol); the report words it in each language."""
+
+    NONE = "none"
+    BIDI = "bidi"  # client, server and bidirectional streams of messages (HTTP/2)
+    SUBSCRIPTIONS = "subscriptions"  # a subscription operation that pushes results
+    PUBSUB = "pubsub"  # publish/subscribe: any number of messages, in either direction
+
+
+@dataclass(frozen=True)
+class Traits:
+    """The protocol's qualitative columns in the lecture's protocol table (year, format, most
+    important feature) and the ones the report adds beside them (contract, streaming); the
+    transport is the spec's ``transport``.
+
+    ``feature`` is per language (``{"es": ..., "en": ...}``); for a protocol the lecture's
+    table lists, ``year`` and ``feature`` are the lecture's words (``in_lecture``)."""
+
+    year: str | None  # None: not known to the project
+    payload: str  # what protobench sends on it: "JSON", "protobuf", "XML", ...
+    contract: str | None  # the machine-readable contract ("WSDL", ".proto"); None: none
+    streaming: Streaming
+    feature: Mapping[str, str]
+    in_lecture: bool = True
+
+
 @dataclass(frozen=True)
 class ProtocolSpec:
     """One protocol. ``order`` sorts the registry (CLI choices, default bench list, report)."""
@@ -115,6 +142,8 @@ class ProtocolSpec:
     """The core operations it carries (``protobench.core.service.OPERATIONS``); None: all. A
     standard protocol may have no place for some; its client raises ``NotOffered`` for them
     and the suites skip them with that reason."""
+    traits: Traits | None = None
+    """The lecture table's qualitative columns; None: the report says they are not declared."""
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9-]*", self.name):

@@ -2,7 +2,14 @@
 
 from protobench.core.errors import ErrorCode
 from protobench.error_table import METHOD_NOT_ALLOWED
-from protobench.protocol_spec import ErrorRow, ProtocolSpec, ReportStyle, Transport
+from protobench.protocol_spec import (
+    ErrorRow,
+    ProtocolSpec,
+    ReportStyle,
+    Streaming,
+    Traits,
+    Transport,
+)
 
 GRAPHQL_CODE: ErrorRow[str] = ErrorRow(
     {code: code.value for code in ErrorCode},
@@ -24,6 +31,13 @@ SPEC = ProtocolSpec(
     probe="clients.graphql_client:GraphQLProbe",
     locust_user="GraphQLUser",
     load_client_options={"transport": "gevent"},  # geventhttpclient under load
+    traits=Traits(
+        year="2015",
+        payload="JSON",
+        contract="SDL",
+        streaming=Streaming.SUBSCRIPTIONS,
+        feature={"es": "Formato de dato flexible", "en": "Flexible data format"},
+    ),
 )
 
 

@@ -4,7 +4,14 @@ protocols reuse. Nothing here imports grpcio: a replica must fork before it load
 import functools
 
 from protobench.core.errors import ErrorCode
-from protobench.protocol_spec import ErrorRow, ProtocolSpec, ReportStyle, Transport
+from protobench.protocol_spec import (
+    ErrorRow,
+    ProtocolSpec,
+    ReportStyle,
+    Streaming,
+    Traits,
+    Transport,
+)
 
 GRPC_STATUS: ErrorRow[str] = ErrorRow(
     {
@@ -48,4 +55,14 @@ SPEC = ProtocolSpec(
     locust_user="GrpcUser",
     load_client_options=GRPC_LOAD_OPTIONS,
     locust_setup="servers.grpc_spec:cooperate_with_gevent",
+    traits=Traits(
+        year="2015",
+        payload="protobuf",
+        contract=".proto",
+        streaming=Streaming.BIDI,
+        feature={
+            "es": "Habilidad de definir cualquier tipo de función",
+            "en": "The ability to define any kind of function",
+        },
+    ),
 )

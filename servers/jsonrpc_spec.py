@@ -1,7 +1,14 @@
 """JSON-RPC 2.0: method calls in a thin JSON envelope over HTTP/1.1."""
 
 from protobench.core.errors import ErrorCode
-from protobench.protocol_spec import ErrorRow, ProtocolSpec, ReportStyle, Transport
+from protobench.protocol_spec import (
+    ErrorRow,
+    ProtocolSpec,
+    ReportStyle,
+    Streaming,
+    Traits,
+    Transport,
+)
 
 # JSON-RPC 2.0's own codes for envelope problems; -32602 doubles as INVALID_INPUT below.
 JSONRPC_PARSE_ERROR = -32700
@@ -44,4 +51,11 @@ SPEC = ProtocolSpec(
     probe="clients.jsonrpc_client:JsonRpcProbe",
     locust_user="JsonRpcUser",
     load_client_options={"transport": "gevent"},  # geventhttpclient under load
+    traits=Traits(
+        year="2005",
+        payload="JSON",
+        contract="OpenRPC",
+        streaming=Streaming.NONE,
+        feature={"es": "Fácil de implementar", "en": "Easy to implement"},
+    ),
 )

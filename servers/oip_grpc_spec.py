@@ -1,7 +1,7 @@
 """Open Inference Protocol (V2) over gRPC: ``inference.GRPCInferenceService``, with answers in
 ``raw_output_contents``. Nothing here imports grpcio."""
 
-from protobench.protocol_spec import ProtocolSpec, ReportStyle, Transport
+from protobench.protocol_spec import ProtocolSpec, ReportStyle, Streaming, Traits, Transport
 from servers.grpc_spec import GRPC_LOAD_OPTIONS, GRPC_STATUS
 from servers.oip_rest_spec import OIP_OPERATIONS
 
@@ -20,4 +20,15 @@ SPEC = ProtocolSpec(
     load_client_options=GRPC_LOAD_OPTIONS,
     locust_setup="servers.grpc_spec:cooperate_with_gevent",
     operations=OIP_OPERATIONS,
+    traits=Traits(
+        year=None,
+        payload="protobuf",
+        contract=".proto",
+        streaming=Streaming.NONE,
+        feature={
+            "es": "El estándar de los servidores de inferencia (Triton, KServe, MLServer)",
+            "en": "The inference servers' standard (Triton, KServe, MLServer)",
+        },
+        in_lecture=False,
+    ),
 )

@@ -1,7 +1,14 @@
 """Open Inference Protocol (V2) over REST: the API Triton, MLServer and KServe serve."""
 
 from protobench.error_table import HTTP_STATUS
-from protobench.protocol_spec import ErrorRow, ProtocolSpec, ReportStyle, Transport
+from protobench.protocol_spec import (
+    ErrorRow,
+    ProtocolSpec,
+    ReportStyle,
+    Streaming,
+    Traits,
+    Transport,
+)
 
 OIP_HTTP_STATUS: ErrorRow[int] = HTTP_STATUS.replace(INVALID_INPUT=400)
 """HTTP's row, except that the specification answers a bad request with 400, not 422."""
@@ -49,4 +56,15 @@ SPEC = ProtocolSpec(
     probe="clients.oip_rest_client:OipRestProbe",
     load_client_options={"transport": "gevent"},  # geventhttpclient under load
     operations=OIP_OPERATIONS,
+    traits=Traits(
+        year=None,
+        payload="JSON",
+        contract="OIP V2",
+        streaming=Streaming.NONE,
+        feature={
+            "es": "El estándar de los servidores de inferencia (Triton, KServe, MLServer)",
+            "en": "The inference servers' standard (Triton, KServe, MLServer)",
+        },
+        in_lecture=False,
+    ),
 )

@@ -1,7 +1,7 @@
 """REST: JSON resources over HTTP/1.1 (FastAPI, uvicorn)."""
 
 from protobench.error_table import HTTP_STATUS
-from protobench.protocol_spec import ProtocolSpec, ReportStyle, Transport
+from protobench.protocol_spec import ProtocolSpec, ReportStyle, Streaming, Traits, Transport
 
 SPEC = ProtocolSpec(
     name="rest",
@@ -15,4 +15,11 @@ SPEC = ProtocolSpec(
     report=ReportStyle("REST", "#0072B2"),
     probe="clients.rest_client:RestProbe",
     load_client_options={"transport": "gevent"},  # geventhttpclient under load
+    traits=Traits(
+        year="2000",
+        payload="JSON · XML",
+        contract="OpenAPI",
+        streaming=Streaming.NONE,
+        feature={"es": "Formato de dato flexible", "en": "Flexible data format"},
+    ),
 )

@@ -2,7 +2,14 @@
 spyne or zeep."""
 
 from protobench.core.errors import ErrorCode
-from protobench.protocol_spec import ErrorRow, ProtocolSpec, ReportStyle, Transport
+from protobench.protocol_spec import (
+    ErrorRow,
+    ProtocolSpec,
+    ReportStyle,
+    Streaming,
+    Traits,
+    Transport,
+)
 
 SERVER_FAULTS = (ErrorCode.NOT_READY, ErrorCode.DEADLINE_EXCEEDED, ErrorCode.INTERNAL)
 
@@ -25,4 +32,11 @@ SPEC = ProtocolSpec(
     report=ReportStyle("SOAP", "#999933"),
     probe="clients.soap_client:SoapProbe",
     locust_user="SoapUser",
+    traits=Traits(
+        year="1990s",
+        payload="XML",
+        contract="WSDL",
+        streaming=Streaming.NONE,
+        feature={"es": "Muy usado y establecido", "en": "Widely used and established"},
+    ),
 )

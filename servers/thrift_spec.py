@@ -2,7 +2,14 @@
 proto/protobench/v1/inference.thrift. Nothing here imports thrift."""
 
 from protobench.core.errors import ErrorCode
-from protobench.protocol_spec import ErrorRow, ProtocolSpec, ReportStyle, Transport
+from protobench.protocol_spec import (
+    ErrorRow,
+    ProtocolSpec,
+    ReportStyle,
+    Streaming,
+    Traits,
+    Transport,
+)
 
 THRIFT_ERROR: ErrorRow[str] = ErrorRow({code: code.value for code in ErrorCode})
 """InferenceError.code is the core code's own name; a name this version does not know is
@@ -20,4 +27,11 @@ SPEC = ProtocolSpec(
     report=ReportStyle("Thrift", "#882255"),
     probe="clients.thrift_client:ThriftProbe",
     locust_user="ThriftUser",
+    traits=Traits(
+        year="2007",
+        payload="Thrift Binary · Compact",
+        contract=".thrift",
+        streaming=Streaming.NONE,
+        feature={"es": "Adaptable a muchos casos de uso", "en": "Adaptable to many use cases"},
+    ),
 )

@@ -5,7 +5,13 @@ For slides and lecture notes; the charts themselves live in the HTML page.
 
 from __future__ import annotations
 
+from loadtests.report.lecture import LectureRow
 from loadtests.report.page import Page, Row
+
+LECTURE_TEXT = ("protocol", "year", "payload", "feature", "transport", "contract", "streaming",
+                "config")  # fmt: skip
+LECTURE_NUMBERS = ("rps", "p50", "p99", "request_bytes", "response_bytes", "generator_us",
+                   "server_us")  # fmt: skip
 
 
 def _cell(text: str) -> str:
@@ -36,6 +42,32 @@ def _row(row: Row) -> str:
     return "| " + " | ".join(_cell(v) for v in values) + " |"
 
 
+def _lecture_row(row: LectureRow) -> str:
+    name = row.protocol + ("\\*" if not row.in_lecture else "")
+    text = [name, row.year, row.payload, row.feature, row.transport, row.contract, row.streaming]
+    if row.measured is None:
+        numbers = [row.absent] + [row.absent_short] * len(LECTURE_NUMBERS)
+    else:
+        numbers = [row.measured.config, *(getattr(row.measured, k) for k in LECTURE_NUMBERS)]
+    return "| " + " | ".join(_cell(v) for v in (*text, *numbers)) + " |"
+
+
+def _lecture(page: Page) -> list[str]:
+    t = page.t
+    header = [t(f"lecture.col.{k}") for k in LECTURE_TEXT[:-1]]
+    header += [t("lecture.col.config"), t("lecture.col.rps"), "p50 ms", "p99 ms"]
+    header += [t(f"lecture.col.{k}") for k in LECTURE_NUMBERS[3:]]
+    lines = [f"## {t('section.lecture')}", "", t("lecture.intro"), ""]
+    lines += ["| " + " | ".join(header) + " |",
+              "|" + "---|" * len(LECTURE_TEXT) + "---:|" * len(LECTURE_NUMBERS)]  # fmt: skip
+    lines += [_lecture_row(row) for row in page.lecture.rows]
+    if page.lecture.footnote:
+        lines += ["", t("lecture.not_in_lecture").replace("*", "\\*", 1)]
+    if page.lecture.mixed:
+        lines += ["", f"> {page.lecture.mixed}"]
+    return [*lines, ""]
+
+
 def render_markdown(page: Page) -> str:
     t = page.t
     header = [
@@ -58,8 +90,8 @@ def render_markdown(page: Page) -> str:
     ]
     lines = [f"# {page.title}", "", page.subtitle, ""]
     lines += [f"> {caveat}" for caveat in page.caveats]
+    lines += ["", *_lecture(page)]
     lines += [
-        "",
         f"## {t('section.results')}",
         "",
         "| " + " | ".join(header) + " |",

@@ -10,6 +10,7 @@ from loadtests.report import coldstart
 from loadtests.report.build import Group, Report
 from loadtests.report.figures import Figure, figures
 from loadtests.report.i18n import Locale
+from loadtests.report.lecture import LectureTable, lecture_table
 from loadtests.report.notes import Note, glossary, notes
 from loadtests.report.readings import load_label
 from loadtests.stats import Interval
@@ -93,6 +94,7 @@ class Page:
     title: str
     subtitle: str
     caveats: list[str]
+    lecture: LectureTable
     rows: list[Row]
     cross_checks: list[CrossCheck]
     figures: list[Figure]
@@ -262,6 +264,7 @@ def build_page(report: Report, loc: Locale) -> Page:
             protocols=", ".join(report.protocols),
         ),
         caveats=_caveats(report, loc),
+        lecture=lecture_table(report, loc),
         rows=[row(g, loc) for g in (*report.groups, *report.lessons)],
         cross_checks=cross_checks(report, loc),
         figures=[*figures(report, loc), coldstart.coldstart(report, loc)],

@@ -16,7 +16,11 @@ def register(commands: Any) -> None:
         description="Read one or more runs of `protobench bench` (a results folder, a run "
         "folder or a results.json; a results folder means its newest run) and write one "
         "self-contained HTML page with tables, charts and teaching notes, or a Markdown "
-        "summary. Runs with the same configuration count as repeats.",
+        "summary. Runs with the same configuration count as repeats. The page opens with the "
+        "lecture's protocol table (year, format type, most important feature, transport, "
+        "contract, streaming) beside each protocol's measured req/s, p50/p99, bytes per call "
+        "and generator and server CPU per call; a protocol the runs did not measure says so. "
+        "See docs/report.md.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     report.add_argument("results", type=Path, nargs="+", help="bench results to report on")

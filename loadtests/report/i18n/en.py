@@ -426,4 +426,49 @@ MESSAGES: dict[str, str] = {
     "own replicas, which is why replicas protect availability at all. It also brings noisy "
     "neighbours, slow starts of new machines, and a balancer that must itself be redundant. The "
     "scaling measured here is the capacity arithmetic; a fleet adds its failures and its delays.",
+    # the lecture's protocol table, measured (loadtests/report/lecture.py)
+    "section.lecture": "The lecture's protocol table, measured",
+    "lecture.intro": "The lecture's table of API protocols (protocol, year, format type, most "
+    "important feature) with what this run measured beside it. The year and the feature are "
+    "the lecture's words for the six protocols it lists; format, transport, contract and "
+    "streaming come from each protocol's spec in protobench. Each protocol is measured at its "
+    "reference configuration (closed loop, fewest replicas, smallest batch, most users; the "
+    "median of its repeats): req/s, latency from the moment each request was sent, bytes per "
+    "call on the wire (headers, framing and body, counted through a relay on calls of the same "
+    "workload), and the CPU the load generator and the server spent per call. Every protocol "
+    "here is served unary (one request, one answer); the streaming column says what the "
+    "protocol could do besides.",
+    "lecture.col.protocol": "Protocol",
+    "lecture.col.year": "Year",
+    "lecture.col.payload": "Format type",
+    "lecture.col.feature": "Most important feature",
+    "lecture.col.transport": "Transport",
+    "lecture.col.contract": "Contract (IDL)",
+    "lecture.col.streaming": "Streaming",
+    "lecture.col.config": "Measured configuration",
+    "lecture.col.rps": "req/s",
+    "lecture.col.request_bytes": "B/request",
+    "lecture.col.response_bytes": "B/response",
+    "lecture.col.generator_us": "Generator CPU µs/call",
+    "lecture.col.server_us": "Server CPU µs/call",
+    "lecture.config": "replicas: {replicas}, {load}, batch {batch}, {payload}",
+    "lecture.not_measured": "Not measured in this run; `{command}` measures it.",
+    "lecture.not_measured.short": "not measured",
+    "lecture.no_success": "Run, but no request succeeded: there is nothing to show (see the "
+    "errors in the results table; `{command}` runs it again).",
+    "lecture.no_success.short": "no successful request",
+    "lecture.undeclared": "not declared in its spec",
+    "lecture.not_in_lecture": "* Not in the lecture's table: the year and the feature are "
+    "protobench's.",
+    "lecture.mixed": "The protocols were not all measured in the same configuration ({configs}): "
+    "compare their numbers with care.",
+    "lecture.transport.http/1.1": "HTTP/1.1",
+    "lecture.transport.h2c": "HTTP/2 (h2c)",
+    "lecture.transport.tcp": "TCP, its own framing",
+    "lecture.transport.broker": "Message broker",
+    "lecture.contract.none": "None",
+    "lecture.streaming.none": "No",
+    "lecture.streaming.bidi": "Yes: streams both ways",
+    "lecture.streaming.subscriptions": "Subscriptions",
+    "lecture.streaming.pubsub": "Publish/subscribe",
 }

@@ -461,4 +461,50 @@ MESSAGES: dict[str, str] = {
     "protegen la disponibilidad. También trae vecinos ruidosos, arranques lentos de máquinas "
     "nuevas y un balanceador que a su vez debe ser redundante. El escalado medido aquí es la "
     "aritmética de la capacidad; una flota añade sus fallos y sus retardos.",
+    # la tabla de protocolos de la clase, medida (loadtests/report/lecture.py)
+    "section.lecture": "La tabla de protocolos de la clase, medida",
+    "lecture.intro": "La tabla de protocolos de API de la clase (protocolo, año, tipo de "
+    "formato, característica más importante) con lo que midió esta ejecución al lado. El año y "
+    "la característica son las palabras de la clase para los seis protocolos que lista; el "
+    "formato, el transporte, el contrato y el streaming salen de la spec de cada protocolo en "
+    "protobench. Cada protocolo se mide en su configuración de referencia (modelo cerrado, menos "
+    "réplicas, lote más pequeño, más usuarios; la mediana de sus repeticiones): req/s, latencia "
+    "desde el momento en que se envió cada solicitud, bytes por llamada en el cable "
+    "(encabezados, tramas y cuerpo, contados a través de un relé en llamadas de la misma carga "
+    "de trabajo) y la CPU que gastaron por llamada el generador de carga y el servidor. Aquí "
+    "todos los protocolos se sirven en llamadas unarias (una solicitud, una respuesta); la "
+    "columna de streaming dice qué más podría hacer el protocolo.",
+    "lecture.col.protocol": "Protocolo",
+    "lecture.col.year": "Año",
+    "lecture.col.payload": "Tipo de formato",
+    "lecture.col.feature": "Característica más importante",
+    "lecture.col.transport": "Transporte",
+    "lecture.col.contract": "Contrato (IDL)",
+    "lecture.col.streaming": "Streaming",
+    "lecture.col.config": "Configuración medida",
+    "lecture.col.rps": "req/s",
+    "lecture.col.request_bytes": "B/solicitud",
+    "lecture.col.response_bytes": "B/respuesta",
+    "lecture.col.generator_us": "CPU generador µs/llamada",
+    "lecture.col.server_us": "CPU servidor µs/llamada",
+    "lecture.config": "réplicas: {replicas}, {load}, lote {batch}, {payload}",
+    "lecture.not_measured": "No medido en esta ejecución; `{command}` lo mide.",
+    "lecture.not_measured.short": "no medido",
+    "lecture.no_success": "Ejecutado, pero ninguna solicitud tuvo éxito: no hay nada que "
+    "mostrar (vea los errores en la tabla de resultados; `{command}` lo repite).",
+    "lecture.no_success.short": "ninguna solicitud con éxito",
+    "lecture.undeclared": "sin declarar en su spec",
+    "lecture.not_in_lecture": "* No figura en la tabla de la clase: el año y la característica "
+    "son de protobench.",
+    "lecture.mixed": "No todos los protocolos se midieron en la misma configuración "
+    "({configs}): compare sus números con cuidado.",
+    "lecture.transport.http/1.1": "HTTP/1.1",
+    "lecture.transport.h2c": "HTTP/2 (h2c)",
+    "lecture.transport.tcp": "TCP, con su propio entramado",
+    "lecture.transport.broker": "Bróker de mensajes",
+    "lecture.contract.none": "Ninguno",
+    "lecture.streaming.none": "No",
+    "lecture.streaming.bidi": "Sí: flujos en ambos sentidos",
+    "lecture.streaming.subscriptions": "Suscripciones",
+    "lecture.streaming.pubsub": "Publicar/suscribir",
 }

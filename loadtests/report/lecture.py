@@ -1,0 +1,132 @@
+"""The lecture's protocol table (Protocolo · Año · Tipo de formato · Característica más
+importante) with the columns the report adds: transport, contract and streaming from each
+protocol's spec, and what this run measured on it.
+
+One row per registered protocol, in the lecture's order (by year; the protocols the lecture's
+table does not list come after it). A protocol the run did not measure keeps its row and says
+so in place of the numbers: nothing in this table is filled in by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from loadtests.report.build import Group, Report
+from loadtests.report.i18n import Locale
+from loadtests.report.readings import load_label
+from protobench.protocols import SPECS, ProtocolSpec
+
+
+@dataclass(frozen=True)
+class Measured:
+    """The run's numbers for one protocol, at its reference configuration."""
+
+    config: str
+    rps: str
+    p50: str
+    p99: str
+    request_bytes: str
+    response_bytes: str
+    generator_us: str
+    server_us: str
+
+
+@dataclass(frozen=True)
+class LectureRow:
+    protocol: str  # the spec's label ("gRPC")
+    name: str  # the registry name ("grpc")
+    in_lecture: bool  # the lecture's table lists it
+    year: str
+    payload: str
+    feature: str
+    transport: str
+    contract: str
+    streaming: str
+    measured: Measured | None
+    absent: str  # why there are no numbers, when ``measured`` is None
+    absent_short: str  # the same in two words, for a cell of a narrow table
+
+
+@dataclass(frozen=True)
+class LectureTable:
+    rows: list[LectureRow]
+    mixed: str  # a warning when the measured rows ran different configurations, else ""
+
+    @property
+    def footnote(self) -> bool:
+        """Some rows are not in the lecture's table and carry the marker."""
+        return any(not r.in_lecture for r in self.rows)
+
+
+def measured(group: Group, loc: Locale) -> Measured:
+    """A group's numbers as the table shows them (medians of its repeats)."""
+    return Measured(
+        config=loc.t(
+            "lecture.config",
+            replicas=loc.num(group.replicas),
+            load=load_label(group, loc),
+            batch=loc.num(group.batch),
+            payload=group.payload,
+        ),
+        rps=loc.num(group.rps.median),
+        p50=loc.auto(group.latency("p50")),
+        p99=loc.auto(group.latency("p99")),
+        request_bytes=_bytes(group, "request", loc),
+        response_bytes=_bytes(group, "response", loc),
+        generator_us=loc.num(group.cpu("generator_us_per_request")),
+        server_us=loc.num(group.cpu("server_us_per_request")),
+    )
+
+
+def _bytes(group: Group, direction: str, loc: Locale) -> str:
+    if not all("wire_bytes" in c for c in group.cells):
+        return "–"
+    return loc.num(group.wire(direction)["total"])
+
+
+def _row(name: str, spec: ProtocolSpec | None, report: Report, loc: Locale) -> LectureRow:
+    reference = report.reference(name)
+    absent = absent_short = ""
+    if reference is None:
+        key = "lecture.no_success" if report.of(name) else "lecture.not_measured"
+        absent = loc.t(key, command=f"protobench bench --protocols {name}")
+        absent_short = loc.t(f"{key}.short")
+    undeclared = loc.t("lecture.undeclared")
+    traits = spec.traits if spec is not None else None
+    transport = loc.t(f"lecture.transport.{spec.transport.value}") if spec else undeclared
+    if traits is None:
+        year = payload = feature = contract = streaming = undeclared
+    else:
+        year = traits.year or "–"
+        payload = traits.payload
+        feature = traits.feature.get(loc.lang, "–")
+        contract = traits.contract or loc.t("lecture.contract.none")
+        streaming = loc.t(f"lecture.streaming.{traits.streaming.value}")
+    return LectureRow(
+        protocol=spec.report.label if spec else name,
+        name=name,
+        in_lecture=traits.in_lecture if traits else False,
+        year=year,
+        payload=payload,
+        feature=feature,
+        transport=transport,
+        contract=contract,
+        streaming=streaming,
+        measured=measured(reference, loc) if reference is not None else None,
+        absent=absent,
+        absent_short=absent_short,
+    )
+
+
+def _lecture_order(row: LectureRow) -> tuple[bool, str]:
+    """The lecture lists its protocols by year; the others follow, in the registry's order
+    (``sorted`` is stable)."""
+    return (not row.in_lecture, row.year if row.in_lecture else "")
+
+
+def lecture_table(report: Report, loc: Locale) -> LectureTable:
+    names = [*SPECS, *(p for p in report.protocols if p not in SPECS)]
+    rows = sorted((_row(n, SPECS.get(n), report, loc) for n in names), key=_lecture_order)
+    configs = list(dict.fromkeys(r.measured.config for r in rows if r.measured))
+    mixed = loc.t("lecture.mixed", configs="; ".join(configs)) if len(configs) > 1 else ""
+    return LectureTable(rows, mixed)

@@ -1,0 +1,93 @@
+"""The lecture's protocol table: its numbers are the run's, its words the specs', and a
+protocol the run did not measure says so instead of showing a number."""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from pathlib import Path
+from typing import Any
+
+import lxml.html
+import pytest
+
+from loadtests.report import render
+from loadtests.report.i18n import Locale
+from protobench.protocols import SPECS
+
+NUMBER_CELLS = {  # td class -> how to read the value from one results.json cell
+    "rps": lambda c: c["requests_per_s"],
+    "p50": lambda c: c["latency_ms"]["p50"],
+    "p99": lambda c: c["latency_ms"]["p99"],
+    "request-bytes": lambda c: c["wire_bytes"]["request"]["total"],
+    "response-bytes": lambda c: c["wire_bytes"]["response"]["total"],
+    "generator-us": lambda c: c["cpu"]["generator_us_per_request"],
+    "server-us": lambda c: c["cpu"]["server_us_per_request"],
+}
+AUTO = ("p50", "p99")  # shown with about three significant figures; the rest as integers
+
+
+def _reference_cells(cells: list[dict[str, Any]], protocol: str) -> list[dict[str, Any]]:
+    """The repeats of the protocol's headline configuration, read straight from the results:
+    closed loop, fewest replicas, smallest batch, most users."""
+    closed = [c for c in cells if c["protocol"] == protocol and c["rate"] is None]
+    replicas = min(c["replicas"] for c in closed)
+    batch = min(c["batch"] for c in closed if c["replicas"] == replicas)
+    same = [c for c in closed if c["replicas"] == replicas and c["batch"] == batch]
+    users = max(c["users"] for c in same)
+    return [c for c in same if c["users"] == users]
+
+
+def _expected(cells: list[dict[str, Any]], key: str, loc: Locale) -> str:
+    value = statistics.median(NUMBER_CELLS[key](c) for c in cells)
+    return loc.auto(value) if key in AUTO else loc.num(value)
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_the_table_holds_the_runs_measured_values(results: Path, lang: str) -> None:
+    loc = Locale(lang)
+    cells = json.loads(results.read_text())["cells"]
+    measured = {c["protocol"] for c in cells}
+    page = lxml.html.fromstring(render(results, lang))
+    for name, spec in SPECS.items():
+        row = page.get_element_by_id(f"lecture-{name}")
+        assert row.find_class("proto")[0].text_content().startswith(spec.report.label)
+        if name in measured:
+            reference = _reference_cells(cells, name)
+            shown = {key: row.find_class(key)[0].text_content() for key in NUMBER_CELLS}
+            assert shown == {key: _expected(reference, key, loc) for key in NUMBER_CELLS}, name
+            assert loc.t("load.closed", users=reference[0]["users"]) in row.text_content()
+        else:
+            assert not row.find_class("num"), f"{name} was not measured, yet shows numbers"
+            absent = row.find_class("absent")[0].text_content()
+            assert absent.startswith(loc.t("lecture.not_measured", command="").split(";")[0])
+            assert f"protobench bench --protocols {name}" in absent
+        if spec.traits is not None:
+            assert spec.traits.feature[lang] in row.text_content()
+
+
+def test_markdown_rows_carry_the_same_numbers(results: Path) -> None:
+    loc = Locale("en")
+    cells = json.loads(results.read_text())["cells"]
+    markdown = render(results, "en", "md")
+    grpc = next(line for line in markdown.splitlines() if line.startswith("| gRPC | 2015 |"))
+    reference = _reference_cells(cells, "grpc")
+    assert grpc.endswith(" | ".join(_expected(reference, k, loc) for k in NUMBER_CELLS) + " |")
+    soap = next(line for line in markdown.splitlines() if line.startswith("| SOAP |"))
+    assert soap.count("| not measured ") == len(NUMBER_CELLS)
+
+
+def test_a_protocol_with_no_successful_request_shows_no_number(
+    results: Path, tmp_path: Path
+) -> None:
+    document = json.loads(results.read_text())
+    nan = {k: math.nan for k in ("p50", "p90", "p99", "p999", "max", "mean")}
+    for cell in document["cells"]:
+        if cell["protocol"] == "jsonrpc":
+            cell.update(requests_per_s=0.0, latency_ms=nan, latency_corrected_ms=dict(nan))
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(document))
+    row = lxml.html.fromstring(render(path, "en")).get_element_by_id("lecture-jsonrpc")
+    assert not row.find_class("num")
+    assert "no request succeeded" in row.find_class("absent")[0].text_content()
