@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from loadtests.report.build import Group, Report
+from loadtests.report.flags import Flag, flag
 from loadtests.report.i18n import Locale
 from loadtests.report.readings import load_label
 from protobench.protocols import SPECS, ProtocolSpec
@@ -29,6 +30,7 @@ class Measured:
     response_bytes: str
     generator_us: str
     server_us: str
+    flags: tuple[Flag, ...]  # the configuration's flags (generator-bound, unstable, ...)
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,8 @@ class LectureRow:
 @dataclass(frozen=True)
 class LectureTable:
     rows: list[LectureRow]
-    mixed: str  # a warning when the measured rows ran different configurations, else ""
+    shared: str  # the configuration every measured row ran, said once above the table; ""
+    mixed: str  # else a warning that the rows ran different configurations (a column each)
 
     @property
     def footnote(self) -> bool:
@@ -75,6 +78,7 @@ def measured(group: Group, loc: Locale) -> Measured:
         response_bytes=_bytes(group, "response", loc),
         generator_us=loc.num(group.cpu("generator_us_per_request")),
         server_us=loc.num(group.cpu("server_us_per_request")),
+        flags=tuple(flag(f, loc) for f in group.flags),
     )
 
 
@@ -128,5 +132,6 @@ def lecture_table(report: Report, loc: Locale) -> LectureTable:
     names = [*SPECS, *(p for p in report.protocols if p not in SPECS)]
     rows = sorted((_row(n, SPECS.get(n), report, loc) for n in names), key=_lecture_order)
     configs = list(dict.fromkeys(r.measured.config for r in rows if r.measured))
-    mixed = loc.t("lecture.mixed", configs="; ".join(configs)) if len(configs) > 1 else ""
-    return LectureTable(rows, mixed)
+    if len(configs) > 1:
+        return LectureTable(rows, "", loc.t("lecture.mixed", configs="; ".join(configs)))
+    return LectureTable(rows, loc.t("lecture.shared", config=configs[0]) if configs else "", "")

@@ -42,29 +42,44 @@ def _row(row: Row) -> str:
     return "| " + " | ".join(_cell(v) for v in values) + " |"
 
 
-def _lecture_row(row: LectureRow) -> str:
+def _lecture_row(row: LectureRow, config: bool) -> str:
+    """One protocol; without a configuration column an unmeasured row explains itself in the
+    req/s cell."""
     name = row.protocol + ("\\*" if not row.in_lecture else "")
     text = [name, row.year, row.payload, row.feature, row.transport, row.contract, row.streaming]
     if row.measured is None:
-        numbers = [row.absent] + [row.absent_short] * len(LECTURE_NUMBERS)
+        numbers = [row.absent_short] * len(LECTURE_NUMBERS)
+        if config:
+            text.append(row.absent)
+        else:
+            numbers[0] = row.absent
     else:
-        numbers = [row.measured.config, *(getattr(row.measured, k) for k in LECTURE_NUMBERS)]
+        m = row.measured
+        numbers = [getattr(m, k) for k in LECTURE_NUMBERS]
+        if m.flags:  # beside req/s, as on the page
+            numbers[0] += " (" + ", ".join(f.label for f in m.flags) + ")"
+        if config:
+            text.append(m.config)
     return "| " + " | ".join(_cell(v) for v in (*text, *numbers)) + " |"
 
 
 def _lecture(page: Page) -> list[str]:
-    t = page.t
-    header = [t(f"lecture.col.{k}") for k in LECTURE_TEXT[:-1]]
-    header += [t("lecture.col.config"), t("lecture.col.rps"), "p50 ms", "p99 ms"]
+    t, table = page.t, page.lecture
+    config = not table.shared
+    text = [k for k in LECTURE_TEXT if config or k != "config"]
+    header = [t(f"lecture.col.{k}") for k in text]
+    header += [t("lecture.col.rps"), "p50 ms", "p99 ms"]
     header += [t(f"lecture.col.{k}") for k in LECTURE_NUMBERS[3:]]
     lines = [f"## {t('section.lecture')}", "", t("lecture.intro"), ""]
+    if table.shared:
+        lines += [table.shared, ""]
     lines += ["| " + " | ".join(header) + " |",
-              "|" + "---|" * len(LECTURE_TEXT) + "---:|" * len(LECTURE_NUMBERS)]  # fmt: skip
-    lines += [_lecture_row(row) for row in page.lecture.rows]
-    if page.lecture.footnote:
+              "|" + "---|" * len(text) + "---:|" * len(LECTURE_NUMBERS)]  # fmt: skip
+    lines += [_lecture_row(row, config) for row in table.rows]
+    if table.footnote:
         lines += ["", t("lecture.not_in_lecture").replace("*", "\\*", 1)]
-    if page.lecture.mixed:
-        lines += ["", f"> {page.lecture.mixed}"]
+    if table.mixed:
+        lines += ["", f"> {table.mixed}"]
     return [*lines, ""]
 
 

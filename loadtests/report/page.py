@@ -9,6 +9,7 @@ from typing import Any
 from loadtests.report import coldstart
 from loadtests.report.build import Group, Report
 from loadtests.report.figures import Figure, figures
+from loadtests.report.flags import Flag, flag
 from loadtests.report.i18n import Locale
 from loadtests.report.lecture import LectureTable, lecture_table
 from loadtests.report.notes import Note, glossary, notes
@@ -24,13 +25,6 @@ FLAG_PLACES = {
     "slo-pass": "row",  # --slo: the verdict is the whole configuration's
     "slo-fail": "row",
 }
-
-
-@dataclass(frozen=True)
-class Flag:
-    key: str
-    label: str
-    explain: str
 
 
 @dataclass(frozen=True)
@@ -104,12 +98,6 @@ class Page:
     t: Any  # the locale's message lookup, for the template's fixed words
 
 
-def _flag(key: str, loc: Locale) -> Flag:
-    label = loc.t(f"flag.{key}") if loc.has(f"flag.{key}") else key
-    explain = loc.t(f"flag.{key}.explain") if loc.has(f"flag.{key}.explain") else ""
-    return Flag(key, label, explain)
-
-
 def _interval(interval: Interval, loc: Locale) -> str:
     # a rate cannot be negative, whatever a t-interval over two noisy repeats says
     if interval.n < 2:
@@ -144,7 +132,7 @@ def row(g: Group, loc: Locale) -> Row:
         capacity_ci=_interval(g.capacity, loc),
         generator_ratio=loc.num(g.cpu("generator_to_server"), 2),
         generator_share=loc.pct(g.generator_share),
-        flags=tuple(_flag(f, loc) for f in g.flags),
+        flags=tuple(flag(f, loc) for f in g.flags),
     )
 
 

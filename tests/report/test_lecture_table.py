@@ -57,7 +57,11 @@ def test_the_table_holds_the_runs_measured_values(results: Path, lang: str) -> N
             reference = _reference_cells(cells, name)
             shown = {key: row.find_class(key)[0].text_content() for key in NUMBER_CELLS}
             assert shown == {key: _expected(reference, key, loc) for key in NUMBER_CELLS}, name
-            assert loc.t("load.closed", users=reference[0]["users"]) in row.text_content()
+            users = loc.t("load.closed", users=reference[0]["users"])
+            assert users in row.text_content() + page.find_class("shared-config")[0].text_content()
+            flags = {f for c in reference for f in c.get("flags", [])}
+            shown_flags = {span.text_content() for span in row.find_class("flag")}
+            assert shown_flags == {loc.t(f"flag.{f}") for f in flags}, name
         else:
             assert not row.find_class("num"), f"{name} was not measured, yet shows numbers"
             absent = row.find_class("absent")[0].text_content()
@@ -71,11 +75,17 @@ def test_markdown_rows_carry_the_same_numbers(results: Path) -> None:
     loc = Locale("en")
     cells = json.loads(results.read_text())["cells"]
     markdown = render(results, "en", "md")
-    grpc = next(line for line in markdown.splitlines() if line.startswith("| gRPC | 2015 |"))
-    reference = _reference_cells(cells, "grpc")
-    assert grpc.endswith(" | ".join(_expected(reference, k, loc) for k in NUMBER_CELLS) + " |")
+    for label, name in (("gRPC", "grpc"), ("REST", "rest")):
+        line = next(line for line in markdown.splitlines() if line.startswith(f"| {label} | "))
+        shown = [cell.strip() for cell in line.strip("|").split("|")][-len(NUMBER_CELLS) :]
+        reference = _reference_cells(cells, name)
+        flags = [loc.t(f"flag.{f}") for f in sorted({f for c in reference for f in c["flags"]})]
+        rps = _expected(reference, "rps", loc) + (f" ({', '.join(flags)})" if flags else "")
+        assert shown == [rps, *(_expected(reference, k, loc) for k in list(NUMBER_CELLS)[1:])]
     soap = next(line for line in markdown.splitlines() if line.startswith("| SOAP |"))
-    assert soap.count("| not measured ") == len(NUMBER_CELLS)
+    shown = [cell.strip() for cell in soap.strip("|").split("|")][-len(NUMBER_CELLS) :]
+    assert shown[0].startswith("Not measured in this run; `protobench bench --protocols soap`")
+    assert shown[1:] == ["not measured"] * (len(NUMBER_CELLS) - 1)
 
 
 def test_a_protocol_with_no_successful_request_shows_no_number(
@@ -91,3 +101,21 @@ def test_a_protocol_with_no_successful_request_shows_no_number(
     row = lxml.html.fromstring(render(path, "en")).get_element_by_id("lecture-jsonrpc")
     assert not row.find_class("num")
     assert "no request succeeded" in row.find_class("absent")[0].text_content()
+
+
+def test_rows_measured_in_different_configurations_say_so(results: Path, tmp_path: Path) -> None:
+    document = json.loads(results.read_text())
+    document["cells"] = [
+        c for c in document["cells"] if not (c["protocol"] == "grpc" and c["users"] == 16)
+    ]
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(document))
+    page = lxml.html.fromstring(render(path, "en"))
+    assert not page.find_class("shared-config")
+    assert (
+        "not all measured in the same configuration"
+        in page.get_element_by_id("lecture").text_content()
+    )
+    grpc = page.get_element_by_id("lecture-grpc").text_content()
+    rest = page.get_element_by_id("lecture-rest").text_content()
+    assert "4 users" in grpc and "16 users" in rest

@@ -3,7 +3,7 @@ and the same ``{placeholders}``."""
 
 MESSAGES: dict[str, str] = {
     # page frame
-    "page.title": "What each protocol costs: REST, gRPC, GraphQL and JSON-RPC serving one model",
+    "page.title": "What each API protocol costs serving one model",
     "page.subtitle": "Run {runs} · started {started} · {cells} measured cells · protocols: "
     "{protocols}",
     "nav.label": "Contents",
@@ -438,6 +438,7 @@ MESSAGES: dict[str, str] = {
     "workload), and the CPU the load generator and the server spent per call. Every protocol "
     "here is served unary (one request, one answer); the streaming column says what the "
     "protocol could do besides.",
+    "lecture.charts": "The same bytes and CPU columns, drawn:",
     "lecture.col.protocol": "Protocol",
     "lecture.col.year": "Year",
     "lecture.col.payload": "Format type",
@@ -451,7 +452,7 @@ MESSAGES: dict[str, str] = {
     "lecture.col.response_bytes": "B/response",
     "lecture.col.generator_us": "Generator CPU µs/call",
     "lecture.col.server_us": "Server CPU µs/call",
-    "lecture.config": "replicas: {replicas}, {load}, batch {batch}, {payload}",
+    "lecture.config": "replicas: {replicas} · {load} · batch: {batch} · payload: {payload}",
     "lecture.not_measured": "Not measured in this run; `{command}` measures it.",
     "lecture.not_measured.short": "not measured",
     "lecture.no_success": "Run, but no request succeeded: there is nothing to show (see the "
@@ -460,6 +461,7 @@ MESSAGES: dict[str, str] = {
     "lecture.undeclared": "not declared in its spec",
     "lecture.not_in_lecture": "* Not in the lecture's table: the year and the feature are "
     "protobench's.",
+    "lecture.shared": "Every protocol was measured in the same configuration: {config}.",
     "lecture.mixed": "The protocols were not all measured in the same configuration ({configs}): "
     "compare their numbers with care.",
     "lecture.transport.http/1.1": "HTTP/1.1",

@@ -3,8 +3,7 @@
 
 MESSAGES: dict[str, str] = {
     # marco de la página
-    "page.title": "Cuánto cuesta cada protocolo: REST, gRPC, GraphQL y JSON-RPC sirviendo un "
-    "mismo modelo",
+    "page.title": "Cuánto cuesta cada protocolo de API sirviendo un mismo modelo",
     "page.subtitle": "Corrida {runs} · inicio {started} · {cells} celdas medidas · protocolos: "
     "{protocols}",
     "nav.label": "Contenido",
@@ -474,6 +473,7 @@ MESSAGES: dict[str, str] = {
     "de trabajo) y la CPU que gastaron por llamada el generador de carga y el servidor. Aquí "
     "todos los protocolos se sirven en llamadas unarias (una solicitud, una respuesta); la "
     "columna de streaming dice qué más podría hacer el protocolo.",
+    "lecture.charts": "Las mismas columnas de bytes y de CPU, en gráficas:",
     "lecture.col.protocol": "Protocolo",
     "lecture.col.year": "Año",
     "lecture.col.payload": "Tipo de formato",
@@ -487,7 +487,7 @@ MESSAGES: dict[str, str] = {
     "lecture.col.response_bytes": "B/respuesta",
     "lecture.col.generator_us": "CPU generador µs/llamada",
     "lecture.col.server_us": "CPU servidor µs/llamada",
-    "lecture.config": "réplicas: {replicas}, {load}, lote {batch}, {payload}",
+    "lecture.config": "réplicas: {replicas} · {load} · lote: {batch} · payload: {payload}",
     "lecture.not_measured": "No medido en esta ejecución; `{command}` lo mide.",
     "lecture.not_measured.short": "no medido",
     "lecture.no_success": "Ejecutado, pero ninguna solicitud tuvo éxito: no hay nada que "
@@ -496,6 +496,7 @@ MESSAGES: dict[str, str] = {
     "lecture.undeclared": "sin declarar en su spec",
     "lecture.not_in_lecture": "* No figura en la tabla de la clase: el año y la característica "
     "son de protobench.",
+    "lecture.shared": "Todos los protocolos se midieron en la misma configuración: {config}.",
     "lecture.mixed": "No todos los protocolos se midieron en la misma configuración "
     "({configs}): compare sus números con cuidado.",
     "lecture.transport.http/1.1": "HTTP/1.1",
