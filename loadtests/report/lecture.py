@@ -36,7 +36,7 @@ class Measured:
 @dataclass(frozen=True)
 class LectureRow:
     protocol: str  # the spec's label ("gRPC")
-    name: str  # the registry name ("grpc")
+    name: str  # the registry name ("grpc"), with the payload when it has a row for each
     in_lecture: bool  # the lecture's table lists it
     year: str
     payload: str
@@ -88,13 +88,14 @@ def _bytes(group: Group, direction: str, loc: Locale) -> str:
     return loc.num(group.wire(direction)["total"])
 
 
-def _row(name: str, spec: ProtocolSpec | None, report: Report, loc: Locale) -> LectureRow:
-    reference = report.reference(name)
-    absent = absent_short = ""
-    if reference is None:
-        key = "lecture.no_success" if report.of(name) else "lecture.not_measured"
-        absent = loc.t(key, command=f"protobench bench --protocols {name}")
-        absent_short = loc.t(f"{key}.short")
+def _same_but_payload(a: Group, b: Group) -> bool:
+    fields = ("replicas", "balancer", "users", "rate", "batch", "model")
+    return a.payload != b.payload and all(getattr(a, f) == getattr(b, f) for f in fields)
+
+
+def _rows(name: str, spec: ProtocolSpec | None, report: Report, loc: Locale) -> list[LectureRow]:
+    """The protocol's row, and one more per other payload it ran in the same configuration
+    (REST's ``iris-xml`` beside its JSON ``iris``)."""
     undeclared = loc.t("lecture.undeclared")
     traits = spec.traits if spec is not None else None
     transport = loc.t(f"lecture.transport.{spec.transport.value}") if spec else undeclared
@@ -106,20 +107,36 @@ def _row(name: str, spec: ProtocolSpec | None, report: Report, loc: Locale) -> L
         feature = traits.feature.get(loc.lang, "–")
         contract = traits.contract or loc.t("lecture.contract.none")
         streaming = loc.t(f"lecture.streaming.{traits.streaming.value}")
-    return LectureRow(
-        protocol=spec.report.label if spec else name,
-        name=name,
-        in_lecture=traits.in_lecture if traits else False,
-        year=year,
-        payload=payload,
-        feature=feature,
-        transport=transport,
-        contract=contract,
-        streaming=streaming,
-        measured=measured(reference, loc) if reference is not None else None,
-        absent=absent,
-        absent_short=absent_short,
-    )
+    label = spec.report.label if spec else name
+
+    def row(group: Group | None, suffix: str = "") -> LectureRow:
+        absent = absent_short = ""
+        if group is None:
+            key = "lecture.no_success" if report.of(name) else "lecture.not_measured"
+            absent = loc.t(key, command=f"protobench bench --protocols {name}")
+            absent_short = loc.t(f"{key}.short")
+        return LectureRow(
+            protocol=label + (f" · {suffix}" if suffix else ""),
+            name=name + (f"-{suffix}" if suffix else ""),
+            in_lecture=traits.in_lecture if traits else False,
+            year=year,
+            payload=payload,
+            feature=feature,
+            transport=transport,
+            contract=contract,
+            streaming=streaming,
+            measured=measured(group, loc) if group is not None else None,
+            absent=absent,
+            absent_short=absent_short,
+        )
+
+    reference = report.reference(name)
+    if reference is None:
+        return [row(None)]
+    others = [g for g in report.of(name) if g.measured and _same_but_payload(g, reference)]
+    if not others:
+        return [row(reference)]
+    return [row(reference, reference.payload), *(row(g, g.payload) for g in others)]
 
 
 def _lecture_order(row: LectureRow) -> tuple[bool, str]:
@@ -130,7 +147,8 @@ def _lecture_order(row: LectureRow) -> tuple[bool, str]:
 
 def lecture_table(report: Report, loc: Locale) -> LectureTable:
     names = [*SPECS, *(p for p in report.protocols if p not in SPECS)]
-    rows = sorted((_row(n, SPECS.get(n), report, loc) for n in names), key=_lecture_order)
+    every = [r for n in names for r in _rows(n, SPECS.get(n), report, loc)]
+    rows = sorted(every, key=_lecture_order)
     configs = list(dict.fromkeys(r.measured.config for r in rows if r.measured))
     if len(configs) > 1:
         return LectureTable(rows, "", loc.t("lecture.mixed", configs="; ".join(configs)))

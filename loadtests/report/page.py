@@ -15,6 +15,7 @@ from loadtests.report.lecture import LectureTable, lecture_table
 from loadtests.report.notes import Note, glossary, notes
 from loadtests.report.readings import load_label
 from loadtests.stats import Interval
+from loadtests.workload import PAYLOADS
 
 # Which flag qualifies which number: it is shown next to that number, not only in a column.
 FLAG_PLACES = {
@@ -116,7 +117,7 @@ def row(g: Group, loc: Locale) -> Row:
     return Row(
         protocol=g.protocol,
         replicas=replicas,
-        load=load_label(g, loc),
+        load=load_label(g, loc) + (f" · {g.payload}" if g.payload != PAYLOADS[0] else ""),
         batch=loc.num(g.batch),
         rps=loc.num(rps.median),
         rps_ci=ci,

@@ -119,3 +119,27 @@ def test_rows_measured_in_different_configurations_say_so(results: Path, tmp_pat
     grpc = page.get_element_by_id("lecture-grpc").text_content()
     rest = page.get_element_by_id("lecture-rest").text_content()
     assert "4 users" in grpc and "16 users" in rest
+
+
+def test_each_payload_of_the_reference_configuration_gets_its_row(
+    results: Path, tmp_path: Path
+) -> None:
+    """REST asked for XML answers (`--payload iris-xml`) beside JSON: a row each, own numbers."""
+    document = json.loads(results.read_text())
+    json_cells = _reference_cells(document["cells"], "rest")
+    xml_cells = json.loads(json.dumps(json_cells))
+    for cell in xml_cells:
+        cell.update(payload="iris-xml", cell_id=cell["cell_id"] + "-xml")
+        cell["wire_bytes"]["response"]["total"] *= 2
+        cell["requests_per_s"] /= 2
+    document["cells"] += xml_cells
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(document))
+    loc = Locale("en")
+    page = lxml.html.fromstring(render(path, "en"))
+    for suffix, cells in (("iris", json_cells), ("iris-xml", xml_cells)):
+        row = page.get_element_by_id(f"lecture-rest-{suffix}")
+        assert row.find_class("proto")[0].text_content() == f"REST · {suffix}"
+        for key in ("rps", "response-bytes", "request-bytes"):
+            assert row.find_class(key)[0].text_content() == _expected(cells, key, loc)
+    assert "16 users · iris-xml" in page.get_element_by_id("results").text_content()
