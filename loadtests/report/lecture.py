@@ -69,7 +69,6 @@ def measured(group: Group, loc: Locale) -> Measured:
             replicas=loc.num(group.replicas),
             load=load_label(group, loc),
             batch=loc.num(group.batch),
-            payload=group.payload,
         ),
         rps=loc.num(group.rps.median),
         p50=loc.auto(group.latency("p50")),
@@ -93,9 +92,11 @@ def _same_but_payload(a: Group, b: Group) -> bool:
     return a.payload != b.payload and all(getattr(a, f) == getattr(b, f) for f in fields)
 
 
-def _rows(name: str, spec: ProtocolSpec | None, report: Report, loc: Locale) -> list[LectureRow]:
+def _rows(
+    name: str, spec: ProtocolSpec | None, report: Report, loc: Locale, *, payloads: bool
+) -> list[LectureRow]:
     """The protocol's row, and one more per other payload it ran in the same configuration
-    (REST's ``iris-xml`` beside its JSON ``iris``)."""
+    (REST's ``iris-xml`` beside its JSON ``iris``); ``payloads``: name each row's payload."""
     undeclared = loc.t("lecture.undeclared")
     traits = spec.traits if spec is not None else None
     transport = loc.t(f"lecture.transport.{spec.transport.value}") if spec else undeclared
@@ -134,7 +135,7 @@ def _rows(name: str, spec: ProtocolSpec | None, report: Report, loc: Locale) -> 
     if reference is None:
         return [row(None)]
     others = [g for g in report.of(name) if g.measured and _same_but_payload(g, reference)]
-    if not others:
+    if not others and not payloads:
         return [row(reference)]
     return [row(reference, reference.payload), *(row(g, g.payload) for g in others)]
 
@@ -147,9 +148,15 @@ def _lecture_order(row: LectureRow) -> tuple[bool, str]:
 
 def lecture_table(report: Report, loc: Locale) -> LectureTable:
     names = [*SPECS, *(p for p in report.protocols if p not in SPECS)]
-    every = [r for n in names for r in _rows(n, SPECS.get(n), report, loc)]
+    used = {g.payload for g in report.groups if g.measured}
+    every = [r for n in names for r in _rows(n, SPECS.get(n), report, loc, payloads=len(used) > 1)]
     rows = sorted(every, key=_lecture_order)
     configs = list(dict.fromkeys(r.measured.config for r in rows if r.measured))
     if len(configs) > 1:
         return LectureTable(rows, "", loc.t("lecture.mixed", configs="; ".join(configs)))
-    return LectureTable(rows, loc.t("lecture.shared", config=configs[0]) if configs else "", "")
+    if not configs:
+        return LectureTable(rows, "", "")
+    config = configs[0] + (
+        "" if len(used) > 1 else f" · {loc.t('lecture.payload', payload=used.pop())}"
+    )
+    return LectureTable(rows, loc.t("lecture.shared", config=config), "")

@@ -143,3 +143,6 @@ def test_each_payload_of_the_reference_configuration_gets_its_row(
         for key in ("rps", "response-bytes", "request-bytes"):
             assert row.find_class(key)[0].text_content() == _expected(cells, key, loc)
     assert "16 users · iris-xml" in page.get_element_by_id("results").text_content()
+    shared = page.find_class("shared-config")[0].text_content()  # the payload is in the rows
+    assert "16 users" in shared and "payload" not in shared
+    assert page.get_element_by_id("lecture-grpc-iris") is not None  # every row names its own

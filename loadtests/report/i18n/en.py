@@ -452,7 +452,7 @@ MESSAGES: dict[str, str] = {
     "lecture.col.response_bytes": "B/response",
     "lecture.col.generator_us": "Generator CPU µs/call",
     "lecture.col.server_us": "Server CPU µs/call",
-    "lecture.config": "replicas: {replicas} · {load} · batch: {batch} · payload: {payload}",
+    "lecture.config": "replicas: {replicas} · {load} · batch: {batch}",
     "lecture.not_measured": "Not measured in this run; `{command}` measures it.",
     "lecture.not_measured.short": "not measured",
     "lecture.no_success": "Run, but no request succeeded: there is nothing to show (see the "
@@ -461,6 +461,7 @@ MESSAGES: dict[str, str] = {
     "lecture.undeclared": "not declared in its spec",
     "lecture.not_in_lecture": "* Not in the lecture's table: the year and the feature are "
     "protobench's.",
+    "lecture.payload": "payload: {payload}",
     "lecture.shared": "Every protocol was measured in the same configuration: {config}.",
     "lecture.mixed": "The protocols were not all measured in the same configuration ({configs}): "
     "compare their numbers with care.",

@@ -487,7 +487,7 @@ MESSAGES: dict[str, str] = {
     "lecture.col.response_bytes": "B/respuesta",
     "lecture.col.generator_us": "CPU generador µs/llamada",
     "lecture.col.server_us": "CPU servidor µs/llamada",
-    "lecture.config": "réplicas: {replicas} · {load} · lote: {batch} · payload: {payload}",
+    "lecture.config": "réplicas: {replicas} · {load} · lote: {batch}",
     "lecture.not_measured": "No medido en esta ejecución; `{command}` lo mide.",
     "lecture.not_measured.short": "no medido",
     "lecture.no_success": "Ejecutado, pero ninguna solicitud tuvo éxito: no hay nada que "
@@ -496,6 +496,7 @@ MESSAGES: dict[str, str] = {
     "lecture.undeclared": "sin declarar en su spec",
     "lecture.not_in_lecture": "* No figura en la tabla de la clase: el año y la característica "
     "son de protobench.",
+    "lecture.payload": "payload: {payload}",
     "lecture.shared": "Todos los protocolos se midieron en la misma configuración: {config}.",
     "lecture.mixed": "No todos los protocolos se midieron en la misma configuración "
     "({configs}): compare sus números con cuidado.",
