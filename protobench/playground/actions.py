@@ -113,14 +113,17 @@ class Playground:
         rng = random.Random()
         for _ in range(max(0, min(n, MAX_BURST))):
             caller = f"student-{rng.randrange(1_000_000)}"
+            # The lock is released before each yield: a consumer that pauses between items
+            # (the page sends an update) must not hold the protocol's client from other events.
             with self._locks[protocol]:
                 client = self._client(protocol)
                 started = time.perf_counter()
                 try:
                     client.predict(IRIS, [row], caller=caller)
-                    yield (time.perf_counter() - started) * 1000.0
+                    ms = (time.perf_counter() - started) * 1000.0
                 except ClientError:
-                    yield float("nan")
+                    ms = float("nan")
+            yield ms
 
     def close(self) -> None:
         for client in self._clients.values():

@@ -147,3 +147,29 @@ def test_the_page_speaks_the_browsers_language(playground_url: str, browser: Any
     body = _wait(chrome, "return document.body.innerText.includes('Predecir la flor')"
                  " ? document.body.innerText : ''", "the Spanish page")  # fmt: skip
     assert "Comparar" in body and "Predict the flower" not in body
+
+
+def test_a_burst_moves_traffic_between_versions(playground_url: str, browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    chrome = browser
+    chrome.get(playground_url)
+    _wait(chrome, "return document.querySelector('#features')", "the page")
+    _open_tab(chrome, "strategies")
+    _wait(chrome, "return document.querySelector('#apply-strategy')", "the strategies tab")
+    chrome.find_element(By.ID, "apply-strategy").click()  # A/B over versions 1 and 2
+    _wait(chrome, "return document.querySelector('#strategy').innerText.includes('ab')",
+          "the A/B strategy")  # fmt: skip
+    chrome.find_element(By.ID, "burst").click()
+    # version, calls, ... per row (gradio's grid rows; the header row has no gridcells): both
+    # versions served part of the 100 calls
+    calls = _wait(
+        chrome,
+        "const rows = [...document.querySelectorAll('#strategy-counts [role=row]')].map("
+        "r => [...r.querySelectorAll('[role=gridcell]')].map(c => c.innerText.trim()))"
+        ".filter(r => r.length);"
+        "const calls = rows.map(r => Number(r[1]));"
+        "return rows.length === 2 && calls.reduce((a, b) => a + b, 0) >= 100 ? calls : null",
+        "the burst to show in the counts",
+    )
+    assert all(c > 0 for c in calls), calls
