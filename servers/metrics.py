@@ -12,7 +12,10 @@ What is exported (every series carries ``protocol``):
 - ``protobench_inference_duration_seconds{model,version,outcome}``: the model's computation
   alone, as Triton and MLServer keep it apart from the request;
 - ``protobench_requests_in_flight{operation}``, ``protobench_ready``,
-  ``protobench_replica_info{replica}``.
+  ``protobench_replica_info{replica}``;
+- with the capacity-limited model (``--model-workers``), its workers read at scrape time:
+  ``protobench_model_workers``, ``…_workers_busy``, ``…_queue``, their peaks since start
+  (``…_workers_busy_peak``, ``…_queue_peak``) and ``protobench_model_served_total``.
 
 A replica started by ``servers.launcher`` gets its own ``PROMETHEUS_MULTIPROC_DIR``: the
 library keeps each process's values in a file there, so after the supervisor restarts a
@@ -47,9 +50,12 @@ from prometheus_client import (
     disable_created_metrics,
     generate_latest,
 )
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.registry import Collector
 
+from protobench.core.capacity import FifoWorkers
 from protobench.core.service import InferenceService, Outcome
 from servers.listen import Listen, announce, bind_socket
 
@@ -72,6 +78,41 @@ disable_created_metrics()  # type: ignore[no-untyped-call]
 
 def _multiprocess() -> bool:
     return bool(os.environ.get(MULTIPROC_ENV))
+
+
+MODEL_PREFIX = "protobench_model_"
+
+
+class ModelWorkers(Collector):
+    """The capacity-limited model's workers and queue, read from its pool at each scrape.
+
+    A custom collector rather than gauges set on every call: the pool already keeps these
+    numbers under its lock, and a scrape reads them in one consistent snapshot. They belong to
+    the live process alone (a restarted replica starts with an empty queue and fresh peaks),
+    so in multiprocess mode they are added beside the merged files, not written to them."""
+
+    def __init__(self, pool: FifoWorkers, protocol: str) -> None:
+        self.pool = pool
+        self.protocol = protocol
+
+    def collect(self) -> Iterable[Metric]:
+        stats = self.pool.stats()
+        gauges = (
+            ("workers", "Predictions the model computes at a time (K).", stats.workers),
+            ("workers_busy", "Workers holding a prediction now.", stats.busy),
+            ("queue", "Predictions waiting for a worker now.", stats.queued),
+            ("workers_busy_peak", "Most workers busy at once since start.", stats.peak_busy),
+            ("queue_peak", "Longest queue since start.", stats.peak_queued),
+        )
+        for name, help_text, value in gauges:
+            gauge = GaugeMetricFamily(MODEL_PREFIX + name, help_text, labels=["protocol"])
+            gauge.add_metric([self.protocol], value)
+            yield gauge
+        served = CounterMetricFamily(MODEL_PREFIX + "served",
+                                     "Predictions the model's workers have finished.",
+                                     labels=["protocol"])  # fmt: skip
+        served.add_metric([self.protocol], stats.served)
+        yield served
 
 
 class ReplicaMetrics:
@@ -113,6 +154,10 @@ class ReplicaMetrics:
         self._children: dict[tuple[object, ...], Any] = {}
         self.info.labels(protocol, service.served_by).set(1)
         self._ready_child = self.ready.labels(protocol)
+        pool = service.model_cost.pool
+        self.workers = ModelWorkers(pool, protocol) if pool is not None else None
+        if self.workers is not None:
+            self.registry.register(self.workers)
         service.counters.observer = self
 
     # -- the core's observer ----------------------------------------------------------------
@@ -148,6 +193,8 @@ class ReplicaMetrics:
             return generate_latest(self.registry)
         merged = CollectorRegistry()
         MultiProcessCollector(merged)  # type: ignore[no-untyped-call]  # every process of this replica, the dead ones too
+        if self.workers is not None:
+            merged.register(self.workers)
         return generate_latest(merged)
 
 
@@ -271,6 +318,14 @@ class Scrape:
         self.requests: dict[tuple[str, str], int] = {}
         self.ready = False
         self.families = {family.name: family for family in text_string_to_metric_families(text)}
+        # The capacity-limited model's workers (ModelWorkers), by name without the prefix;
+        # empty when the replica's model has no worker limit.
+        self.model: dict[str, int] = {
+            name.removeprefix(MODEL_PREFIX): int(sum(s.value for s in family.samples
+                                                     if s.name in (name, f"{name}_total")))
+            for name, family in self.families.items()
+            if name.startswith(MODEL_PREFIX)
+        }  # fmt: skip
         for sample in self._samples("protobench_requests", "protobench_requests_total"):
             key = (sample.labels["operation"], sample.labels["outcome"])
             self.requests[key] = self.requests.get(key, 0) + int(sample.value)

@@ -18,12 +18,6 @@ from servers.metrics import metrics_url, scrape
 from tests.support.protocols import marker
 from tests.support.servers import RunningServer, running_server
 
-# KNOWN BROKEN: the move to prometheus_client dropped the capacity gauges (Scrape.model) these
-# tests read; open until the gauges are carried over.
-pytestmark = pytest.mark.xfail(
-    reason="Scrape has no capacity gauges since prometheus_client", strict=False
-)
-
 SERVICE_S = 1.0  # long enough that, even on a busy machine, the next call arrives meanwhile
 CALLS = 3
 IRIS = [[5.1, 3.5, 1.4, 0.2]]

@@ -17,6 +17,7 @@ import pytest
 from clients import connect
 from protobench.core.errors import CoreError
 from protobench.core.service import InferenceService
+from protobench.core.settings import Settings
 from servers.launcher import launch
 from servers.listen import Listen
 from servers.metrics import (
@@ -62,6 +63,32 @@ def test_exposition_parses_back_with_counts_and_histograms(service: InferenceSer
     assert list(inference.values()) == sorted(inference.values())  # cumulative buckets
     in_flight = parsed.families["protobench_requests_in_flight"].samples
     assert {s.labels["operation"]: s.value for s in in_flight} == {"predict": 0.0}
+
+
+def test_the_capacity_limited_models_workers_are_exported(settings: Settings) -> None:
+    plain = InferenceService(settings)
+    assert Scrape(ReplicaMetrics(plain, "rest").render().decode()).model == {}  # no limit
+    limited = InferenceService(settings.model_copy(update={"model_workers": 2,
+                                                           "model_service_ms": 1.0}))  # fmt: skip
+    limited.load()
+    metrics = ReplicaMetrics(limited, "rest")
+    pool = limited.model_cost.pool
+    assert pool is not None
+    pool.acquire(), pool.acquire()  # both workers held: the next call queues
+    queued = threading.Thread(target=limited.predict, args=("iris", [SETOSA]))
+    queued.start()
+    while pool.stats().queued == 0:
+        time.sleep(0.001)
+    during = Scrape(metrics.render().decode()).model
+    pool.release(), pool.release()
+    queued.join(5.0)
+    text = metrics.render().decode()
+    assert "# TYPE protobench_model_served_total counter" in text
+    after = Scrape(text).model
+    assert during == {"workers": 2, "workers_busy": 2, "queue": 1, "workers_busy_peak": 2,
+                      "queue_peak": 1, "served": 0}  # fmt: skip
+    assert after == {"workers": 2, "workers_busy": 0, "queue": 0, "workers_busy_peak": 2,
+                     "queue_peak": 1, "served": 3}  # fmt: skip
 
 
 def test_endpoint_serves_live_counts(
