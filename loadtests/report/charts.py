@@ -189,7 +189,11 @@ def line_chart(series: Sequence[Series], x: Axis, y: Axis, title: str) -> str:
                     f"<title>{escape(f'{s.name}: {x.fmt(px)}, {y.fmt(py)}')}</title></circle>"
                 )
         for (px, py), label in zip(s.points, s.labels, strict=False):
-            parts.append(_text(sx(px) + 6, sy(py) - 6, label, "start", f' fill="{s.colour}"', 10))
+            ink = f' fill="{s.colour}"'
+            if sx(px) + 6 + len(label) * CHAR_W * 10 / FONT > WIDTH:  # would leave the chart
+                parts.append(_text(sx(px) - 6, sy(py) - 6, label, "end", ink, 10))
+            else:
+                parts.append(_text(sx(px) + 6, sy(py) - 6, label, "start", ink, 10))
     parts.append(_text((left + right) / 2, bottom + 36, x.label))
     parts.append(_text(16, (top + bottom) / 2, y.label, extra=_rotate(16, (top + bottom) / 2)))
     return _frame("".join(parts), bottom + 48, title)

@@ -81,10 +81,13 @@ def measured(group: Group, loc: Locale) -> Measured:
     )
 
 
+def has_wire(group: Group) -> bool:
+    """Every repeat counted its bytes (a cell that could not, e.g. a remote target, has none)."""
+    return all("wire_bytes" in c for c in group.cells)
+
+
 def _bytes(group: Group, direction: str, loc: Locale) -> str:
-    if not all("wire_bytes" in c for c in group.cells):
-        return "–"
-    return loc.num(group.wire(direction)["total"])
+    return loc.num(group.wire(direction)["total"]) if has_wire(group) else "–"
 
 
 def _same_but_payload(a: Group, b: Group) -> bool:
@@ -92,12 +95,55 @@ def _same_but_payload(a: Group, b: Group) -> bool:
     return a.payload != b.payload and all(getattr(a, f) == getattr(b, f) for f in fields)
 
 
-def _rows(
-    name: str, spec: ProtocolSpec | None, report: Report, loc: Locale, *, payloads: bool
-) -> list[LectureRow]:
-    """The protocol's row, and one more per other payload it ran in the same configuration
-    (REST's ``iris-xml`` beside its JSON ``iris``); ``payloads``: name each row's payload."""
+@dataclass(frozen=True)
+class Entry:
+    """One row of the table before formatting: a protocol and what the run measured on it."""
+
+    name: str
+    spec: ProtocolSpec | None
+    group: Group | None  # None: not measured, or no successful request
+    payload: str  # the payload, when the rows name theirs; else ""
+
+    @property
+    def label(self) -> str:
+        label = self.spec.report.label if self.spec else self.name
+        return label + (f" · {self.payload}" if self.payload else "")
+
+    @property
+    def in_lecture(self) -> bool:
+        return (
+            self.spec is not None and self.spec.traits is not None and self.spec.traits.in_lecture
+        )
+
+    def order(self) -> tuple[bool, str]:
+        """The lecture lists its protocols by year; the others follow, in the registry's order
+        (``sorted`` is stable)."""
+        traits = self.spec.traits if self.spec else None
+        return (not self.in_lecture, (traits.year or "") if traits and self.in_lecture else "")
+
+
+def entries(report: Report) -> list[Entry]:
+    """Every registered protocol (and any other the runs measured), one entry each, and one
+    more per other payload it ran in its reference configuration (REST's ``iris-xml`` beside
+    its JSON ``iris``). When the runs used several payloads, every entry names its own."""
+    used = {g.payload for g in report.groups if g.measured}
+    out = []
+    for name in [*SPECS, *(p for p in report.protocols if p not in SPECS)]:
+        spec, reference = SPECS.get(name), report.reference(name)
+        if reference is None:
+            out.append(Entry(name, spec, None, ""))
+            continue
+        others = [g for g in report.of(name) if g.measured and _same_but_payload(g, reference)]
+        if not others and len(used) <= 1:
+            out.append(Entry(name, spec, reference, ""))
+        else:
+            out += [Entry(name, spec, g, g.payload) for g in (reference, *others)]
+    return sorted(out, key=Entry.order)
+
+
+def _row(entry: Entry, report: Report, loc: Locale) -> LectureRow:
     undeclared = loc.t("lecture.undeclared")
+    spec = entry.spec
     traits = spec.traits if spec is not None else None
     transport = loc.t(f"lecture.transport.{spec.transport.value}") if spec else undeclared
     if traits is None:
@@ -108,49 +154,30 @@ def _rows(
         feature = traits.feature.get(loc.lang, "–")
         contract = traits.contract or loc.t("lecture.contract.none")
         streaming = loc.t(f"lecture.streaming.{traits.streaming.value}")
-    label = spec.report.label if spec else name
-
-    def row(group: Group | None, suffix: str = "") -> LectureRow:
-        absent = absent_short = ""
-        if group is None:
-            key = "lecture.no_success" if report.of(name) else "lecture.not_measured"
-            absent = loc.t(key, command=f"protobench bench --protocols {name}")
-            absent_short = loc.t(f"{key}.short")
-        return LectureRow(
-            protocol=label + (f" · {suffix}" if suffix else ""),
-            name=name + (f"-{suffix}" if suffix else ""),
-            in_lecture=traits.in_lecture if traits else False,
-            year=year,
-            payload=payload,
-            feature=feature,
-            transport=transport,
-            contract=contract,
-            streaming=streaming,
-            measured=measured(group, loc) if group is not None else None,
-            absent=absent,
-            absent_short=absent_short,
-        )
-
-    reference = report.reference(name)
-    if reference is None:
-        return [row(None)]
-    others = [g for g in report.of(name) if g.measured and _same_but_payload(g, reference)]
-    if not others and not payloads:
-        return [row(reference)]
-    return [row(reference, reference.payload), *(row(g, g.payload) for g in others)]
-
-
-def _lecture_order(row: LectureRow) -> tuple[bool, str]:
-    """The lecture lists its protocols by year; the others follow, in the registry's order
-    (``sorted`` is stable)."""
-    return (not row.in_lecture, row.year if row.in_lecture else "")
+    absent = absent_short = ""
+    if entry.group is None:
+        key = "lecture.no_success" if report.of(entry.name) else "lecture.not_measured"
+        absent = loc.t(key, command=f"protobench bench --protocols {entry.name}")
+        absent_short = loc.t(f"{key}.short")
+    return LectureRow(
+        protocol=entry.label,
+        name=entry.name + (f"-{entry.payload}" if entry.payload else ""),
+        in_lecture=entry.in_lecture,
+        year=year,
+        payload=payload,
+        feature=feature,
+        transport=transport,
+        contract=contract,
+        streaming=streaming,
+        measured=measured(entry.group, loc) if entry.group is not None else None,
+        absent=absent,
+        absent_short=absent_short,
+    )
 
 
 def lecture_table(report: Report, loc: Locale) -> LectureTable:
-    names = [*SPECS, *(p for p in report.protocols if p not in SPECS)]
+    rows = [_row(e, report, loc) for e in entries(report)]
     used = {g.payload for g in report.groups if g.measured}
-    every = [r for n in names for r in _rows(n, SPECS.get(n), report, loc, payloads=len(used) > 1)]
-    rows = sorted(every, key=_lecture_order)
     configs = list(dict.fromkeys(r.measured.config for r in rows if r.measured))
     if len(configs) > 1:
         return LectureTable(rows, "", loc.t("lecture.mixed", configs="; ".join(configs)))

@@ -12,6 +12,7 @@ from loadtests.report.figures import Figure, figures
 from loadtests.report.flags import Flag, flag
 from loadtests.report.i18n import Locale
 from loadtests.report.lecture import LectureTable, lecture_table
+from loadtests.report.lecture_chart import lecture_cost
 from loadtests.report.notes import Note, glossary, notes
 from loadtests.report.readings import load_label
 from loadtests.stats import Interval
@@ -256,7 +257,11 @@ def build_page(report: Report, loc: Locale) -> Page:
         lecture=lecture_table(report, loc),
         rows=[row(g, loc) for g in (*report.groups, *report.lessons)],
         cross_checks=cross_checks(report, loc),
-        figures=[*figures(report, loc), coldstart.coldstart(report, loc)],
+        figures=[
+            lecture_cost(report, loc),
+            *figures(report, loc),
+            coldstart.coldstart(report, loc),
+        ],
         notes=[*notes(report, loc), coldstart.note(report, loc)],
         glossary=glossary(loc),
         manifests=[manifest(r, report, loc) for r in report.runs],

@@ -31,7 +31,7 @@ def _join(parts: Sequence[str]) -> str:
     return " ".join(p for p in parts if p)
 
 
-def _flag_note(groups: Sequence[Group], loc: Locale) -> str:
+def flag_note(groups: Sequence[Group], loc: Locale) -> str:
     bound = sorted({g.protocol for g in groups if "generator-bound" in g.flags})
     unstable = sorted({g.protocol for g in groups if "unstable" in g.flags})
     return _join(
@@ -88,7 +88,7 @@ def scaling(lines: Sequence[ScalingLine], report: Report, loc: Locale) -> str:
     waits = all(g.capacity_limited for line in lines for g in line.groups)  # no CPU to share
     if cores and cores <= most and not waits:
         text.append(loc.t("read.scaling.cores", cores=cores, n=most))
-    text.append(_flag_note([g for line in lines for g in line.groups], loc))
+    text.append(flag_note([g for line in lines for g in line.groups], loc))
     return _join(text)
 
 
@@ -135,7 +135,7 @@ def percentiles(refs: Sequence[Group], loc: Locale) -> str:
                 n=loc.num(min(g.requests for g in thin)),
             )
         )
-    text.append(_flag_note(refs, loc))
+    text.append(flag_note(refs, loc))
     return _join(text)
 
 
@@ -170,7 +170,7 @@ def knee(sweeps: dict[str, list[Group]], loc: Locale) -> str:
         text.append(loc.t("read.knee.saturated", protocols=", ".join(saturated)))
     if growing:
         text.append(loc.t("read.knee.growing", protocols=", ".join(growing)))
-    text.append(_flag_note([g for groups in sweeps.values() for g in groups], loc))
+    text.append(flag_note([g for groups in sweeps.values() for g in groups], loc))
     return _join(text)
 
 
@@ -246,7 +246,7 @@ def cpu(refs: Sequence[Group], loc: Locale) -> str:
         )
     else:
         text.append(loc.t("read.cpu.server_heavier"))
-    text.append(_flag_note(measured, loc))
+    text.append(flag_note(measured, loc))
     return _join(text)
 
 

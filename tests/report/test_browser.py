@@ -14,8 +14,8 @@ from loadtests.report import write_report
 from tests.report.browser import Rendering, render
 
 BENCH_LOCK = Path("/tmp/protobench-bench.lock")  # one benchmark at a time on this machine
-CHART_KEYS = ("scaling", "replica_knee", "percentiles", "knee", "wire", "cpu", "breakdown",
-              "breakdown_client", "spread",
+CHART_KEYS = ("lecture", "scaling", "replica_knee", "percentiles", "knee", "wire", "cpu",
+              "breakdown", "breakdown_client", "spread",
               "corrected", "batch", "coldstart")  # fmt: skip
 # drawn only from the capacity-limited model's runs, or from a --cold-starts run
 LESSON_CHARTS = ("replica_knee", "coldstart")
@@ -62,4 +62,4 @@ def test_a_real_short_bench_run_renders(tmp_path: Path) -> None:
     assert finished.returncode == 0, finished.stderr[-3000:]
     page = write_report(out, tmp_path / "report.html", "es")
     seen = render(page, tmp_path, tmp_path / "report.png")
-    _check(seen, "es", ("percentiles", "wire", "cpu"))
+    _check(seen, "es", ("lecture", "percentiles", "wire", "cpu"))

@@ -146,3 +146,31 @@ def test_each_payload_of_the_reference_configuration_gets_its_row(
     shared = page.find_class("shared-config")[0].text_content()  # the payload is in the rows
     assert "16 users" in shared and "payload" not in shared
     assert page.get_element_by_id("lecture-grpc-iris") is not None  # every row names its own
+
+
+def test_the_chart_places_each_protocol_by_its_measured_bytes_and_cpu(results: Path) -> None:
+    loc = Locale("en")
+    cells = json.loads(results.read_text())["cells"]
+    cost = {}  # name -> (bytes per call both ways, server µs per call), from the raw cells
+    for name in {c["protocol"] for c in cells}:
+        reference = _reference_cells(cells, name)
+        wire = statistics.median(
+            c["wire_bytes"]["request"]["total"] + c["wire_bytes"]["response"]["total"]
+            for c in reference
+        )
+        cost[name] = (
+            wire,
+            statistics.median(NUMBER_CELLS["server-us"](c) for c in reference),
+        )
+    page = lxml.html.fromstring(render(results, "en"))
+    figure = page.get_element_by_id("fig-lecture")
+    labels = {name: SPECS[name].report.label for name in cost}
+    assert {t.text_content() for t in figure.iter("text")} >= set(labels.values())  # each point
+    light = min(cost, key=lambda p: cost[p][0])
+    dear = max(cost, key=lambda p: cost[p][1])
+    traits = SPECS[light].traits
+    assert traits is not None
+    reading = figure.find_class("reading")[0].text_content()
+    assert f"{labels[light]} ({traits.payload}) put the fewest" in reading
+    assert f"{loc.num(cost[light][0])} B;" in reading
+    assert f"the most on {labels[dear]}, {loc.num(cost[dear][1])} µs" in reading

@@ -439,6 +439,18 @@ MESSAGES: dict[str, str] = {
     "here is served unary (one request, one answer); the streaming column says what the "
     "protocol could do besides.",
     "lecture.charts": "The same bytes and CPU columns, drawn:",
+    "fig.lecture.title": "The lecture's table in one picture: bytes and server CPU per call",
+    "fig.lecture.what": "One point per measured row of the lecture's table: the bytes one call "
+    "put on the wire (request plus response) across, the server's CPU per call up; an axis is "
+    "logarithmic when its values span more than ten times. Down and to the left is cheaper.",
+    "fig.lecture.absent": "Needs at least two protocols measured with their bytes counted: "
+    "`protobench bench --protocols rest,grpc`.",
+    "fig.lecture.reading": "{light} ({light_format}) put the fewest bytes on the wire per call, "
+    "{fewest} B; {heavy} ({heavy_format}) put the most, {most} B, {bytes_ratio} as many. The "
+    "server spent the least CPU per call on {cheap}, {lowest} µs, and the most on {dear}, "
+    "{highest} µs, {cpu_ratio} as much.",
+    "axis.bytes_both": "bytes per call on the wire (request + response)",
+    "axis.server_us_per_call": "server CPU µs per call",
     "lecture.col.protocol": "Protocol",
     "lecture.col.year": "Year",
     "lecture.col.payload": "Format type",

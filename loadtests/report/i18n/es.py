@@ -474,6 +474,19 @@ MESSAGES: dict[str, str] = {
     "todos los protocolos se sirven en llamadas unarias (una solicitud, una respuesta); la "
     "columna de streaming dice qué más podría hacer el protocolo.",
     "lecture.charts": "Las mismas columnas de bytes y de CPU, en gráficas:",
+    "fig.lecture.title": "La tabla de la clase en una imagen: bytes y CPU del servidor por llamada",
+    "fig.lecture.what": "Un punto por fila medida de la tabla de la clase: los bytes que una "
+    "llamada puso en el cable (solicitud más respuesta) en horizontal, la CPU del servidor por "
+    "llamada en vertical; un eje es logarítmico cuando sus valores abarcan más de diez veces. "
+    "Abajo y a la izquierda es más barato.",
+    "fig.lecture.absent": "Necesita al menos dos protocolos medidos con sus bytes contados: "
+    "`protobench bench --protocols rest,grpc`.",
+    "fig.lecture.reading": "{light} ({light_format}) puso menos bytes en el cable por llamada, "
+    "{fewest} B; {heavy} ({heavy_format}) puso más, {most} B, {bytes_ratio} esa cantidad. El "
+    "servidor gastó menos CPU por llamada con {cheap}, {lowest} µs, y más con {dear}, "
+    "{highest} µs, {cpu_ratio} ese tiempo.",
+    "axis.bytes_both": "bytes por llamada en el cable (solicitud + respuesta)",
+    "axis.server_us_per_call": "µs de CPU del servidor por llamada",
     "lecture.col.protocol": "Protocolo",
     "lecture.col.year": "Año",
     "lecture.col.payload": "Tipo de formato",
