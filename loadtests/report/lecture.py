@@ -156,7 +156,12 @@ def _row(entry: Entry, report: Report, loc: Locale) -> LectureRow:
         streaming = loc.t(f"lecture.streaming.{traits.streaming.value}")
     absent = absent_short = ""
     if entry.group is None:
-        key = "lecture.no_success" if report.of(entry.name) else "lecture.not_measured"
+        if report.of(entry.name):
+            key = "lecture.no_success"
+        elif any(g.protocol == entry.name for g in report.lessons):
+            key = "lecture.lessons_only"
+        else:
+            key = "lecture.not_measured"
         absent = loc.t(key, command=f"protobench bench --protocols {entry.name}")
         absent_short = loc.t(f"{key}.short")
     return LectureRow(

@@ -174,3 +174,18 @@ def test_the_chart_places_each_protocol_by_its_measured_bytes_and_cpu(results: P
     assert f"{labels[light]} ({traits.payload}) put the fewest" in reading
     assert f"{loc.num(cost[light][0])} B;" in reading
     assert f"the most on {labels[dear]}, {loc.num(cost[dear][1])} µs" in reading
+
+
+def test_a_protocol_run_only_as_a_scaling_lesson_is_not_shown_as_measured(
+    results: Path, tmp_path: Path
+) -> None:
+    """The capacity-limited model's costs are set by its options: not the protocol's numbers."""
+    document = json.loads(results.read_text())
+    for cell in document["cells"]:
+        if cell["protocol"] == "grpc":
+            cell.update(model_workers=1, model_service_ms=10.0)
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(document))
+    row = lxml.html.fromstring(render(path, "en")).get_element_by_id("lecture-grpc")
+    assert not row.find_class("num")
+    assert "capacity-limited model" in row.find_class("absent")[0].text_content()

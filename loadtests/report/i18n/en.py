@@ -470,6 +470,9 @@ MESSAGES: dict[str, str] = {
     "lecture.no_success": "Run, but no request succeeded: there is nothing to show (see the "
     "errors in the results table; `{command}` runs it again).",
     "lecture.no_success.short": "no successful request",
+    "lecture.lessons_only": "Run only with the capacity-limited model (the scaling lesson), "
+    "whose costs are set, not measured; `{command}` measures the real model.",
+    "lecture.lessons_only.short": "lesson only",
     "lecture.undeclared": "not declared in its spec",
     "lecture.not_in_lecture": "* Not in the lecture's table: the year and the feature are "
     "protobench's.",

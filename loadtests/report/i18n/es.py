@@ -506,6 +506,9 @@ MESSAGES: dict[str, str] = {
     "lecture.no_success": "Ejecutado, pero ninguna solicitud tuvo éxito: no hay nada que "
     "mostrar (vea los errores en la tabla de resultados; `{command}` lo repite).",
     "lecture.no_success.short": "ninguna solicitud con éxito",
+    "lecture.lessons_only": "Ejecutado solo con el modelo de capacidad limitada (la lección de "
+    "escalado), cuyos costes se fijan, no se miden; `{command}` mide el modelo real.",
+    "lecture.lessons_only.short": "solo la lección",
     "lecture.undeclared": "sin declarar en su spec",
     "lecture.not_in_lecture": "* No figura en la tabla de la clase: el año y la característica "
     "son de protobench.",
