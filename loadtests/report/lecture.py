@@ -61,12 +61,13 @@ class LectureTable:
         return any(not r.in_lecture for r in self.rows)
 
 
-def measured(group: Group, loc: Locale) -> Measured:
+def _measured(group: Group, loc: Locale) -> Measured:
     """A group's numbers as the table shows them (medians of its repeats)."""
     return Measured(
         config=loc.t(
             "lecture.config",
-            replicas=loc.num(group.replicas),
+            replicas=loc.num(group.replicas)
+            + (f" ({group.balancer})" if group.balancer != "none" else ""),
             load=load_label(group, loc),
             batch=loc.num(group.batch),
         ),
@@ -174,7 +175,7 @@ def _row(entry: Entry, report: Report, loc: Locale) -> LectureRow:
         transport=transport,
         contract=contract,
         streaming=streaming,
-        measured=measured(entry.group, loc) if entry.group is not None else None,
+        measured=_measured(entry.group, loc) if entry.group is not None else None,
         absent=absent,
         absent_short=absent_short,
     )
