@@ -1,8 +1,10 @@
 """deploy/k8s: every manifest passes `kubernetes-validate --strict`, both kustomizations build,
-and the manifests say what docs/deploy.md promises (probes, limits, headless gRPC, HPA)."""
+and the manifests say what docs/deploy.md promises (probes, limits, headless gRPC, HPA) for
+every protocol in the registry: registering one without its manifests fails here."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -13,14 +15,17 @@ import pytest
 import yaml
 from kubernetes_validate import validate
 
-from protobench.protocols import DEFAULT_PORTS
+from protobench.protocols import DEFAULT_PORTS, PROTOCOLS, SPECS, Transport
 
 K8S = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
 MANIFESTS = sorted(p for p in K8S.rglob("*.yaml") if p.name != "kustomization.yaml")
 VALIDATOR = str(Path(sys.executable).with_name("kubernetes-validate"))
 K8S_VERSION = "1.30"  # the oldest release the manifests must still suit (gRPC probes are GA)
 KNATIVE = "serving.knative.dev/v1"
-SERVING = ("rest", "grpc", "graphql", "jsonrpc")
+# Knative routes HTTP only; its port name tells its proxy which HTTP to speak to the pod.
+KNATIVE_PORT_NAMES = {Transport.HTTP1: "http1", Transport.H2C: "h2c"}
+ON_KNATIVE = tuple(p for p in PROTOCOLS if SPECS[p].transport in KNATIVE_PORT_NAMES)
+NOT_ON_KNATIVE = tuple(p for p in PROTOCOLS if p not in ON_KNATIVE)
 # A Knative revision spec is a pod spec plus these fields of Knative's own.
 KNATIVE_REVISION_FIELDS = ("timeoutSeconds", "containerConcurrency", "idleTimeoutSeconds")
 
@@ -68,12 +73,18 @@ def test_knative_containers_are_valid_pod_containers() -> None:
         d for d in _documents(K8S / "scale-to-zero" / "knative-services.yaml")
         if d["apiVersion"] == KNATIVE
     ]  # fmt: skip
-    assert sorted(s["spec"]["template"]["spec"]["containers"][0]["env"][0]["value"]
-                  for s in services) == sorted(SERVING)  # fmt: skip
-    for service in services:
+    protocols = [s["spec"]["template"]["spec"]["containers"][0]["env"][0]["value"]
+                 for s in services]  # fmt: skip
+    assert sorted(protocols) == sorted(ON_KNATIVE)
+    for protocol, service in zip(protocols, services, strict=True):
         template = service["spec"]["template"]
         assert template["metadata"]["annotations"]["autoscaling.knative.dev/min-scale"] == "0"
         container = template["spec"]["containers"][0]
+        [port] = container["ports"]
+        assert port == {
+            "name": KNATIVE_PORT_NAMES[SPECS[protocol].transport],
+            "containerPort": DEFAULT_PORTS[protocol],
+        }
         for action in container["readinessProbe"].values():
             if isinstance(action, dict):
                 action.setdefault("port", container["ports"][0]["containerPort"])
@@ -89,17 +100,36 @@ def test_kustomization_builds_and_validates(variant: str, tmp_path: Path) -> Non
                            text=True, timeout=60, check=True).stdout  # fmt: skip
     kinds = sorted(f"{d['apiVersion']} {d['kind']}" for d in yaml.safe_load_all(built) if d)
     if variant == "base":
-        assert kinds.count("apps/v1 Deployment") == len(SERVING)
-        assert kinds.count("autoscaling/v2 HorizontalPodAutoscaler") == len(SERVING)
-    else:  # the overlay leaves only the Knative Services: no Deployment, HPA or plain Service
-        assert kinds == [f"{KNATIVE} Service"] * len(SERVING)
+        assert kinds.count("apps/v1 Deployment") == len(PROTOCOLS)
+        assert kinds.count("autoscaling/v2 HorizontalPodAutoscaler") == len(PROTOCOLS)
+    else:  # Knative Services replace the HTTP ones; the others keep base's three resources
+        assert kinds.count(f"{KNATIVE} Service") == len(ON_KNATIVE)
+        assert kinds.count("apps/v1 Deployment") == len(NOT_ON_KNATIVE)
+        assert kinds.count("autoscaling/v2 HorizontalPodAutoscaler") == len(NOT_ON_KNATIVE)
     rendered = tmp_path / "rendered.yaml"
     rendered.write_text(built)
     result = _run_validator(rendered)
     assert result.returncode == 0, result.stdout
 
 
-@pytest.mark.parametrize("protocol", SERVING)
+def test_every_registered_protocol_has_its_manifests() -> None:
+    """A protocol added to the registry needs its file in base (and in the kustomization), a
+    Knative Service if it is HTTP, and otherwise a place in the overlay's exclusions."""
+    resources = yaml.safe_load((K8S / "base" / "kustomization.yaml").read_text())["resources"]
+    missing = [p for p in PROTOCOLS if f"{p}.yaml" not in resources]
+    assert not missing, f"deploy/k8s/base has no manifest for {missing} (see docs/deploy.md)"
+    for kind in ("Deployment", "Service", "HorizontalPodAutoscaler"):
+        assert {f"protobench-{p}" for p in PROTOCOLS} <= set(_all(kind)), kind
+    h2c = [p for p in PROTOCOLS if SPECS[p].transport is Transport.H2C]
+    assert {f"protobench-{p}-headless" for p in h2c} <= set(_all("Service"))
+    overlay = (K8S / "scale-to-zero" / "kustomization.yaml").read_text()
+    kept = {
+        tuple(sorted(m.split(","))) for m in re.findall(r"component notin \(([^)]*)\)", overlay)
+    }
+    assert kept == {tuple(sorted(NOT_ON_KNATIVE))}, "the overlay must keep the non-HTTP protocols"
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_each_protocol_has_limits_and_probes_on_its_health(protocol: str) -> None:
     deployment = _all("Deployment")[f"protobench-{protocol}"]
     pod = deployment["spec"]["template"]["spec"]
@@ -113,8 +143,8 @@ def test_each_protocol_has_limits_and_probes_on_its_health(protocol: str) -> Non
         (kind,) = set(probe) & {"httpGet", "grpc", "tcpSocket"}
         port = probe[kind]["port"]
         assert port in ports or port in ports.values()
-    if protocol == "grpc":
-        assert container["readinessProbe"]["grpc"]["port"] == DEFAULT_PORTS["grpc"]
+    if SPECS[protocol].transport is Transport.H2C:  # Kubernetes' probe speaks grpc.health.v1
+        assert container["readinessProbe"]["grpc"]["port"] == DEFAULT_PORTS[protocol]
     if protocol == "rest":
         assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
     service = _all("Service")[f"protobench-{protocol}"]
@@ -123,7 +153,9 @@ def test_each_protocol_has_limits_and_probes_on_its_health(protocol: str) -> Non
     assert hpa["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"]
 
 
-def test_grpc_has_a_headless_service_for_client_side_balancing() -> None:
-    headless = _all("Service")["protobench-grpc-headless"]
+@pytest.mark.parametrize("protocol", [p for p in PROTOCOLS if SPECS[p].transport is Transport.H2C])
+def test_grpc_has_a_headless_service_for_client_side_balancing(protocol: str) -> None:
+    headless = _all("Service")[f"protobench-{protocol}-headless"]
     assert headless["spec"]["clusterIP"] == "None"
-    assert headless["spec"]["selector"] == _all("Service")["protobench-grpc"]["spec"]["selector"]
+    plain = _all("Service")[f"protobench-{protocol}"]
+    assert headless["spec"]["selector"] == plain["spec"]["selector"]
