@@ -8,7 +8,6 @@ the generator's own request count (written by the Locust master) is the progress
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +17,8 @@ import httpx
 
 from loadtests.cpu import CpuUsage
 from protobench.protocols import Protocol
-from servers.metrics import Scrape
+from servers.metrics import scrape
 
-_CPU = re.compile(r"^process_cpu_seconds_total(?:\{[^}]*\})? (?P<value>[0-9.eE+-]+)$", re.M)
 UNKNOWN_CPU_FLAG = "server-cpu-unknown"
 REMOTE_WORKERS_FLAG = "generator-cpu-this-machine-only"
 
@@ -56,15 +54,10 @@ def parse_targets(text: str) -> tuple[str, ...]:
     return targets
 
 
-def process_cpu_seconds(text: str) -> float | None:
-    """The process CPU counter of a Prometheus text page, if it has one."""
-    found = _CPU.search(text)
-    return float(found["value"]) if found else None
-
-
 class ScrapedCpuWindow:
     """Server CPU over the window from the replicas' ``process_cpu_seconds_total``; ``known``
-    stays False when any replica does not publish it (or no metrics URL was given)."""
+    stays False when any replica does not publish it, does not answer, or restarted during the
+    window (its counter went back), or when no metrics URL was given."""
 
     def __init__(self, urls: tuple[str, ...]) -> None:
         self.urls = urls
@@ -76,8 +69,8 @@ class ScrapedCpuWindow:
         values: list[float | None] = []
         for url in self.urls:
             try:
-                values.append(process_cpu_seconds(httpx.get(url, timeout=2.0).text))
-            except httpx.HTTPError:
+                values.append(scrape(url).cpu_seconds)
+            except (httpx.HTTPError, ValueError):  # no answer, or not a Prometheus page
                 values.append(None)
         return values
 
@@ -89,7 +82,7 @@ class ScrapedCpuWindow:
         wall = max(time.monotonic() - self._started, 1e-9)
         after = self._read()
         pairs = list(zip(self._before, after, strict=True))
-        if any(a is None or b is None for a, b in pairs):
+        if any(a is None or b is None or b < a for a, b in pairs):
             self.known = False
         used = [b - a for a, b in pairs if a is not None and b is not None]
         return CpuUsage(sum(used), max(used, default=0.0) / wall, len(used))
@@ -125,8 +118,8 @@ class ExternalTargets:
         counts = {}
         for url in self.remote.metrics_urls:
             try:
-                counts[url] = Scrape(httpx.get(url, timeout=2.0).text).predictions
-            except httpx.HTTPError:
+                counts[url] = scrape(url).predictions
+            except (httpx.HTTPError, ValueError):
                 counts[url] = 0
         return counts
 

@@ -15,7 +15,9 @@ What is exported (every series carries ``protocol``):
   ``protobench_replica_info{replica}``;
 - with the capacity-limited model (``--model-workers``), its workers read at scrape time:
   ``protobench_model_workers``, ``…_workers_busy``, ``…_queue``, their peaks since start
-  (``…_workers_busy_peak``, ``…_queue_peak``) and ``protobench_model_served_total``.
+  (``…_workers_busy_peak``, ``…_queue_peak``) and ``protobench_model_served_total``;
+- prometheus_client's ``process_*`` series of the serving process (``process_cpu_seconds_total``
+  is what ``bench --target --metrics-url`` measures a server's CPU with).
 
 A replica started by ``servers.launcher`` gets its own ``PROMETHEUS_MULTIPROC_DIR``: the
 library keeps each process's values in a file there, so after the supervisor restarts a
@@ -47,6 +49,7 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    ProcessCollector,
     disable_created_metrics,
     generate_latest,
 )
@@ -122,6 +125,7 @@ class ReplicaMetrics:
         self.service = service
         self.registry = CollectorRegistry(auto_describe=True)
         register = self.registry
+        ProcessCollector(registry=register)
         self.requests = Counter(
             "protobench_requests",
             "Core operations served, by operation and outcome.",
@@ -195,6 +199,7 @@ class ReplicaMetrics:
         MultiProcessCollector(merged)  # type: ignore[no-untyped-call]  # every process of this replica, the dead ones too
         if self.workers is not None:
             merged.register(self.workers)
+        ProcessCollector(registry=merged)  # the live process's CPU: it restarts from 0 with it
         return generate_latest(merged)
 
 
@@ -326,6 +331,8 @@ class Scrape:
             for name, family in self.families.items()
             if name.startswith(MODEL_PREFIX)
         }  # fmt: skip
+        cpu = self._samples("process_cpu_seconds", "process_cpu_seconds_total")
+        self.cpu_seconds: float | None = sum(s.value for s in cpu) if cpu else None
         for sample in self._samples("protobench_requests", "protobench_requests_total"):
             key = (sample.labels["operation"], sample.labels["outcome"])
             self.requests[key] = self.requests.get(key, 0) + int(sample.value)

@@ -58,11 +58,14 @@ def test_two_local_workers_measure_an_external_server(tmp_path: Path, models_dir
 
 @pytest.mark.timeout(900)  # several Python processes start; minutes on a busy 2-core machine
 def test_a_worker_joins_from_the_worker_command(tmp_path: Path, models_dir: Path) -> None:
-    """`protobench worker --master HOST` is the remote half: here it runs beside the master."""
+    """`protobench worker --master HOST` is the remote half: here it runs beside the master;
+    with --metrics-url the external server's CPU is measured from its metrics port."""
     from servers.launcher import free_port
 
     port = free_port("127.0.0.1")
-    with running_server("jsonrpc", tmp_path / "server", models_dir) as server:
+    metrics = ["--metrics-port", "0", "--metrics-port-file", str(tmp_path / "metrics.port")]
+    with running_server("jsonrpc", tmp_path / "server", models_dir, *metrics) as server:
+        url = metrics_url("127.0.0.1", int((tmp_path / "metrics.port").read_text()))
         worker = subprocess.Popen(
             [sys.executable, "-m", "protobench.cli", "worker", "--master", "127.0.0.1",
              "--master-port", str(port), "--once"],
@@ -71,7 +74,7 @@ def test_a_worker_joins_from_the_worker_command(tmp_path: Path, models_dir: Path
         try:
             document, samples = _bench(
                 ["--protocols", "jsonrpc", "--target", server.target, "--generator-workers", "0",
-                 "--remote-workers", "1", "--master-port", str(port)],
+                 "--remote-workers", "1", "--master-port", str(port), "--metrics-url", url],
                 tmp_path / "out",
             )  # fmt: skip
             assert worker.wait(timeout=60) == 0
@@ -83,3 +86,5 @@ def test_a_worker_joins_from_the_worker_command(tmp_path: Path, models_dir: Path
     assert cell["protocol"] == "jsonrpc" and cell["ok"] > 0
     assert "generator-cpu-this-machine-only" in cell["flags"]
     assert len(_all_samples(samples)) == 1
+    assert cell["servers"]["metrics_urls"] == [url] and cell["replica_requests"][url] > 0
+    assert cell["cpu"]["server_s"] > 0 and "server-cpu-unknown" not in cell["flags"]
