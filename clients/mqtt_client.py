@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,6 +23,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from clients.base import ClientError, InferenceClient
+from clients.probe import Probe, Verdict
 from protobench.core.errors import ErrorCode
 from protobench.core.types import (
     DeleteVersionResponse,
@@ -172,6 +173,24 @@ class MqttClient(InferenceClient):
             self._forget(key)
             self.close()
             raise ClientError(ErrorCode.NOT_READY, f"cannot publish: {mqtt.error_string(info.rc)}")
+        return self._wait(key, pending, operation)
+
+    def publish_raw(self, operation: str, payload: bytes) -> None:
+        """Publish bytes as they are (the hardening probe's garbage), expecting no answer."""
+        link = self._link or self._connect()
+        link.publish(TOPIC_PREFIX + operation, payload, qos=1).wait_for_publish(self.timeout)
+
+    def await_raw(self, operation: str, payload: bytes, key: str) -> Any:
+        """Publish bytes that already name this client's reply topic and ``key`` (MQTT 3.1.1)
+        and wait for the answer; an error answer raises ClientError."""
+        link = self._link or self._connect()
+        pending = _Pending()
+        with self._lock:
+            self._pending[key] = pending
+        link.publish(TOPIC_PREFIX + operation, payload, qos=1)
+        return self._wait(key, pending, operation)
+
+    def _wait(self, key: str, pending: _Pending, operation: str) -> Any:
         if not pending.done.wait(self.timeout):
             self._forget(key)
             raise ClientError(ErrorCode.DEADLINE_EXCEEDED, f"no answer within {self.timeout}s")
@@ -286,3 +305,46 @@ def _error(answer: Any) -> ClientError:
         details if isinstance(details, dict) else None,
         protocol_status=code,
     )
+
+
+class MqttProbe(Probe):
+    """Raw payloads for the hardening tests, published to protobench/v1/predict over MQTT
+    3.1.1 (the embedded broker's). A JSON body from ``predict_body``/``padded`` names this
+    probe's reply topic, so its answer is awaited; any other bytes cannot name one, and the
+    server must drop them (the next request shows it is still serving)."""
+
+    body_format = "json"
+
+    def __init__(self, target: str, *, timeout: float = 30.0) -> None:
+        super().__init__(target, timeout=timeout)
+        self.client = MqttClient(target, timeout=timeout, version="3.1.1")
+        self.correlation = uuid.uuid4().hex
+
+    def document(self, rows: Any) -> dict[str, Any]:
+        return {
+            "model": "iris",
+            "instances": rows,
+            REPLY_TO: self.client._reply_topic,
+            CORRELATION_ID: self.correlation,
+        }
+
+    def predict_body(self, rows: Any) -> bytes:
+        return orjson.dumps(self.document(rows))
+
+    def padded(self, size: int) -> bytes:
+        body = self.predict_body([[5.1, 3.5, 1.4, 0.2]])
+        return body + b" " * (size - len(body))
+
+    def send(self, body: bytes | Iterator[bytes]) -> Verdict:
+        payload = body if isinstance(body, bytes) else b"".join(body)
+        if self.correlation.encode() not in payload:
+            self.client.publish_raw("predict", payload)
+            return Verdict("dropped", text="no reply address in the payload")
+        try:
+            answer = self.client.await_raw("predict", payload, self.correlation)
+        except ClientError as exc:
+            return Verdict(exc.code.value, [exc.code], exc.message)
+        return Verdict("OK", text=str(answer))
+
+    def close(self) -> None:
+        self.client.close()

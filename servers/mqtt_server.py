@@ -208,23 +208,28 @@ class MqttAdapter:
 
 
 def _parse(payload: bytes | bytearray, limit: int) -> tuple[dict[str, Any], CoreError | None]:
-    """The body as an object, or {} and the caller's error (the reply address may still be in
-    the MQTT 5 properties)."""
+    """The body as an object, or the caller's error. An MQTT 3.1.1 request names its reply
+    topic inside the JSON, so a payload over the limit is still parsed (the broker has already
+    delivered it whole) for that address alone, to answer TOO_LARGE."""
+    problem = None
     if len(payload) > limit:
-        error = CoreError(
+        problem = CoreError(
             ErrorCode.TOO_LARGE,
             f"message of {len(payload)} bytes; the limit is {limit}",
             {"bytes": len(payload), "limit": limit},
         )
-        return {}, error
     if not payload:
-        return {}, None
+        return {}, problem
     try:
         body = orjson.loads(payload)
     except orjson.JSONDecodeError as exc:
-        return {}, CoreError(ErrorCode.INVALID_INPUT, f"the message is not JSON: {exc}")
+        return {}, problem or CoreError(ErrorCode.INVALID_INPUT, f"the message is not JSON: {exc}")
     if not isinstance(body, dict):
-        return {}, CoreError(ErrorCode.INVALID_INPUT, "the message must be a JSON object")
+        return {}, problem or CoreError(
+            ErrorCode.INVALID_INPUT, "the message must be a JSON object"
+        )
+    if problem is not None:
+        return {key: body[key] for key in ENVELOPE_KEYS if key in body}, problem
     return body, None
 
 

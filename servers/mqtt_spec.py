@@ -1,0 +1,23 @@
+"""MQTT: request/response through a broker (paho-mqtt; an embedded amqtt broker unless
+--broker names one). Nothing here imports paho or amqtt."""
+
+from protobench.core.errors import ErrorCode
+from protobench.protocol_spec import ErrorRow, ProtocolSpec, ReportStyle, Transport
+
+MQTT_ERROR: ErrorRow[str] = ErrorRow({code: code.value for code in ErrorCode})
+"""The error document's ``code`` is the core code's own name (the answer is marked as an
+error by the user property error=true, or "error": true in MQTT 3.1.1)."""
+
+SPEC = ProtocolSpec(
+    name="mqtt",
+    order=80,
+    summary="MQTT: request/response through a broker (paho-mqtt; embedded amqtt by default)",
+    server="servers.mqtt_server:serve",
+    client="clients.mqtt_client:MqttClient",
+    default_port=1883,
+    errors=MQTT_ERROR,
+    transport=Transport.BROKER,
+    report=ReportStyle("MQTT", "#000000"),
+    probe="clients.mqtt_client:MqttProbe",
+    locust_user="MqttUser",
+)
