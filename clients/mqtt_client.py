@@ -11,6 +11,7 @@ DEADLINE_EXCEEDED: the broker may still deliver it, and the server may still ans
 from __future__ import annotations
 
 import base64
+import ssl
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -23,7 +24,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from clients.base import ClientError, InferenceClient
-from clients.probe import Probe, Verdict
+from clients.probe import IRIS_ROW, Probe, Verdict
 from protobench.core.errors import ErrorCode
 from protobench.core.types import (
     DeleteVersionResponse,
@@ -72,13 +73,10 @@ class MqttClient(InferenceClient):
         tls_ca: str | Path | None = None,
         version: Version = "auto",
     ) -> None:
-        """``target`` is the broker (``host:port`` or ``mqtt://host:port``). ``tls_ca`` is
-        refused: TLS to a broker is the broker's configuration, not this client's."""
+        """``target`` is the broker (``host:port`` or ``mqtt://host:port``); ``tls_ca``, the
+        PEM file that certifies it, turns TLS on."""
         super().__init__(target, timeout=timeout)
-        if tls_ca is not None:
-            raise ClientError(
-                ErrorCode.INVALID_INPUT, "the MQTT client does not speak TLS to the broker"
-            )
+        self._tls = None if tls_ca is None else ssl.create_default_context(cafile=str(tls_ca))
         self._address = split_address(target)
         self._api_key = api_key
         self._version = version
@@ -102,6 +100,7 @@ class MqttClient(InferenceClient):
                     client_id=self._client_id,
                     timeout=self.timeout,
                     on_message=self._on_message,
+                    tls=self._tls,
                 )
             except LinkError as exc:
                 problem = exc
@@ -150,44 +149,41 @@ class MqttClient(InferenceClient):
         """Publish one request and wait for its answer (REST's document)."""
         link = self._link or self._connect()
         key = uuid.uuid4().hex
+        body = dict(params or {})
+        if not self.mqtt5:  # no properties: the reply address and the key go in the JSON
+            body.update({REPLY_TO: self._reply_topic, CORRELATION_ID: key})
+            if self._api_key:
+                body[AUTHORIZATION] = f"Bearer {self._api_key}"
+        return self._request(link, operation, _dumps(body), key)
+
+    def call_raw(self, operation: str, payload: bytes) -> Any:
+        """Publish ``payload`` as it is, whatever it holds, and wait for the answer. MQTT 5
+        only: there the reply address travels outside the payload."""
+        link = self._link or self._connect()
+        if not self.mqtt5:
+            raise ClientError(
+                ErrorCode.INVALID_INPUT,
+                "in MQTT 3.1.1 the reply address is inside the JSON payload: a raw payload "
+                "needs MQTT 5 (version='5', a broker that speaks it)",
+            )
+        return self._request(link, operation, payload, uuid.uuid4().hex)
+
+    def _request(self, link: mqtt.Client, operation: str, payload: bytes, key: str) -> Any:
         pending = _Pending()
         with self._lock:
             self._pending[key] = pending
-        body = dict(params or {})
-        authorization = f"Bearer {self._api_key}" if self._api_key else None
+        properties = None
         if self.mqtt5:
             properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
             properties.ResponseTopic = self._reply_topic
             properties.CorrelationData = key.encode()
-            if authorization:
-                properties.UserProperty = (AUTHORIZATION, authorization)
-            info = link.publish(
-                TOPIC_PREFIX + operation, _dumps(body), qos=1, properties=properties
-            )
-        else:
-            body.update({REPLY_TO: self._reply_topic, CORRELATION_ID: key})
-            if authorization:
-                body[AUTHORIZATION] = authorization
-            info = link.publish(TOPIC_PREFIX + operation, _dumps(body), qos=1)
+            if self._api_key:
+                properties.UserProperty = (AUTHORIZATION, f"Bearer {self._api_key}")
+        info = link.publish(TOPIC_PREFIX + operation, payload, qos=1, properties=properties)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             self._forget(key)
             self.close()
             raise ClientError(ErrorCode.NOT_READY, f"cannot publish: {mqtt.error_string(info.rc)}")
-        return self._wait(key, pending, operation)
-
-    def publish_raw(self, operation: str, payload: bytes) -> None:
-        """Publish bytes as they are (the hardening probe's garbage), expecting no answer."""
-        link = self._link or self._connect()
-        link.publish(TOPIC_PREFIX + operation, payload, qos=1).wait_for_publish(self.timeout)
-
-    def await_raw(self, operation: str, payload: bytes, key: str) -> Any:
-        """Publish bytes that already name this client's reply topic and ``key`` (MQTT 3.1.1)
-        and wait for the answer; an error answer raises ClientError."""
-        link = self._link or self._connect()
-        pending = _Pending()
-        with self._lock:
-            self._pending[key] = pending
-        link.publish(TOPIC_PREFIX + operation, payload, qos=1)
         return self._wait(key, pending, operation)
 
     def _wait(self, key: str, pending: _Pending, operation: str) -> Any:
@@ -308,40 +304,28 @@ def _error(answer: Any) -> ClientError:
 
 
 class MqttProbe(Probe):
-    """Raw payloads for the hardening tests, published to protobench/v1/predict over MQTT
-    3.1.1 (the embedded broker's). A JSON body from ``predict_body``/``padded`` names this
-    probe's reply topic, so its answer is awaited; any other bytes cannot name one, and the
-    server must drop them (the next request shows it is still serving)."""
+    """Raw payloads for the hardening tests, published to protobench/v1/predict over MQTT 5
+    with this probe's reply topic and correlation data as properties: whatever the bytes, the
+    server knows where to answer. It needs an MQTT 5 broker; the hardening suite runs the MQTT
+    server through a mosquitto (tests/hardening/conftest.py)."""
 
     body_format = "json"
 
     def __init__(self, target: str, *, timeout: float = 30.0) -> None:
         super().__init__(target, timeout=timeout)
-        self.client = MqttClient(target, timeout=timeout, version="3.1.1")
-        self.correlation = uuid.uuid4().hex
-
-    def document(self, rows: Any) -> dict[str, Any]:
-        return {
-            "model": "iris",
-            "instances": rows,
-            REPLY_TO: self.client._reply_topic,
-            CORRELATION_ID: self.correlation,
-        }
+        self.client = MqttClient(target, timeout=timeout, version="5")
 
     def predict_body(self, rows: Any) -> bytes:
-        return orjson.dumps(self.document(rows))
+        return orjson.dumps({"model": "iris", "instances": rows})
 
     def padded(self, size: int) -> bytes:
-        body = self.predict_body([[5.1, 3.5, 1.4, 0.2]])
-        return body + b" " * (size - len(body))
+        body = self.predict_body([IRIS_ROW])
+        return body + b" " * (size - len(body))  # whitespace after the document is still JSON
 
     def send(self, body: bytes | Iterator[bytes]) -> Verdict:
         payload = body if isinstance(body, bytes) else b"".join(body)
-        if self.correlation.encode() not in payload:
-            self.client.publish_raw("predict", payload)
-            return Verdict("dropped", text="no reply address in the payload")
         try:
-            answer = self.client.await_raw("predict", payload, self.correlation)
+            answer = self.client.call_raw("predict", payload)
         except ClientError as exc:
             return Verdict(exc.code.value, [exc.code], exc.message)
         return Verdict("OK", text=str(answer))

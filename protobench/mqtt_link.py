@@ -12,6 +12,7 @@ JSON key of that name, ``Bearer <key>`` as in HTTP.
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -52,10 +53,22 @@ def open_link(
     client_id: str,
     timeout: float,
     on_message: Callable[[mqtt.Client, Any, mqtt.MQTTMessage], None],
+    tls: ssl.SSLContext | None = None,
 ) -> mqtt.Client:
     """A connected client with its network thread running; LinkError when the broker cannot be
-    reached or refuses (an MQTT 3.1.1-only broker refuses version 5)."""
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=version)
+    reached or refuses (an MQTT 3.1.1-only broker refuses version 5, a TLS listener a plain
+    connection). ``tls``: speak TLS to the broker, verified by this context."""
+    # No reconnecting in the network thread: its wait between attempts sleeps in whole seconds
+    # and would hold loop_stop() for a second after every refusal (a 3.1.1 broker refusing 5).
+    # A client whose link is lost gets NOT_READY and opens a new link on its next call.
+    client = mqtt.Client(
+        CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        protocol=version,
+        reconnect_on_failure=False,
+    )
+    if tls is not None:
+        client.tls_set_context(tls)
     answered = threading.Event()
     verdict: list[Any] = []
 
@@ -73,6 +86,9 @@ def open_link(
     client.on_message = on_message
     try:
         client.connect(*address, keepalive=60)
+    except ssl.SSLError as exc:
+        where = f"{address[0]}:{address[1]}"
+        raise LinkError(f"TLS with the MQTT broker at {where} failed: {exc}") from exc
     except OSError as exc:
         raise LinkError(
             f"cannot reach the MQTT broker at {address[0]}:{address[1]}: {exc}"
@@ -84,8 +100,8 @@ def open_link(
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     client.loop_start()
     if not answered.wait(timeout) or verdict[0].is_failure:
+        client.disconnect()  # first: it wakes the network thread, which loop_stop joins
         client.loop_stop()
-        client.disconnect()
         reason = verdict[0] if verdict else f"no CONNACK within {timeout}s"
         raise LinkError(f"the MQTT broker refused MQTT {version.name}: {reason}")
     client.on_disconnect = None

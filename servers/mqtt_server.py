@@ -19,6 +19,12 @@ A request with no way to answer is dropped with a log line and counted (operatio
 ``serve`` starts an embedded amqtt broker (MQTT 3.1.1) on the port unless ``mqtt_broker``
 names an existing one; with an existing broker the adapter subscribes through the shared
 subscription ``$share/protobench/...`` so replicas split the requests, the broker balancing.
+With ``tls_cert_file`` the embedded broker serves MQTT over TLS on the port (the adapter
+reaches it through a plain listener on 127.0.0.1, inside the same process).
+
+On SIGTERM the requests in flight are answered. New ones are refused NOT_READY when the
+embedded broker is the only way in (nobody else could answer them), or left to the other
+replicas by unsubscribing from a shared subscription.
 """
 
 from __future__ import annotations
@@ -82,9 +88,11 @@ class MqttAdapter:
     def __init__(self, service: InferenceService, broker: tuple[str, int], shared: bool):
         self.service = service
         self.broker = broker
+        self.shared = shared
         self.topic = (f"$share/{SHARE_GROUP}/" if shared else "") + TOPIC_PREFIX + "+"
         self.loop = asyncio.new_event_loop()
         self.in_flight = 0
+        self.refusing = False  # stopping: new requests are answered NOT_READY
         self._count = threading.Lock()
         self.client: mqtt.Client | None = None
 
@@ -109,7 +117,10 @@ class MqttAdapter:
     def stop(self) -> None:
         """Stop taking requests, let those in flight be answered, disconnect."""
         if self.client is not None:
-            self.client.unsubscribe(self.topic)
+            if self.shared:
+                self.client.unsubscribe(self.topic)  # the other replicas take the new ones
+            else:
+                self.refusing = True
             deadline = self.loop.time() + GRACEFUL_SHUTDOWN_S
             while self.in_flight and self.loop.time() < deadline:
                 threading.Event().wait(0.05)
@@ -120,23 +131,26 @@ class MqttAdapter:
     def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
         with self._count:
             self.in_flight += 1
-        asyncio.run_coroutine_threadsafe(self._handle(message), self.loop)
+        refuse = self.refusing  # decided on arrival: what came before the stop is answered
+        asyncio.run_coroutine_threadsafe(self._handle(message, refuse), self.loop)
 
-    async def _handle(self, message: mqtt.MQTTMessage) -> None:
+    async def _handle(self, message: mqtt.MQTTMessage, refuse: bool) -> None:
         try:
-            await self._answer(message)
+            await self._answer(message, refuse)
         except Exception:
             log.exception("unexpected error answering an MQTT request on %s", message.topic)
         finally:
             with self._count:
                 self.in_flight -= 1
 
-    async def _answer(self, message: mqtt.MQTTMessage) -> None:
+    async def _answer(self, message: mqtt.MQTTMessage, refuse: bool) -> None:
         operation = message.topic.removeprefix(TOPIC_PREFIX)
         properties = getattr(message, "properties", None)
         user = dict(getattr(properties, "UserProperty", []) or [])
-        body, problem = _parse(message.payload, self.service.settings.max_body_bytes)
-        address = _reply_address(properties, body)
+        address = _response_topic(properties)
+        limit = self.service.settings.max_body_bytes
+        body, problem = _parse(message.payload, limit, for_address=address is None)
+        address = address or _reply_to(body)
         if address is None:
             self.service.counters.add("unanswerable", "error")
             log.warning(
@@ -147,6 +161,8 @@ class MqttAdapter:
             return
         presented = user.get(AUTHORIZATION) or body.get(AUTHORIZATION)
         try:
+            if refuse:
+                raise CoreError(ErrorCode.NOT_READY, "the server is stopping; try again later")
             if problem is not None:
                 raise problem
             result = await self._run(operation, body, presented)
@@ -207,10 +223,12 @@ class MqttAdapter:
         self.client.publish(address.topic, orjson.dumps(document), qos=1)
 
 
-def _parse(payload: bytes | bytearray, limit: int) -> tuple[dict[str, Any], CoreError | None]:
+def _parse(
+    payload: bytes | bytearray, limit: int, *, for_address: bool
+) -> tuple[dict[str, Any], CoreError | None]:
     """The body as an object, or the caller's error. An MQTT 3.1.1 request names its reply
-    topic inside the JSON, so a payload over the limit is still parsed (the broker has already
-    delivered it whole) for that address alone, to answer TOO_LARGE."""
+    topic inside the JSON, so a payload over the limit is still parsed ``for_address`` (the
+    broker has already delivered it whole) for that address alone, to answer TOO_LARGE."""
     problem = None
     if len(payload) > limit:
         problem = CoreError(
@@ -218,6 +236,8 @@ def _parse(payload: bytes | bytearray, limit: int) -> tuple[dict[str, Any], Core
             f"message of {len(payload)} bytes; the limit is {limit}",
             {"bytes": len(payload), "limit": limit},
         )
+        if not for_address:
+            return {}, problem
     if not payload:
         return {}, problem
     try:
@@ -233,10 +253,16 @@ def _parse(payload: bytes | bytearray, limit: int) -> tuple[dict[str, Any], Core
     return body, None
 
 
-def _reply_address(properties: Any, body: dict[str, Any]) -> ReplyAddress | None:
+def _response_topic(properties: Any) -> ReplyAddress | None:
+    """MQTT 5's reply address, outside the payload."""
     topic = getattr(properties, "ResponseTopic", None)
     if topic:
         return ReplyAddress(topic, getattr(properties, "CorrelationData", None), mqtt5=True)
+    return None
+
+
+def _reply_to(body: dict[str, Any]) -> ReplyAddress | None:
+    """MQTT 3.1.1's reply address, inside the JSON (no wildcards: a topic to publish to)."""
     reply_to = body.get(REPLY_TO)
     if isinstance(reply_to, str) and reply_to and "+" not in reply_to and "#" not in reply_to:
         return ReplyAddress(reply_to, body.get(CORRELATION_ID), mqtt5=False)
@@ -252,10 +278,23 @@ def serve(service: InferenceService, listen: Listen) -> None:
     serve until SIGINT/SIGTERM."""
     from servers.mqtt_broker import EmbeddedBroker
 
-    external = service.settings.mqtt_broker
-    broker = None if external else EmbeddedBroker(listen)
-    address = split_address(external) if external else broker.start()  # type: ignore[union-attr]
-    adapter = MqttAdapter(service, address, shared=external is not None)
+    settings = service.settings
+    external = settings.mqtt_broker
+    tls = None
+    if settings.tls_cert_file is not None and settings.tls_key_file is not None:
+        if external:
+            raise SystemExit(
+                "--tls-cert/--tls-key serve TLS on the embedded broker; TLS to an existing "
+                "broker (--broker) is that broker's own listener configuration"
+            )
+        tls = (settings.tls_cert_file, settings.tls_key_file)
+    broker = None
+    if external:
+        address = link = split_address(external)
+    else:
+        broker = EmbeddedBroker(listen, tls)
+        address, link = broker.start()
+    adapter = MqttAdapter(service, link, shared=external is not None)
     stopping = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -1,16 +1,25 @@
-"""Servers started with the hardening options (API key, TLS, small limits), one per protocol."""
+"""Servers started with the hardening options (API key, TLS, small limits), one per protocol.
+
+A broker transport is hardened through a broker of its own that speaks the protocol's newest
+version, so every request carries its reply address outside the payload and even garbage can
+be answered (MQTT 5's Response Topic: mosquitto, since the embedded amqtt broker speaks 3.1.1
+only, where the reply address is inside the JSON and an unparseable payload cannot be answered;
+tests/servers/mqtt covers that drop).
+"""
 
 from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from protobench.protocols import Protocol
+from protobench.protocol_spec import Transport
+from protobench.protocols import Protocol, spec
+from tests.support.mosquitto import running_mosquitto
 from tests.support.servers import RunningServer, running_server
 
 API_KEY = "hardening-test-key-0123456789"
@@ -47,5 +56,8 @@ def server_for(
     """The server of the protocol a ``protocol_params()`` fixture is running for."""
     protocol: Protocol = request.param
     workdir = tmp_path_factory.mktemp(f"{request.module.__name__.rpartition('.')[2]}-{protocol}")
-    with running_server(protocol, workdir, models_dir, env=env) as server:
-        yield server
+    with ExitStack() as stack:
+        if spec(protocol).transport is Transport.BROKER:
+            broker = stack.enter_context(running_mosquitto(workdir / "broker"))
+            env = {**(env or {}), "PROTOBENCH_MQTT_BROKER": f"mqtt://{broker}"}
+        yield stack.enter_context(running_server(protocol, workdir, models_dir, env=env))

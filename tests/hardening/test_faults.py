@@ -21,7 +21,6 @@ from clients import connect
 from clients.base import ClientError, InferenceClient
 from protobench.core.errors import ErrorCode
 from protobench.core.images import features_to_png
-from protobench.protocol_spec import Transport
 from protobench.protocols import Protocol, spec
 from tests.hardening.wire import IRIS_ROW
 from tests.support.protocols import protocol_params
@@ -39,11 +38,6 @@ DIGIT = features_to_png([0.0] * 64)  # type: ignore[arg-type]
 def test_sigterm_finishes_calls_in_flight_and_refuses_new_ones(
     protocol: Protocol, models_dir: Path, tmp_path: Path
 ) -> None:
-    if spec(protocol).transport is Transport.BROKER:
-        pytest.skip(
-            "through a broker nothing refuses a late request: with no subscriber left it is "
-            "unanswered (the caller's DEADLINE_EXCEEDED), or kept for a later replica"
-        )
     delay = ("--model-delay-ms", str(DELAY_MS))
     with running_server(protocol, tmp_path, models_dir, *delay) as server:
         clients = [connect(protocol, server.target, timeout=30.0) for _ in range(IN_FLIGHT)]
