@@ -19,8 +19,8 @@ A request with no way to answer is dropped with a log line and counted (operatio
 ``serve`` starts an embedded amqtt broker (MQTT 3.1.1) on the port unless ``mqtt_broker``
 names an existing one; with an existing broker the adapter subscribes through the shared
 subscription ``$share/protobench/...`` so replicas split the requests, the broker balancing.
-With ``tls_cert_file`` the embedded broker serves MQTT over TLS on the port (the adapter
-reaches it through a plain listener on 127.0.0.1, inside the same process).
+With ``tls_cert_file`` the embedded broker serves MQTT over TLS on the port; with
+``reuse_port`` replicas share the port, each its own broker (``servers.mqtt_broker``).
 
 On SIGTERM the requests in flight are answered. New ones are refused NOT_READY when the
 embedded broker is the only way in (nobody else could answer them), or left to the other

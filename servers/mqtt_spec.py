@@ -17,6 +17,10 @@ SPEC = ProtocolSpec(
     default_port=1883,
     errors=MQTT_ERROR,
     transport=Transport.BROKER,
+    # Replicas of the embedded broker share the port (each its own broker and adapter, the
+    # kernel spreading client connections); on an existing broker (--broker) its shared
+    # subscription balances, with no balancer of ours in front.
+    balancers=("reuseport",),
     report=ReportStyle("MQTT", "#000000"),
     probe="clients.mqtt_client:MqttProbe",
     locust_user="MqttUser",

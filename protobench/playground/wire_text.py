@@ -4,6 +4,8 @@
   summarised in hex.
 - HTTP/2 (gRPC): one line per frame; HEADERS decoded from HPACK, DATA split into gRPC's 5-byte
   length prefix and the protobuf message, in annotated hex and then decoded field by field.
+- MQTT through a broker: one line per control packet, PUBLISH payloads as text
+  (``protobench.playground.wire_mqtt``).
 - Anything else: a hex dump.
 """
 
@@ -18,6 +20,7 @@ from google.protobuf import descriptor_pool, message_factory, text_format
 from google.protobuf.message import Message
 from hyperframe.frame import ContinuationFrame, DataFrame, Frame, HeadersFrame
 
+from protobench.playground import wire_mqtt
 from protobench.protocols import Transport, spec
 
 TRANSPORT_NAMES = {Transport.HTTP1: "HTTP/1.1", Transport.H2C: "HTTP/2 (h2c)",
@@ -50,6 +53,9 @@ def render(protocol: str, up: bytes, down: bytes, up0: int, down0: int) -> tuple
         request_text = request.read(up, up0)
         response = _H2Reader(client=False, paths=request.paths)
         return request_text, response.read(down, down0)
+    if kind == Transport.BROKER:
+        level = wire_mqtt.protocol_level(up[:up0])
+        return wire_mqtt.render(up, up0, level), wire_mqtt.render(down, down0, level)
     return hex_dump(up[up0:]), hex_dump(down[down0:])
 
 

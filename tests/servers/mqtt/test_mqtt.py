@@ -58,12 +58,6 @@ class Paho:
         self.client.loop_stop()
 
 
-@pytest.fixture(scope="module")
-def embedded(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with running_server("mqtt", tmp_path_factory.mktemp("mqtt"), models_dir) as running:
-        yield running
-
-
 def test_mqtt_311_through_the_embedded_broker(embedded: RunningServer) -> None:
     paho = Paho(embedded.target, MQTTProtocolVersion.MQTTv311)
     try:

@@ -10,22 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.servers import running_server
+from tests.support.servers import RunningServer
 
-SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "mqtt_pipeline" / "image_processor.py"
+SCRIPT = Path(__file__).resolve().parents[3] / "examples" / "mqtt_pipeline" / "image_processor.py"
 
 pytestmark = pytest.mark.mqtt
 
 
-@pytest.mark.timeout(600)  # the models train on first use, then scikit-learn loads in the script
-def test_frames_go_through_the_queue_and_come_back_classified(
-    models_dir: Path, tmp_path: Path
-) -> None:
-    with running_server("mqtt", tmp_path / "estimator", models_dir) as estimator:
-        run = subprocess.run(
-            [sys.executable, str(SCRIPT), estimator.target, "--images", "30"],
-            capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+def test_frames_go_through_the_queue_and_come_back_classified(embedded: RunningServer) -> None:
+    run = subprocess.run(
+        [sys.executable, str(SCRIPT), embedded.target, "--images", "30"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert embedded.process.poll() is None, embedded.log()
     assert run.returncode == 0, run.stderr
     assert "30 frames answered through the queue" in run.stdout
     accuracy = re.search(r"accuracy ([0-9.]+)", run.stdout)
