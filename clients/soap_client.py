@@ -5,13 +5,24 @@ first call (so a client can be made before the server is up) and builds every en
 it. Faults come back as ``ClientError``: the core code from ``<detail><code>``, or, for a
 Fault spyne raised itself (a malformed envelope, a value that is not a number), Client ->
 INVALID_INPUT and Server -> INTERNAL.
+
+Under load (``prepare``) zeep is too dear for the generator: it parses every answer against
+the WSDL's types, about 4 ms of CPU per call, more than the server spends. A prepared call is
+instead its envelope written once (document/literal, the operation wrapping its parameters in
+the WSDL's order) and sent as bytes over the HTTP transports the other HTTP clients use
+(geventhttpclient under Locust, ``transport="gevent"``); its answer is read with lxml only as
+far as the load test checks it (a label in every prediction, a model's name) and a Fault is
+mapped as above. The same calls through zeep and through this path get the same answers and
+codes (tests/loadtests/test_lean_clients.py).
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import math
 import typing
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 from xml.sax.saxutils import escape
@@ -23,10 +34,17 @@ import zeep.exceptions
 import zeep.helpers
 from lxml import etree
 from pydantic import BaseModel
-from zeep.transports import Transport
+from zeep.transports import Transport as ZeepTransport
 
-from clients.base import ClientError, InferenceClient
-from clients.http_transport import base_url
+from clients.base import ClientError, InferenceClient, Prepared, check_answer
+from clients.http_transport import (
+    HttpAnswer,
+    HttpRequest,
+    HttpTransport,
+    Transport,
+    base_url,
+    open_transport,
+)
 from clients.probe import IRIS_ROW, Probe, Verdict
 from protobench.core.errors import ErrorCode
 from protobench.core.types import (
@@ -42,6 +60,8 @@ from protobench.error_table import from_http_status
 
 PATH = "/soap"
 ENVELOPE = "http://schemas.xmlsoap.org/soap/envelope/"
+NAMESPACE = "urn:protobench:v1"  # the service's target namespace (servers/soap_types.py)
+CONTENT_TYPE = "text/xml; charset=utf-8"
 T = TypeVar("T", bound=BaseModel)
 
 
@@ -52,8 +72,13 @@ def fault_status(code: str) -> str:
 
 
 def fault_error(fault: zeep.exceptions.Fault) -> ClientError:
-    status = fault_status(str(fault.code or ""))
-    detail = fault.detail
+    return _fault_error(str(fault.code or ""), str(fault.message), fault.detail)
+
+
+def _fault_error(faultcode: str, message: str, detail: etree._Element | None) -> ClientError:
+    """A Fault as a ClientError: whose fault (``soap:Client``/``soap:Server``), the core code
+    from ``<detail><code>`` (else Client -> INVALID_INPUT, Server -> INTERNAL), its details."""
+    status = fault_status(faultcode)
     code_text = detail.findtext("code") if detail is not None else None
     details_text = detail.findtext("details") if detail is not None else None
     if code_text is not None and code_text in ErrorCode.__members__:
@@ -65,10 +90,7 @@ def fault_error(fault: zeep.exceptions.Fault) -> ClientError:
     except ValueError:
         details = {}
     return ClientError(
-        code,
-        str(fault.message),
-        details if isinstance(details, dict) else None,
-        protocol_status=status,
+        code, message, details if isinstance(details, dict) else None, protocol_status=status
     )
 
 
@@ -110,8 +132,13 @@ class SoapClient(InferenceClient):
         timeout: float = 10.0,
         api_key: str | None = None,
         tls_ca: str | Path | None = None,
+        transport: Transport = "httpx",
     ) -> None:
+        """``transport`` carries the prepared calls (``gevent`` under Locust); the other
+        operations go through zeep on a requests session."""
         super().__init__(target, timeout=timeout)
+        self._lean_options = (transport, api_key, tls_ca)
+        self._lean: HttpTransport | None = None
         self._session = requests.Session()
         if api_key:
             self._session.headers["authorization"] = f"Bearer {api_key}"
@@ -127,7 +154,7 @@ class SoapClient(InferenceClient):
 
     def _service(self) -> Any:
         if self._proxy is None:
-            transport = Transport(  # type: ignore[no-untyped-call]
+            transport = ZeepTransport(  # type: ignore[no-untyped-call]
                 session=self._session, timeout=self.timeout, operation_timeout=self.timeout
             )
             self._zeep = self._guard(
@@ -170,6 +197,26 @@ class SoapClient(InferenceClient):
 
     def close(self) -> None:
         self._session.close()
+        if self._lean is not None:
+            self._lean.close()
+
+    def prepare(self, operation: str, **arguments: Any) -> Prepared:
+        """The load test's calls as envelopes written once; other operations through zeep."""
+        lean = _LEAN_CALLS.get(operation)
+        if lean is None:
+            return super().prepare(operation, **arguments)
+        name, parameters = lean
+        if self._lean is None:
+            transport, api_key, tls_ca = self._lean_options
+            headers = {"authorization": f"Bearer {api_key}"} if api_key else {}
+            self._lean = open_transport(
+                transport, self.target, timeout=self.timeout, headers=headers, tls_ca=tls_ca
+            )
+        http = self._lean
+        request = HttpRequest("POST", PATH, envelope(name, parameters(**arguments)), CONTENT_TYPE,
+                              (("soapaction", f'"{name}"'),))  # fmt: skip
+        prepared = http.prepare(request)
+        return lambda: check_answer(operation, lean_answer(operation, http.send(prepared)))
 
     def list_models(self) -> list[ModelMetadata]:
         models = self._call("ListModels") or []
@@ -275,24 +322,111 @@ class SoapProbe(Probe):
             return Verdict(
                 response.status_code, [from_http_status(response.status_code)], response.text
             )
-        status, code = fault
-        return Verdict(status, [code], response.text)
+        return Verdict(fault.protocol_status or "", [fault.code], response.text)
 
     def close(self) -> None:
         self.http.close()
 
 
-def _fault_of(content: bytes) -> tuple[str, ErrorCode] | None:
-    """A Fault's ``soap:Client``/``soap:Server`` and core code, or None if it is none."""
+def _parse(content: bytes) -> etree._Element | None:
     try:
-        root = etree.fromstring(content, parser=etree.XMLParser(resolve_entities=False))
+        return etree.fromstring(content, parser=etree.XMLParser(resolve_entities=False))
     except etree.XMLSyntaxError:
         return None
-    fault = root.find(f"{{{ENVELOPE}}}Body/{{{ENVELOPE}}}Fault")
+
+
+def _fault_of(content: bytes) -> ClientError | None:
+    """A Fault document as a ClientError, or None if the document is no Fault."""
+    root = _parse(content)
+    fault = None if root is None else root.find(f"{{{ENVELOPE}}}Body/{{{ENVELOPE}}}Fault")
     if fault is None:
         return None
-    status = fault_status(fault.findtext("faultcode") or "")
-    code_text = fault.findtext("detail/code")
-    if code_text is not None and code_text in ErrorCode.__members__:
-        return status, ErrorCode(code_text)
-    return status, ErrorCode.INTERNAL if status == "soap:Server" else ErrorCode.INVALID_INPUT
+    return _fault_error(
+        fault.findtext("faultcode") or "", fault.findtext("faultstring") or "", fault.find("detail")
+    )
+
+
+# -- the load test's lean path ---------------------------------------------------------------
+
+
+def _predict_parameters(
+    model: str,
+    instances: Sequence[Sequence[float]],
+    version: str | None = None,
+    caller: str | None = None,
+) -> dict[str, Any]:
+    rows = [{"features": list(row)} for row in instances]
+    return {"model": model, "instances": rows, "version": version, "caller": caller}
+
+
+def _image_parameters(model: str, image: bytes, version: str | None = None) -> dict[str, Any]:
+    return {"model": model, "image": image, "version": version}
+
+
+# operation -> (the SOAP operation, its parameters in the WSDL's order)
+_LEAN_CALLS: dict[str, tuple[str, Callable[..., dict[str, Any]]]] = {
+    "predict": ("Predict", _predict_parameters),
+    "predict_image": ("PredictImage", _image_parameters),
+    "get_model": ("GetModel", lambda name: {"name": name}),
+    "list_models": ("ListModels", dict),
+}
+
+
+def _text(value: Any) -> str:
+    """A value as XML Schema writes it: doubles with NaN/INF, bytes as base64Binary."""
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("INF" if value > 0 else "-INF")
+    return escape(str(value))
+
+
+def _element(name: str, value: Any) -> str:
+    """``<p:name>value</p:name>``: a list repeats the element, a dict nests its fields in
+    order, None leaves it out."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "".join(_element(name, item) for item in value)
+    inner = (
+        "".join(_element(k, v) for k, v in value.items())
+        if isinstance(value, dict)
+        else _text(value)
+    )
+    return f"<p:{name}>{inner}</p:{name}>"
+
+
+def envelope(operation: str, parameters: dict[str, Any]) -> bytes:
+    """A document/literal SOAP 1.1 request: the operation's element wrapping its parameters."""
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="{ENVELOPE}" '
+        f'xmlns:p="{NAMESPACE}"><soap:Body>{_element(operation, parameters)}'
+        "</soap:Body></soap:Envelope>"
+    ).encode()
+
+
+def lean_answer(operation: str, answer: HttpAnswer) -> Any:
+    """As much of the answer as ``check_answer`` reads, as plain data; a Fault (or an HTTP
+    error without one) raised as a ClientError."""
+    if answer.status != 200:
+        fault = _fault_of(answer.content)
+        if fault is not None:
+            raise fault
+        raise ClientError(from_http_status(answer.status), f"HTTP {answer.status} from {PATH}",
+                          protocol_status=answer.status)  # fmt: skip
+    root = _parse(answer.content)
+    body = None if root is None else root.find(f"{{{ENVELOPE}}}Body")
+    if body is None or len(body) == 0:
+        raise ClientError(ErrorCode.INTERNAL, f"{operation}: not a SOAP answer")
+    payload, ns = body[0], f"{{{NAMESPACE}}}"
+
+    def named(element: etree._Element) -> dict[str, str]:
+        name = element.findtext(f"{ns}name")
+        return {"name": name} if name is not None else {}
+
+    if operation == "list_models":
+        return [named(model) for model in payload.iterfind(f"{ns}models")]
+    if operation == "get_model":
+        return named(payload)
+    return {"predictions": [{"label": p.findtext(f"{ns}label")}
+                            for p in payload.iterfind(f"{ns}predictions")]}  # fmt: skip

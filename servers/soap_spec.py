@@ -32,6 +32,7 @@ SPEC = ProtocolSpec(
     report=ReportStyle("SOAP", "#999933"),
     probe="clients.soap_client:SoapProbe",
     locust_user="SoapUser",
+    load_client_options={"transport": "gevent"},  # envelopes written once, geventhttpclient
     traits=Traits(
         year="1990s",
         payload="XML",

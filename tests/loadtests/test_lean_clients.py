@@ -13,14 +13,14 @@ import pytest
 
 from clients import client_class, connect
 from clients.base import ClientError, InferenceClient
-from clients.http_transport import HttpInferenceClient
 from loadtests.workload import PAYLOADS, Workload
 from protobench.core.errors import ErrorCode
-from protobench.protocols import PROTOCOLS, Protocol
+from protobench.protocols import PROTOCOLS, Protocol, spec
 from tests.support.servers import RunningServer, running_server
 
 IRIS = [[5.9, 3.0, 5.1, 1.8]]
-HTTP_PROTOCOLS = [p for p in PROTOCOLS if issubclass(client_class(p), HttpInferenceClient)]
+# The protocols whose Locust user sends over geventhttpclient (their specs say so).
+HTTP_PROTOCOLS = [p for p in PROTOCOLS if spec(p).load_client_options.get("transport")]
 
 
 @pytest.fixture(scope="module", params=PROTOCOLS)
@@ -33,9 +33,9 @@ def server(
 
 
 def _lean(server: RunningServer) -> InferenceClient:
-    """The client a Locust user holds: geventhttpclient under the HTTP protocols."""
+    """The client a Locust user holds, with its spec's options under load."""
     cls = client_class(server.protocol)
-    options: dict[str, Any] = {"transport": "gevent"} if server.protocol in HTTP_PROTOCOLS else {}
+    options: dict[str, Any] = dict(spec(server.protocol).load_client_options)
     return cls(server.target, timeout=10.0, **options)
 
 
