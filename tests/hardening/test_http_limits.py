@@ -20,6 +20,9 @@ from tests.hardening.wire import IRIS_ROW
 from tests.support.protocols import protocol_params
 from tests.support.servers import RunningServer
 
+# read deadlines of 1.5 s: a machine busy with other tests would blur them
+pytestmark = pytest.mark.serial
+
 HEADER_TIMEOUT_S = 1.5
 BODY_TIMEOUT_S = 1.5
 MAX_CONNECTIONS = 12

@@ -21,6 +21,8 @@ from loadtests.wire import CountingRelay
 from protobench.protocols import PROTOCOLS, Protocol, spec
 from tests.support.servers import running_server
 
+pytestmark = pytest.mark.serial  # rates and Little's law: measured alone, not beside other tests
+
 
 def _run(tmp_path: Path, cell: Cell, **config: Any) -> dict[str, Any]:
     settings = {"duration_s": 4.0, "warmup_s": 1.0, "calibration_calls": 10, **config}

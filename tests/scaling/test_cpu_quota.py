@@ -16,6 +16,8 @@ from protobench.cli import main
 from servers.cpu_quota import PREFIX, CpuQuota, QuotaError
 from servers.launcher import launch
 
+pytestmark = pytest.mark.serial  # the CPU a quota lets a replica use: measured alone
+
 SPIN = "import time\nend = time.time() + 30\nwhile time.time() < end: pass\n"
 
 

@@ -25,6 +25,8 @@ from servers.balancers import BalancerError, get_balancer
 from servers.cpu_quota import CpuQuota, QuotaError
 from tests.support.protocols import marker
 
+pytestmark = pytest.mark.serial  # throughput per replica: measured alone, not beside other tests
+
 PER_REPLICA = 100.0  # K = 1 worker, S = 10 ms
 ATTEMPTS = 2  # other work on a shared machine only ever lowers a cell's throughput: keep the best
 BENCH_LOCK = Path("/tmp/protobench-bench.lock")  # one benchmark at a time on this machine

@@ -29,6 +29,10 @@ def skip_unless_offered(protocol: Protocol, operation: str) -> None:
 
 
 def register_markers(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "serial: judges speed or timing, so `make test` runs it alone, after the parallel tests",
+    )
     for protocol in PROTOCOLS:
         config.addinivalue_line(
             "markers", f"{spec(protocol).marker}: tests that run against the {protocol} adapter"
