@@ -2,7 +2,14 @@
 --broker names one). Nothing here imports paho or amqtt."""
 
 from protobench.core.errors import ErrorCode
-from protobench.protocol_spec import ErrorRow, ProtocolSpec, ReportStyle, Transport
+from protobench.protocol_spec import (
+    ErrorRow,
+    ProtocolSpec,
+    ReportStyle,
+    Streaming,
+    Traits,
+    Transport,
+)
 
 MQTT_ERROR: ErrorRow[str] = ErrorRow({code: code.value for code in ErrorCode})
 """The error document's ``code`` is the core code's own name (the answer is marked as an
@@ -24,4 +31,15 @@ SPEC = ProtocolSpec(
     report=ReportStyle("MQTT", "#000000"),
     probe="clients.mqtt_client:MqttProbe",
     locust_user="MqttUser",
+    traits=Traits(
+        year="1999",
+        payload="JSON",
+        contract=None,  # topics and JSON bodies by convention (docs/mqtt.md)
+        streaming=Streaming.PUBSUB,
+        feature={
+            "es": "Cola de mensajes entre microservicios (el ejemplo de la clase)",
+            "en": "A message queue between microservices (the lecture's example)",
+        },
+        in_lecture=False,
+    ),
 )
