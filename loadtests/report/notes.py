@@ -44,7 +44,7 @@ def _http(report: Report, loc: Locale) -> str:
 
 
 def _versus(report: Report, loc: Locale, other: str, key: str) -> str:
-    """REST against ``other``: body bytes per call and server CPU per request."""
+    """REST against ``other``: body bytes per call, server CPU per request, median latency."""
     refs = _refs(report)
     if "rest" not in refs or other not in refs:
         return ""
@@ -55,6 +55,8 @@ def _versus(report: Report, loc: Locale, other: str, key: str) -> str:
         body=loc.num(_call_bytes(them, "body")),
         rest_us=loc.num(rest.cpu("server_us_per_request")),
         us=loc.num(them.cpu("server_us_per_request")),
+        rest_p50=loc.auto(rest.latency("p50")),
+        p50=loc.auto(them.latency("p50")),
     )
 
 

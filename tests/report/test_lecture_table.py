@@ -189,3 +189,21 @@ def test_a_protocol_run_only_as_a_scaling_lesson_is_not_shown_as_measured(
     row = lxml.html.fromstring(render(path, "en")).get_element_by_id("lecture-grpc")
     assert not row.find_class("num")
     assert "capacity-limited model" in row.find_class("absent")[0].text_content()
+
+
+def test_the_queue_note_quotes_the_runs_latencies(results: Path, tmp_path: Path) -> None:
+    """MQTT's note (from its spec) sets the extra hop's median latency beside REST's."""
+    document = json.loads(results.read_text())
+    queued = json.loads(json.dumps(_reference_cells(document["cells"], "jsonrpc")))
+    for cell in queued:  # a run's cells, recorded as if they had gone through the queue
+        cell.update(protocol="mqtt", cell_id=cell["cell_id"].replace("jsonrpc", "mqtt"))
+    document["cells"] += queued
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(document))
+    loc = Locale("en")
+    evidence = lxml.html.fromstring(render(path, "en")).get_element_by_id("note-queue")
+    rest = _expected(_reference_cells(document["cells"], "rest"), "p50", loc)
+    mqtt = _expected(queued, "p50", loc)
+    assert f"a median {rest} ms with REST and {mqtt} ms through the queue" in (
+        evidence.find_class("evidence")[0].text_content()
+    )
