@@ -103,6 +103,9 @@ def test_compose_has_a_server_per_protocol_and_replicas_behind_nginx() -> None:
                 assert (DEPLOY / source).exists(), f"{name}: {source} is missing"
         for dependency in service.get("depends_on", {}):
             assert dependency in SERVICES
+        check = service.get("healthcheck", {}).get("test", [])
+        if check[:2] == ["CMD", "protobench"]:
+            _parses(check[2:])
 
 
 def test_compose_generator_services_run_real_protobench_commands() -> None:

@@ -26,6 +26,7 @@ KNATIVE = "serving.knative.dev/v1"
 KNATIVE_PORT_NAMES = {Transport.HTTP1: "http1", Transport.H2C: "h2c"}
 ON_KNATIVE = tuple(p for p in PROTOCOLS if SPECS[p].transport in KNATIVE_PORT_NAMES)
 NOT_ON_KNATIVE = tuple(p for p in PROTOCOLS if p not in ON_KNATIVE)
+BROKERS = tuple(f"{p}-broker" for p in PROTOCOLS if SPECS[p].transport is Transport.BROKER)
 # A Knative revision spec is a pod spec plus these fields of Knative's own.
 KNATIVE_REVISION_FIELDS = ("timeoutSeconds", "containerConcurrency", "idleTimeoutSeconds")
 
@@ -100,11 +101,11 @@ def test_kustomization_builds_and_validates(variant: str, tmp_path: Path) -> Non
                            text=True, timeout=60, check=True).stdout  # fmt: skip
     kinds = sorted(f"{d['apiVersion']} {d['kind']}" for d in yaml.safe_load_all(built) if d)
     if variant == "base":
-        assert kinds.count("apps/v1 Deployment") == len(PROTOCOLS)
+        assert kinds.count("apps/v1 Deployment") == len(PROTOCOLS) + len(BROKERS)
         assert kinds.count("autoscaling/v2 HorizontalPodAutoscaler") == len(PROTOCOLS)
     else:  # Knative Services replace the HTTP ones; the others keep base's three resources
         assert kinds.count(f"{KNATIVE} Service") == len(ON_KNATIVE)
-        assert kinds.count("apps/v1 Deployment") == len(NOT_ON_KNATIVE)
+        assert kinds.count("apps/v1 Deployment") == len(NOT_ON_KNATIVE) + len(BROKERS)
         assert kinds.count("autoscaling/v2 HorizontalPodAutoscaler") == len(NOT_ON_KNATIVE)
     rendered = tmp_path / "rendered.yaml"
     rendered.write_text(built)
@@ -126,7 +127,8 @@ def test_every_registered_protocol_has_its_manifests() -> None:
     kept = {
         tuple(sorted(m.split(","))) for m in re.findall(r"component notin \(([^)]*)\)", overlay)
     }
-    assert kept == {tuple(sorted(NOT_ON_KNATIVE))}, "the overlay must keep the non-HTTP protocols"
+    expected = {tuple(sorted((*NOT_ON_KNATIVE, *BROKERS)))}
+    assert kept == expected, "the overlay must keep the non-HTTP protocols and their brokers"
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
@@ -138,9 +140,12 @@ def test_each_protocol_has_limits_and_probes_on_its_health(protocol: str) -> Non
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert set(container["resources"]) == {"requests", "limits"}
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-    assert DEFAULT_PORTS[protocol] in ports.values() and ports["metrics"] == 9100
+    assert ports["metrics"] == 9100
     for probe in (container["readinessProbe"], container["livenessProbe"]):
-        (kind,) = set(probe) & {"httpGet", "grpc", "tcpSocket"}
+        (kind,) = set(probe) & {"httpGet", "grpc", "tcpSocket", "exec"}
+        if kind == "exec":  # a protobench command line
+            assert probe[kind]["command"][:3] == ["protobench", "models", "--protocol"]
+            continue
         port = probe[kind]["port"]
         assert port in ports or port in ports.values()
     if SPECS[protocol].transport is Transport.H2C:  # Kubernetes' probe speaks grpc.health.v1
@@ -148,7 +153,18 @@ def test_each_protocol_has_limits_and_probes_on_its_health(protocol: str) -> Non
     if protocol == "rest":
         assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
     service = _all("Service")[f"protobench-{protocol}"]
-    assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
+    if SPECS[protocol].transport is Transport.BROKER:
+        # the protocol's Service is its broker; the adapters connect to it and listen on nothing
+        broker = _all("Deployment")[f"protobench-{protocol}-broker"]
+        broker_ports = [p["containerPort"] for p in broker["spec"]["template"]["spec"]
+                        ["containers"][0]["ports"]]  # fmt: skip
+        assert service["spec"]["selector"] == broker["spec"]["selector"]["matchLabels"]
+        assert broker_ports == [DEFAULT_PORTS[protocol]]
+        address = f"protobench-{protocol}:{DEFAULT_PORTS[protocol]}"
+        assert any(address in str(e.get("value")) for e in container["env"])
+    else:
+        assert DEFAULT_PORTS[protocol] in ports.values()
+        assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
     hpa = _all("HorizontalPodAutoscaler")[f"protobench-{protocol}"]
     assert hpa["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"]
 
