@@ -13,6 +13,7 @@ slow spell of the machine spreads over all of them. A container or a pod adds it
 from __future__ import annotations
 
 import itertools
+import socket
 import statistics
 import subprocess
 import sys
@@ -37,11 +38,22 @@ class ColdStartError(RuntimeError):
     """A server did not answer a predict in time; the message carries its log's tail."""
 
 
-def _first_predict(protocol: Protocol, target: str, process: subprocess.Popen[bytes]) -> bool:
+def _accepts(port: int) -> bool:
+    """Whether the port takes a TCP connection: until it does, no client library is asked (some
+    log every refused connection)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def _first_predict(protocol: Protocol, port: int, process: subprocess.Popen[bytes]) -> bool:
     """One predict on a fresh client (no reconnect back-off carried over); False if the server
     cannot answer yet."""
-    if process.poll() is not None:
+    if process.poll() is not None or not _accepts(port):
         return False
+    target = f"127.0.0.1:{port}"
     try:
         with connect(protocol, target, timeout=2.0) as client:
             client.predict("iris", IRIS)
@@ -55,7 +67,6 @@ def time_one_start(protocol: Protocol, models_dir: Path, log: Path) -> float:
     from servers.launcher import free_port
 
     port = free_port("127.0.0.1")
-    target = f"127.0.0.1:{port}"
     command = [
         sys.executable, "-m", "protobench.cli", "serve", "--protocol", protocol,
         "--host", "127.0.0.1", "--port", str(port), "--models-dir", str(models_dir),
@@ -65,7 +76,7 @@ def time_one_start(protocol: Protocol, models_dir: Path, log: Path) -> float:
         started = time.perf_counter()
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     try:
-        while not _first_predict(protocol, target, process):
+        while not _first_predict(protocol, port, process):
             if process.poll() is not None or time.perf_counter() - started > GIVE_UP_S:
                 tail = log.read_text(errors="replace")[-2000:]
                 raise ColdStartError(
@@ -87,11 +98,14 @@ def measure(
     starts: int,
     workdir: Path,
     on_start: Callable[[int, int, str], None] = lambda _i, _n, _label: None,
+    trained: Path | None = None,
 ) -> dict[str, Any]:
-    """Every protocol × condition, ``starts`` times; seconds per start, and their median."""
+    """Every protocol × condition, ``starts`` times; seconds per start, and their median.
+    ``trained``: a models folder to start from (default: trained here, in ``workdir``)."""
     workdir.mkdir(parents=True, exist_ok=True)
-    trained = workdir / "models"
-    ModelRegistry(trained).load()
+    if trained is None:
+        trained = workdir / "models"
+        ModelRegistry(trained).load()
     seconds: dict[str, dict[str, list[float]]] = {p: {c: [] for c in CONDITIONS} for p in protocols}
     plan = list(itertools.product(range(starts), protocols, CONDITIONS))
     for i, (_, protocol, condition) in enumerate(plan):

@@ -401,6 +401,7 @@ def run_matrix(
     argv: list[str],
     on_cell_start: Callable[[int, int, Cell], None],
     progress: Callable[[float, float], None],
+    on_cold_start: Callable[[int, int, str], None] = lambda _i, _n, _label: None,
 ) -> Path:
     """Run every cell and write the results; returns the path of the run's results.json."""
     from loadtests.manifest import build_manifest
@@ -417,6 +418,6 @@ def run_matrix(
                 "cells": results}  # fmt: skip
     if config.cold_starts and config.remote is None:  # servers started here, so timed here
         document["cold_start"] = measure_cold_starts(
-            config.protocols, config.cold_starts, folder / "cold-start"
+            config.protocols, config.cold_starts, folder / "cold-start", on_cold_start
         )
     return write_run(out, run_id, document)

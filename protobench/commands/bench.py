@@ -263,6 +263,9 @@ def run(args: argparse.Namespace) -> int:
     _warn_overcommitted(config, console)
     per_cell = config.warmup_s + config.duration_s
     console.print(f"[bold]{len(plan)} cells[/], about {len(plan) * (per_cell + 6) / 60:.1f} min")
+    if config.cold_starts and config.remote is None:
+        starts = 2 * config.cold_starts * len(config.protocols)
+        console.print(f"then {starts} cold starts (seconds each; a minute on a loaded machine)")
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -282,7 +285,11 @@ def run(args: argparse.Namespace) -> int:
             phase = "warm-up" if elapsed < config.warmup_s else "measuring"
             bar.update(current, completed=min(elapsed, per_cell), rate=f"{rate:,.0f} req/s {phase}")
 
-        path = run_matrix(config, args.out, sys.argv, on_cell_start, progress)
+        def on_cold_start(i: int, total: int, label: str) -> None:
+            bar.update(overall, completed=len(plan), description="cold starts")
+            bar.reset(current, total=total, completed=i, description=label, rate=f"{i}/{total}")
+
+        path = run_matrix(config, args.out, sys.argv, on_cell_start, progress, on_cold_start)
         bar.update(overall, completed=len(plan))
     document = load_run(path)
     wide = Console(width=None if sys.stdout.isatty() else 160)

@@ -14,8 +14,8 @@ from tests.report.conftest import FIXTURE
 
 
 @pytest.mark.timeout(900)  # several Python processes start; minutes on a busy 2-core machine
-def test_cold_starts_are_timed_and_reported(tmp_path: Path) -> None:
-    measured = measure(("jsonrpc",), 1, tmp_path / "cold")
+def test_cold_starts_are_timed_and_reported(tmp_path: Path, models_dir: Path) -> None:
+    measured = measure(("jsonrpc",), 1, tmp_path / "cold", trained=models_dir)
     seconds = measured["seconds"]["jsonrpc"]
     assert set(seconds) == set(CONDITIONS)
     assert all(len(v) == 1 and v[0] > 0 for v in seconds.values())
