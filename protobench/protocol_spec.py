@@ -103,12 +103,13 @@ class Streaming(StrEnum):
 
 @dataclass(frozen=True)
 class Traits:
-    """The protocol's qualitative columns in the lecture's protocol table (year, format, most
-    important feature) and the ones the report adds beside them (contract, streaming); the
-    transport is the spec's ``transport``.
+    """The protocol's qualitative columns in the lecture's protocol table (year, format type,
+    most important feature) and the ones the report adds beside them (the format on the wire,
+    contract, streaming); the transport is the spec's ``transport``.
 
-    ``feature`` is per language (``{"es": ..., "en": ...}``); for a protocol the lecture's
-    table lists, ``year`` and ``feature`` are the lecture's words (``in_lecture``)."""
+    ``feature`` and ``formats`` are per language (``{"es": ..., "en": ...}``); for a protocol
+    the lecture's table lists, ``year``, ``formats`` and ``feature`` are the lecture's words
+    (``in_lecture``), which ``payload`` may contradict: it is what protobench sends."""
 
     year: str | None  # None: not known to the project
     payload: str  # what protobench sends on it: "JSON", "protobuf", "XML", ...
@@ -116,6 +117,7 @@ class Traits:
     streaming: Streaming
     feature: Mapping[str, str]
     in_lecture: bool = True
+    formats: Mapping[str, str] | None = None  # the formats it can carry; None: as ``payload``
 
 
 @dataclass(frozen=True)

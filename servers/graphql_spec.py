@@ -36,6 +36,7 @@ SPEC = ProtocolSpec(
         payload="JSON",
         contract="SDL",
         streaming=Streaming.SUBSCRIPTIONS,
+        formats={"es": "JSON", "en": "JSON"},
         feature={"es": "Formato de dato flexible", "en": "Flexible data format"},
     ),
 )

@@ -60,6 +60,7 @@ SPEC = ProtocolSpec(
         payload="protobuf",
         contract=".proto",
         streaming=Streaming.BIDI,
+        formats={"es": "JSON y otros", "en": "JSON and others"},
         feature={
             "es": "Habilidad de definir cualquier tipo de función",
             "en": "The ability to define any kind of function",

@@ -56,6 +56,7 @@ SPEC = ProtocolSpec(
         payload="JSON",
         contract="OpenRPC",
         streaming=Streaming.NONE,
+        formats={"es": "JSON", "en": "JSON"},
         feature={"es": "Fácil de implementar", "en": "Easy to implement"},
     ),
 )

@@ -26,8 +26,8 @@ SPEC = ProtocolSpec(
         contract=".proto",
         streaming=Streaming.NONE,
         feature={
-            "es": "El estándar de los servidores de inferencia (Triton, KServe, MLServer)",
-            "en": "The inference servers' standard (Triton, KServe, MLServer)",
+            "es": "El estándar de Triton, KServe y MLServer",
+            "en": "The standard of Triton, KServe and MLServer",
         },
         in_lecture=False,
     ),

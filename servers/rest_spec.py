@@ -20,6 +20,7 @@ SPEC = ProtocolSpec(
         payload="JSON · XML",
         contract="OpenAPI",
         streaming=Streaming.NONE,
+        formats={"es": "XML, JSON, y otros", "en": "XML, JSON, and others"},
         feature={"es": "Formato de dato flexible", "en": "Flexible data format"},
     ),
 )

@@ -38,6 +38,7 @@ SPEC = ProtocolSpec(
         payload="XML",
         contract="WSDL",
         streaming=Streaming.NONE,
+        formats={"es": "XML", "en": "XML"},
         feature={"es": "Muy usado y establecido", "en": "Widely used and established"},
     ),
 )

@@ -32,6 +32,7 @@ SPEC = ProtocolSpec(
         payload="Thrift Binary · Compact",
         contract=".thrift",
         streaming=Streaming.NONE,
+        formats={"es": "JSON o binario", "en": "JSON or binary"},
         feature={"es": "Adaptable a muchos casos de uso", "en": "Adaptable to many use cases"},
     ),
 )

@@ -39,8 +39,9 @@ class LectureRow:
     name: str  # the registry name ("grpc"), with the payload when it has a row for each
     in_lecture: bool  # the lecture's table lists it
     year: str
-    payload: str
+    formats: str  # the lecture's "format type"
     feature: str
+    payload: str  # the format on the wire here
     transport: str
     contract: str
     streaming: str
@@ -148,10 +149,11 @@ def _row(entry: Entry, report: Report, loc: Locale) -> LectureRow:
     traits = spec.traits if spec is not None else None
     transport = loc.t(f"lecture.transport.{spec.transport.value}") if spec else undeclared
     if traits is None:
-        year = payload = feature = contract = streaming = undeclared
+        year = formats = payload = feature = contract = streaming = undeclared
     else:
         year = traits.year or "–"
         payload = traits.payload
+        formats = traits.formats.get(loc.lang, "–") if traits.formats else payload
         feature = traits.feature.get(loc.lang, "–")
         contract = traits.contract or loc.t("lecture.contract.none")
         streaming = loc.t(f"lecture.streaming.{traits.streaming.value}")
@@ -170,8 +172,9 @@ def _row(entry: Entry, report: Report, loc: Locale) -> LectureRow:
         name=entry.name + (f"-{entry.payload}" if entry.payload else ""),
         in_lecture=entry.in_lecture,
         year=year,
-        payload=payload,
+        formats=formats,
         feature=feature,
+        payload=payload,
         transport=transport,
         contract=contract,
         streaming=streaming,

@@ -8,8 +8,8 @@ from __future__ import annotations
 from loadtests.report.lecture import LectureRow
 from loadtests.report.page import Page, Row
 
-LECTURE_TEXT = ("protocol", "year", "payload", "feature", "transport", "contract", "streaming",
-                "config")  # fmt: skip
+LECTURE_TEXT = ("protocol", "year", "formats", "feature", "payload", "transport", "contract",
+                "streaming", "config")  # fmt: skip
 LECTURE_NUMBERS = ("rps", "p50", "p99", "request_bytes", "response_bytes", "generator_us",
                    "server_us")  # fmt: skip
 
@@ -46,7 +46,8 @@ def _lecture_row(row: LectureRow, config: bool) -> str:
     """One protocol; without a configuration column an unmeasured row explains itself in the
     req/s cell."""
     name = row.protocol + ("\\*" if not row.in_lecture else "")
-    text = [name, row.year, row.payload, row.feature, row.transport, row.contract, row.streaming]
+    text = [name, row.year, row.formats, row.feature, row.payload, row.transport, row.contract,
+            row.streaming]  # fmt: skip
     if row.measured is None:
         numbers = [row.absent_short] * len(LECTURE_NUMBERS)
         if config:

@@ -68,7 +68,9 @@ def test_the_table_holds_the_runs_measured_values(results: Path, lang: str) -> N
             assert absent.startswith(loc.t("lecture.not_measured", command="").split(";")[0])
             assert f"protobench bench --protocols {name}" in absent
         if spec.traits is not None:
-            assert spec.traits.feature[lang] in row.text_content()
+            words = [spec.traits.feature[lang], spec.traits.payload]
+            words += [spec.traits.formats[lang]] if spec.traits.formats else []
+            assert all(w in row.text_content() for w in words), name
 
 
 def test_markdown_rows_carry_the_same_numbers(results: Path) -> None:

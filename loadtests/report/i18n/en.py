@@ -429,9 +429,11 @@ MESSAGES: dict[str, str] = {
     # the lecture's protocol table, measured (loadtests/report/lecture.py)
     "section.lecture": "The lecture's protocol table, measured",
     "lecture.intro": "The lecture's table of API protocols (protocol, year, format type, most "
-    "important feature) with what this run measured beside it. The year and the feature are "
-    "the lecture's words for the six protocols it lists; format, transport, contract and "
-    "streaming come from each protocol's spec in protobench. Each protocol is measured at its "
+    "important feature) with what this run measured beside it. The year, the format type and "
+    "the feature are the lecture's words for the six protocols it lists; the format on the "
+    "wire (what protobench sends, which may differ from the lecture's format type), transport, "
+    "contract and streaming come from each protocol's spec in protobench. Each protocol is "
+    "measured at its "
     "reference configuration (closed loop, fewest replicas, smallest batch, most users; the "
     "median of its repeats): req/s, latency from the moment each request was sent, bytes per "
     "call on the wire (headers, framing and body, counted through a relay on calls of the same "
@@ -453,7 +455,8 @@ MESSAGES: dict[str, str] = {
     "axis.server_us_per_call": "server CPU µs per call",
     "lecture.col.protocol": "Protocol",
     "lecture.col.year": "Year",
-    "lecture.col.payload": "Format type",
+    "lecture.col.formats": "Format type",
+    "lecture.col.payload": "Format on the wire",
     "lecture.col.feature": "Most important feature",
     "lecture.col.transport": "Transport",
     "lecture.col.contract": "Contract (IDL)",
@@ -482,11 +485,11 @@ MESSAGES: dict[str, str] = {
     "compare their numbers with care.",
     "lecture.transport.http/1.1": "HTTP/1.1",
     "lecture.transport.h2c": "HTTP/2 (h2c)",
-    "lecture.transport.tcp": "TCP, its own framing",
+    "lecture.transport.tcp": "TCP, own framing",
     "lecture.transport.broker": "Message broker",
     "lecture.contract.none": "None",
     "lecture.streaming.none": "No",
-    "lecture.streaming.bidi": "Yes: streams both ways",
+    "lecture.streaming.bidi": "Yes, bidirectional",
     "lecture.streaming.subscriptions": "Subscriptions",
     "lecture.streaming.pubsub": "Publish/subscribe",
 }

@@ -463,10 +463,12 @@ MESSAGES: dict[str, str] = {
     # la tabla de protocolos de la clase, medida (loadtests/report/lecture.py)
     "section.lecture": "La tabla de protocolos de la clase, medida",
     "lecture.intro": "La tabla de protocolos de API de la clase (protocolo, año, tipo de "
-    "formato, característica más importante) con lo que midió esta ejecución al lado. El año y "
-    "la característica son las palabras de la clase para los seis protocolos que lista; el "
-    "formato, el transporte, el contrato y el streaming salen de la spec de cada protocolo en "
-    "protobench. Cada protocolo se mide en su configuración de referencia (modelo cerrado, menos "
+    "formato, característica más importante) con lo que midió esta ejecución al lado. El año, "
+    "el tipo de formato y la característica son las palabras de la clase para los seis "
+    "protocolos que lista; el formato en el cable (lo que envía protobench, que puede diferir "
+    "del tipo de formato de la clase), el transporte, el contrato y el streaming salen de la "
+    "spec de cada protocolo en protobench. Cada protocolo se mide en su configuración de "
+    "referencia (modelo cerrado, menos "
     "réplicas, lote más pequeño, más usuarios; la mediana de sus repeticiones): req/s, latencia "
     "desde el momento en que se envió cada solicitud, bytes por llamada en el cable "
     "(encabezados, tramas y cuerpo, contados a través de un relé en llamadas de la misma carga "
@@ -489,7 +491,8 @@ MESSAGES: dict[str, str] = {
     "axis.server_us_per_call": "µs de CPU del servidor por llamada",
     "lecture.col.protocol": "Protocolo",
     "lecture.col.year": "Año",
-    "lecture.col.payload": "Tipo de formato",
+    "lecture.col.formats": "Tipo de formato",
+    "lecture.col.payload": "Formato en el cable",
     "lecture.col.feature": "Característica más importante",
     "lecture.col.transport": "Transporte",
     "lecture.col.contract": "Contrato (IDL)",
@@ -518,11 +521,11 @@ MESSAGES: dict[str, str] = {
     "({configs}): compare sus números con cuidado.",
     "lecture.transport.http/1.1": "HTTP/1.1",
     "lecture.transport.h2c": "HTTP/2 (h2c)",
-    "lecture.transport.tcp": "TCP, con su propio entramado",
+    "lecture.transport.tcp": "TCP, entramado propio",
     "lecture.transport.broker": "Bróker de mensajes",
     "lecture.contract.none": "Ninguno",
     "lecture.streaming.none": "No",
-    "lecture.streaming.bidi": "Sí: flujos en ambos sentidos",
+    "lecture.streaming.bidi": "Sí, bidireccional",
     "lecture.streaming.subscriptions": "Suscripciones",
     "lecture.streaming.pubsub": "Publicar/suscribir",
 }
