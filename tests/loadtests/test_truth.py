@@ -33,20 +33,7 @@ def _cell(protocol: Protocol, users: int, rate: float | None = None) -> Cell:
     return Cell(protocol, 1, "none", users, rate, 1, "iris", 0)
 
 
-# SOAP's Locust user is zeep: about 4 ms of generator CPU per call parsing XML, so 8 users are
-# not all in flight (L = 7.2 measured) — the generator, not the law, falls short. Known, open.
-HEAVY_GENERATOR = {"soap": "zeep's per-call CPU in the generator keeps L below the users"}
-
-
-@pytest.mark.parametrize(
-    "protocol",
-    [
-        pytest.param(p, marks=pytest.mark.xfail(reason=HEAVY_GENERATOR[p], strict=False))
-        if p in HEAVY_GENERATOR
-        else p
-        for p in PROTOCOLS
-    ],
-)
+@pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_littles_law(tmp_path: Path, protocol: Protocol) -> None:
     """8 closed-loop users, each request held 20 ms by the server.
 
