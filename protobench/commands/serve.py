@@ -224,6 +224,7 @@ def _replica_serve_args(args: argparse.Namespace) -> list[str]:
         "--model-delay-ms": args.model_delay_ms,
         "--models-dir": args.models_dir,
         "--max-batch": args.max_batch,
+        "--broker": args.broker,  # mqtt: replicas on one broker share its requests
     }
     return [item for option, value in passed.items() if value is not None
             for item in (option, str(value))] + model_serve_args(args)  # fmt: skip
