@@ -27,6 +27,7 @@ from amqtt.broker import Broker
 from servers.listen import Listen, bind_socket
 
 START_TIMEOUT_S = 30.0
+DRAIN_S = 5.0
 LOOPBACK = "127.0.0.1"
 LISTENER = "default"  # amqtt requires a listener of this name
 
@@ -87,11 +88,36 @@ class EmbeddedBroker:
         asyncio.run_coroutine_threadsafe(start(), self.loop).result(START_TIMEOUT_S)
         return (self.listen.host, public.getsockname()[1]), (LOOPBACK, private.getsockname()[1])
 
+    def _delivered(self) -> bool:
+        """Nothing left to hand to a subscriber: amqtt's broadcast queue and delivery tasks
+        are empty and every session's QoS 1 messages acknowledged (private attributes: amqtt
+        has no drain of its own, and its shutdown cancels deliveries under way)."""
+        broker = self.broker
+        assert broker is not None
+        return (
+            broker._broadcast_queue.empty()
+            and all(task.done() for task in broker._tasks_queue)
+            and not any(session.inflight_out for session, _ in broker._sessions.values())
+        )
+
+    async def _deliver(self) -> None:
+        deadline = self.loop.time() + DRAIN_S
+        while not self._delivered() and self.loop.time() < deadline:
+            await asyncio.sleep(0.02)
+
+    def deliver(self) -> None:
+        """Return once every message the broker holds is delivered (at most DRAIN_S)."""
+        asyncio.run_coroutine_threadsafe(self._deliver(), self.loop).result(DRAIN_S + 5)
+
     def stop(self) -> None:
+        """Take no new connections, deliver what is under way (the adapter's last answers),
+        shut down."""
+
         async def stop() -> None:
             for server in self._servers:
                 server.close()
             if self.broker is not None:
+                await self._deliver()
                 await self.broker.shutdown()
 
         asyncio.run_coroutine_threadsafe(stop(), self.loop).result(START_TIMEOUT_S)

@@ -34,6 +34,7 @@ import logging
 import signal
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any
@@ -93,6 +94,7 @@ class MqttAdapter:
         self.loop = asyncio.new_event_loop()
         self.in_flight = 0
         self.refusing = False  # stopping: new requests are answered NOT_READY
+        self.unacknowledged = 0  # answers published whose PUBACK has not come back yet
         self._count = threading.Lock()
         self.client: mqtt.Client | None = None
 
@@ -103,7 +105,12 @@ class MqttAdapter:
             self.client = self._open(MQTT5, client_id)
         except LinkError:
             self.client = self._open(MQTT311, client_id)
+        self.client.on_publish = self._on_publish
         subscribe(self.client, self.topic, CONNECT_TIMEOUT_S)
+
+    def _on_publish(self, _c: mqtt.Client, _u: Any, _mid: int, _reason: Any, _p: Any) -> None:
+        with self._count:
+            self.unacknowledged -= 1
 
     def _open(self, version: Any, client_id: str) -> mqtt.Client:
         return open_link(
@@ -114,15 +121,18 @@ class MqttAdapter:
             on_message=self._on_message,
         )
 
-    def stop(self) -> None:
-        """Stop taking requests, let those in flight be answered, disconnect."""
+    def stop(self, deliver: Callable[[], None] = lambda: None) -> None:
+        """Stop taking requests, let those in flight be answered and their answers reach the
+        broker (its PUBACK), disconnect. ``deliver`` returns once the broker has handed over
+        what it still held (the embedded one's), so no request is left unanswered in it."""
         if self.client is not None:
             if self.shared:
                 self.client.unsubscribe(self.topic)  # the other replicas take the new ones
             else:
                 self.refusing = True
+                deliver()
             deadline = self.loop.time() + GRACEFUL_SHUTDOWN_S
-            while self.in_flight and self.loop.time() < deadline:
+            while (self.in_flight or self.unacknowledged) and self.loop.time() < deadline:
                 threading.Event().wait(0.05)
             self.client.disconnect()
             self.client.loop_stop()
@@ -208,6 +218,8 @@ class MqttAdapter:
 
     def _publish(self, address: ReplyAddress, document: Any, *, error: bool) -> None:
         assert self.client is not None
+        with self._count:
+            self.unacknowledged += 1
         if address.mqtt5:
             properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
             if address.correlation is not None:
@@ -307,6 +319,6 @@ def serve(service: InferenceService, listen: Listen) -> None:
     announce(listen, "mqtt", address[1])
     while not stopping.wait(0.5):
         pass
-    adapter.stop()
+    adapter.stop(broker.deliver if broker is not None else lambda: None)
     if broker is not None:
         broker.stop()
