@@ -4,6 +4,8 @@ every protocol in the registry: registering one without its manifests fails here
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
 import shutil
 import subprocess
@@ -31,8 +33,14 @@ BROKERS = tuple(f"{p}-broker" for p in PROTOCOLS if SPECS[p].transport is Transp
 KNATIVE_REVISION_FIELDS = ("timeoutSeconds", "containerConcurrency", "idleTimeoutSeconds")
 
 
-def _documents(path: Path) -> list[dict[str, Any]]:
+@functools.cache
+def _parsed(path: Path) -> list[dict[str, Any]]:
     return [d for d in yaml.safe_load_all(path.read_text()) if d]
+
+
+def _documents(path: Path) -> list[dict[str, Any]]:
+    """A fresh copy each time (tests change them); the parse itself happens once per file."""
+    return copy.deepcopy(_parsed(path))
 
 
 def _all(kind: str, folder: Path = K8S / "base") -> dict[str, dict[str, Any]]:
