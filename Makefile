@@ -27,14 +27,14 @@ demo: $(STAMP) web-assets
 system-deps:
 	bash scripts/install-system-deps.sh
 
-# Most tests wait on servers they start, so they run in parallel (pytest-xdist, one test file
-# per worker so a file's servers start once); tests that judge speed or timing (marked
-# `serial`) run afterwards, alone on the machine.
+# Most tests wait on servers they start, so they run in parallel (pytest-xdist; a file's tests
+# stay on one worker so its servers start once, see tests/conftest.py); tests that judge speed
+# or timing (marked `serial`) run afterwards, alone on the machine.
 TEST_WORKERS ?= 4
 
 test: $(STAMP) system-deps check
 	$(PY) -m servers.graphiql_assets
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not serial"
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "not serial"
 	$(PY) -m pytest -m serial
 
 check: $(STAMP)

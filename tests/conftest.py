@@ -16,6 +16,16 @@ def pytest_configure(config: pytest.Config) -> None:
     register_markers(config)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under ``make test`` (pytest-xdist, ``--dist loadgroup``) a file's tests run on one worker,
+    so the servers it shares start once, unless its tests name a finer group (the scaling
+    clusters: one group per cluster, so the clusters of one file spread over the workers)."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     """A test that reaches an operation its protocol has no place for (``NotOffered``, e.g. a

@@ -26,8 +26,6 @@ from tests.hardening.wire import IRIS_ROW
 from tests.support.protocols import protocol_params
 from tests.support.servers import running_server
 
-pytestmark = pytest.mark.serial  # calls in flight at SIGTERM and a memory soak: timed, so run alone
-
 DELAY_MS = 1500  # long enough that every call is still in the server when SIGTERM comes
 IN_FLIGHT = 8
 SOAK_S = float(os.environ.get("PROTOBENCH_SOAK_S", "10"))
