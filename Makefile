@@ -34,8 +34,10 @@ TEST_WORKERS ?= 4
 
 test: $(STAMP) system-deps check
 	$(PY) -m servers.graphiql_assets
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "not serial"
-	$(PY) -m pytest -m serial
+	@status=0; \
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "not serial" || status=1; \
+	$(PY) -m pytest -m serial || status=1; \
+	exit $$status
 
 check: $(STAMP)
 	$(VENV)/bin/ruff format --check .

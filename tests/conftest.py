@@ -16,11 +16,18 @@ def pytest_configure(config: pytest.Config) -> None:
     register_markers(config)
 
 
+# The longest groups, handed to the workers first so that the short ones fill in at the end.
+LONGEST_FIRST = ("tests/scaling/test_balancing.py", "tests/playground/test_playground.py")
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Under ``make test`` (pytest-xdist, ``--dist loadgroup``) a file's tests run on one worker,
     so the servers it shares start once, unless its tests name a finer group (the scaling
-    clusters: one group per cluster, so the clusters of one file spread over the workers)."""
+    clusters: one group per cluster, so the clusters of one file spread over the workers).
+    xdist hands the groups out in collection order, so the longest files come first (a file's
+    tests keep their order)."""
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in LONGEST_FIRST)
     for item in items:
         if item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))

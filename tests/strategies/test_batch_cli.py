@@ -29,7 +29,7 @@ def test_a_refused_header_prints_one_line_and_no_progress_bar(
 
 
 def test_ctrl_c_says_a_rerun_resumes(models_dir: Path, tmp_path: Path) -> None:
-    rows = np.tile(load_iris().data, (400, 1))  # 60 000 rows
+    rows = np.tile(load_iris().data, (4000, 1))  # 600 000 rows: far more than fit before Ctrl-C
     lines = ["sepal_length,sepal_width,petal_length,petal_width"]
     lines += [",".join(map(str, row)) for row in rows]
     source = tmp_path / "many.csv"
