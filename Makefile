@@ -35,7 +35,7 @@ TEST_WORKERS ?= 4
 test: $(STAMP) system-deps check
 	$(PY) -m servers.graphiql_assets
 	@status=0; \
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "not serial" || status=1; \
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not serial" || status=1; \
 	$(PY) -m pytest -m serial || status=1; \
 	exit $$status
 

@@ -16,21 +16,35 @@ def pytest_configure(config: pytest.Config) -> None:
     register_markers(config)
 
 
-# The longest groups, handed to the workers first so that the short ones fill in at the end.
-LONGEST_FIRST = ("tests/scaling/test_balancing.py", "tests/playground/test_playground.py")
+# Under `make test` (pytest-xdist, `--dist loadfile`) a file's tests run on one worker, so the
+# servers it shares start once. The files below are split further, one group per parameter (each
+# scaling cluster), so their clusters spread over the workers; and they go first, so that the
+# short files fill in at the end.
+SPLIT_BY_PARAM = ("tests/scaling/test_balancing.py",)
+LONGEST_FIRST = (*SPLIT_BY_PARAM, "tests/playground/test_playground.py")
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under ``make test`` (pytest-xdist, ``--dist loadgroup``) a file's tests run on one worker,
-    so the servers it shares start once, unless its tests name a finer group (the scaling
-    clusters: one group per cluster, so the clusters of one file spread over the workers).
-    xdist hands the groups out in collection order, so the longest files come first (a file's
-    tests keep their order)."""
+    """xdist hands the groups out in collection order: the longest files first (a file's tests
+    keep their order)."""
     items.sort(key=lambda item: item.nodeid.split("::")[0] not in LONGEST_FIRST)
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """``--dist loadfile``, with the files of SPLIT_BY_PARAM grouped by parameter instead."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class ByFileOrCluster(LoadFileScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::")[0]
+            if path in SPLIT_BY_PARAM and "[" in nodeid:
+                return path + nodeid[nodeid.index("[") :]
+            return path
+
+    return ByFileOrCluster(config, log)
 
 
 @pytest.hookimpl(wrapper=True)

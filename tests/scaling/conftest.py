@@ -23,12 +23,7 @@ COMBINATIONS = [
 
 
 def combination_params(combinations: list[tuple[Protocol, str]]) -> list[object]:
-    """One param per cluster, each its own xdist group: one worker starts it, once."""
-    return [
-        pytest.param((p, b), marks=[marker(p), pytest.mark.xdist_group(f"cluster-{p}-{b}")],
-                     id=f"{p}-{b}")
-        for p, b in combinations
-    ]  # fmt: skip
+    return [pytest.param((p, b), marks=marker(p), id=f"{p}-{b}") for p, b in combinations]
 
 
 def process_tree(cluster: Cluster) -> list[psutil.Process]:
