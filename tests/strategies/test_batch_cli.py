@@ -65,7 +65,11 @@ def test_ctrl_c_says_a_rerun_resumes(models_dir: Path, tmp_path: Path) -> None:
     if process.poll() is not None:
         pytest.fail(f"the job ended before Ctrl-C: {process.stderr.read()!r}")  # type: ignore[union-attr]
     process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=30)
+    try:
+        _, err = process.communicate(timeout=30)
+    finally:  # never leave a job running on into the tests that follow
+        process.kill()
+        process.wait()
     assert process.returncode == 130, err
     assert "interrupted" in err and "again" in err and "resume" in err
     assert "Traceback" not in err, err
