@@ -62,6 +62,7 @@ from protobench.mqtt_link import (
     split_address,
     subscribe,
 )
+from servers.adapter_common import INTERNAL_MESSAGE
 from servers.jsonrpc_methods import METHODS, MethodSpec
 from servers.listen import Listen, announce
 
@@ -70,7 +71,6 @@ log = logging.getLogger(__name__)
 BY_OPERATION: dict[str, MethodSpec] = {spec.name: spec for spec in METHODS}
 LIST_FIELD = {"list_models": "models", "list_predictions": "predictions"}
 ENVELOPE_KEYS = (REPLY_TO, CORRELATION_ID, AUTHORIZATION)
-INTERNAL_MESSAGE = "internal error; the server log has the details"
 CONNECT_TIMEOUT_S = 10.0
 GRACEFUL_SHUTDOWN_S = 10.0
 

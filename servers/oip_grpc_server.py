@@ -29,6 +29,7 @@ from protobench.oip_tensors import (
 )
 from protobench.v1 import open_inference_pb2 as pb
 from protobench.v1 import open_inference_pb2_grpc as pb_grpc
+from servers.adapter_common import INTERNAL_MESSAGE
 from servers.grpc_server import run_server
 from servers.grpc_servicer import status_of
 from servers.listen import Listen
@@ -46,7 +47,6 @@ from servers.oip_infer import (
 log = logging.getLogger(__name__)
 
 SERVICE_NAME: str = pb.DESCRIPTOR.services_by_name["GRPCInferenceService"].full_name
-INTERNAL_MESSAGE = "internal error; the server log has the details"
 # The typed contents field of each datatype (InferTensorContents).
 CONTENTS = {
     "BOOL": "bool_contents",

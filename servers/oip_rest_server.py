@@ -40,6 +40,7 @@ from protobench.oip_tensors import (
     raw_of,
 )
 from servers import json_body
+from servers.adapter_common import INTERNAL_MESSAGE
 from servers.asgi_runner import Refusal, client_gone, serve_asgi, with_body_limit
 from servers.listen import Listen
 from servers.oip_infer import (
@@ -58,7 +59,6 @@ log = logging.getLogger(__name__)
 HEADER_LENGTH = "inference-header-content-length"
 JSON = "application/json"
 OCTETS = "application/octet-stream"
-INTERNAL_MESSAGE = "internal error; the server log has the details"
 NOT_TRUE = 400  # the spec: a health or readiness answer of false is a 4xx
 
 MODEL = "/v2/models/{model}"

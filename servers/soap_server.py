@@ -28,6 +28,7 @@ from spyne.server.wsgi import WsgiApplication
 
 from protobench.core.errors import CoreError, ErrorCode
 from protobench.core.service import InferenceService
+from servers.adapter_common import INTERNAL_MESSAGE
 from servers.asgi_runner import ASGIApp, Receive, Refusal, Scope, Send, serve_asgi, with_body_limit
 from servers.listen import Listen
 from servers.soap_spec import SOAP_FAULT
@@ -50,7 +51,6 @@ from servers.soap_types import (
 log = logging.getLogger(__name__)
 
 PATH = "/soap"
-INTERNAL_MESSAGE = "internal error; the server logged the details"
 ENVELOPE = "http://schemas.xmlsoap.org/soap/envelope/"
 WSGI_THREADS = 64  # calls in flight; a waiting model (--model-delay-ms) holds a thread each
 

@@ -23,10 +23,10 @@ from protobench.thrift_convert import (
     predict_response_to_thrift,
 )
 from protobench.v1.inference_thrift import ttypes
+from servers.adapter_common import INTERNAL_MESSAGE
 
 log = logging.getLogger(__name__)
 
-INTERNAL_MESSAGE = "internal error; the server logged the details"
 AUTHENTICATE_HINT = (
     "Thrift has no headers: call Authenticate with the key once per connection, the "
     "counterpart of 'Authorization: Bearer <key>'"
