@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import re
+import signal
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 DEFAULT_OUT = "sqlite:///predictions.db"
@@ -65,6 +69,25 @@ def _fail(message: str) -> int:
     return 1
 
 
+@contextmanager
+def _ctrl_c_between_chunks() -> Iterator[Callable[[], bool]]:
+    """The first Ctrl-C asks the job to stop after the chunk in hand (the job polls the flag it
+    yields); a second one interrupts at once. Raising KeyboardInterrupt wherever the signal lands
+    could cut a database commit part-way, which SQLAlchemy then reports as an AssertionError."""
+    pressed: list[bool] = []
+
+    def on_sigint(_signum: int, _frame: FrameType | None) -> None:
+        if pressed:
+            raise KeyboardInterrupt
+        pressed.append(True)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield lambda: bool(pressed)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def default_job(source: Path) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "-", source.stem)[:64] or "job"
 
@@ -74,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
     from sqlalchemy.exc import SQLAlchemyError
 
-    from protobench.core.batch_job import count_rows, run_job
+    from protobench.core.batch_job import JobInterrupted, count_rows, run_job
     from protobench.core.errors import CoreError
     from protobench.core.prediction_store import open_store
     from protobench.core.service import InferenceService
@@ -101,34 +124,36 @@ def run(args: argparse.Namespace) -> int:
         if bar.live.is_started:  # stop() prints a newline even when the bar never showed
             bar.stop()
 
-    try:
-        bar.update(task, total=count_rows(args.input))
-        result = run_job(
-            service,
-            open_store(args.out),
-            model=args.model,
-            source=args.input,
-            job=job,
-            chunk=args.chunk,
-            version=args.version,
-            id_column=args.id_column,
-            feature_columns=args.features_columns,
-            progress=advance,
-        )
-    except CoreError as exc:
-        return _fail(f"{exc.code.value}: {exc.message}")
-    except (SQLAlchemyError, RedisError, ModuleNotFoundError) as exc:
-        return _fail(f"cannot write to {args.out}: {exc}")
-    except KeyboardInterrupt:
-        stop()
-        print(
-            f"protobench batch: interrupted; the chunks already written are kept. Run the same "
-            f"command again (job {job}) to resume: stored rows are skipped.",
-            file=sys.stderr,
-        )
-        return 130
-    finally:
-        stop()
+    with _ctrl_c_between_chunks() as stop_requested:
+        try:
+            bar.update(task, total=count_rows(args.input))
+            result = run_job(
+                service,
+                open_store(args.out),
+                model=args.model,
+                source=args.input,
+                job=job,
+                chunk=args.chunk,
+                version=args.version,
+                id_column=args.id_column,
+                feature_columns=args.features_columns,
+                progress=advance,
+                stop_requested=stop_requested,
+            )
+        except CoreError as exc:
+            return _fail(f"{exc.code.value}: {exc.message}")
+        except (SQLAlchemyError, RedisError, ModuleNotFoundError) as exc:
+            return _fail(f"cannot write to {args.out}: {exc}")
+        except (JobInterrupted, KeyboardInterrupt):
+            stop()
+            print(
+                f"protobench batch: interrupted; the chunks already written are kept. Run the same "
+                f"command again (job {job}) to resume: stored rows are skipped.",
+                file=sys.stderr,
+            )
+            return 130
+        finally:
+            stop()
     elapsed = time.perf_counter() - started
     rate = result.written / elapsed if elapsed else 0.0
     print(

@@ -23,6 +23,7 @@ from protobench.core.prediction_store import Row, Store, check_job
 from protobench.core.service import InferenceService
 
 Progress = Callable[[int], None]  # called with the rows handled by each chunk (stored or skipped)
+StopRequested = Callable[[], bool]  # asked after each chunk: True ends the job there
 Columns = Callable[[list[str]], Layout]  # the header's layout, decided once the header is read
 
 
@@ -32,6 +33,15 @@ class JobResult:
     rows: int  # rows in the input
     written: int  # rows scored and stored by this run
     skipped: int  # rows already stored by an earlier run
+
+
+class JobInterrupted(Exception):
+    """The job stopped between two chunks when asked to (Ctrl-C): every chunk written is whole."""
+
+    def __init__(self, rows: int, written: int) -> None:
+        super().__init__(f"stopped after {rows} rows ({written} written)")
+        self.rows = rows
+        self.written = written
 
 
 class Record(NamedTuple):
@@ -157,8 +167,11 @@ def run_job(
     id_column: str | None = None,
     feature_columns: Sequence[str] | None = None,
     progress: Progress | None = None,
+    stop_requested: StopRequested | None = None,
 ) -> JobResult:
-    """Score ``source`` into ``store``; the header decides the columns (see batch_columns)."""
+    """Score ``source`` into ``store``; the header decides the columns (see batch_columns).
+    ``stop_requested`` is asked between chunks, never during a write: a transaction cut by an
+    exception part-way (as a KeyboardInterrupt inside SQLAlchemy's commit) is not left behind."""
     check_job(job)
     if not 1 <= chunk <= service.settings.max_batch:
         raise CoreError(
@@ -195,4 +208,6 @@ def run_job(
             done.update(record.input_id for record in todo)
         if progress is not None:
             progress(len(batch))
+        if stop_requested is not None and stop_requested():
+            raise JobInterrupted(rows, written)
     return JobResult(job=job, rows=rows, written=written, skipped=skipped)

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_iris
 
-from protobench.core.batch_job import JobResult, run_job
+from protobench.core.batch_job import JobInterrupted, JobResult, run_job
 from protobench.core.errors import CoreError, ErrorCode
 from protobench.core.prediction_store import PredictionStore
 from protobench.core.service import InferenceService
@@ -86,6 +86,32 @@ def test_a_job_stores_every_row_once_and_resumes(service: InferenceService, tmp_
     assert row.label == expected.predictions[0].label and row.version == expected.version
     # a matrix product over 100 rows may differ from one row's in the last bit
     assert row.probabilities == pytest.approx(expected.predictions[0].probabilities, rel=1e-12)
+
+
+def test_a_stop_request_ends_the_job_after_the_chunk_in_hand(
+    service: InferenceService, tmp_path: Path
+) -> None:
+    source = _csv(tmp_path / "flowers.csv", 2)  # 300 rows
+    db = tmp_path / "p.db"
+    store = PredictionStore(f"sqlite:///{db}")
+    asked: list[int] = []
+
+    def stop_requested() -> bool:
+        asked.append(1)
+        return len(asked) == 2
+
+    with pytest.raises(JobInterrupted) as stopped:
+        run_job(
+            service,
+            store,
+            model="iris",
+            source=source,
+            job="j",
+            chunk=100,
+            stop_requested=stop_requested,
+        )
+    assert (stopped.value.rows, stopped.value.written) == (200, 200)
+    assert _stored(db) == (200, 200)  # two whole chunks, the third never started
 
 
 def test_bad_input_is_refused_clearly(service: InferenceService, tmp_path: Path) -> None:
