@@ -3,7 +3,7 @@
 1. One server per protocol answers the same prediction: the model is the same, only the
    protocol changes. While each is up, where one predict's CPU goes is measured
    (``loadtests.breakdown``) and stored with the comparison's results for the report.
-2. A small bench matrix: the four protocols, one replica each, the real model.
+2. A small bench matrix: every registered protocol, one replica each, the real model.
 3. The scaling lessons on a capacity-limited model (``demo_scaling``): 1, 2, 4 replicas behind
    an L7 balancer, the knee of an open-model sweep moving right, gRPC's one channel behind L4
    and L7.
@@ -32,9 +32,10 @@ IRIS_EXAMPLE = [6.2, 2.9, 4.3, 1.3]
 def register(commands: Any) -> None:
     demo = commands.add_parser(
         "demo",
-        help="the main job: compare the four protocols and write the report",
-        description="Start each protocol's server and show one prediction from each, run a "
-        "small load-test matrix (four protocols, one replica each), then the scaling lessons "
+        help=f"the main job: compare the {len(PROTOCOLS)} protocols and write the report",
+        description=f"Start each protocol's server ({', '.join(PROTOCOLS)}) and show one "
+        "prediction from each, run a small load-test matrix (every protocol, one replica each), "
+        "then the scaling lessons "
         "on a model that serves 100 predictions/s per replica (1, 2, 4 replicas behind nginx, "
         "or the kernel's reuseport when no balancer is installed; an open-model rate sweep; "
         "gRPC's one channel behind L4 and L7), and write the report in Spanish and English. "
@@ -65,7 +66,7 @@ def _same_answer_everywhere() -> Breakdowns:
 
     service = InferenceService(Settings())
     service.load()
-    table = Table(title=f"one iris flower {IRIS_EXAMPLE}, four protocols")
+    table = Table(title=f"one iris flower {IRIS_EXAMPLE}, {len(PROTOCOLS)} protocols")
     for column in ("protocol", "target", "label", "probabilities", "served by"):
         table.add_column(column)
     costs: Breakdowns = {}
@@ -88,9 +89,9 @@ def run(args: argparse.Namespace) -> int:
     from protobench.cli import main as cli_main
 
     console = Console()
-    console.rule("[bold]1. the same model behind four protocols")
+    console.rule(f"[bold]1. the same model behind {len(PROTOCOLS)} protocols")
     costs = _same_answer_everywhere()
-    console.rule("[bold]2. load test: four protocols, one replica each")
+    console.rule(f"[bold]2. load test: {len(PROTOCOLS)} protocols, one replica each")
     args.out.mkdir(parents=True, exist_ok=True)
     code = cli_main([
         "bench", "--protocols", ",".join(PROTOCOLS), "--replicas", "1",
