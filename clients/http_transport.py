@@ -35,6 +35,11 @@ if TYPE_CHECKING:
 
 CONNECT_RETRIES = 1
 IDLE_CHECK_S = 1.0  # a keep-alive socket idle this long is checked before it is reused
+# httpx drops an idle pooled connection after this long. Its default (5 s) equals uvicorn's
+# keep-alive timeout, so a request sent on a connection idle for ~5 s could meet the server's
+# close on the way ("Server disconnected without sending a response", seen in a fuzz run on a
+# busy machine); well below it, the client always opens a fresh connection first.
+KEEPALIVE_EXPIRY_S = 2.0
 Transport = Literal["httpx", "gevent"]
 TRANSPORTS: tuple[Transport, ...] = ("httpx", "gevent")
 
@@ -110,7 +115,11 @@ class HttpxTransport(HttpTransport):
             transport=httpx.HTTPTransport(
                 verify=verify,
                 retries=CONNECT_RETRIES,
-                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+                limits=httpx.Limits(
+                    max_connections=1,
+                    max_keepalive_connections=1,
+                    keepalive_expiry=KEEPALIVE_EXPIRY_S,
+                ),
             ),
         )
 

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Self
 import httpx
 import orjson
 
+from clients.http_transport import KEEPALIVE_EXPIRY_S
 from protobench.core.errors import ErrorCode
 from protobench.error_table import from_http_status
 
@@ -89,7 +90,11 @@ class HttpJsonProbe(Probe):
 
     def __init__(self, target: str, *, timeout: float = 30.0) -> None:
         super().__init__(target, timeout=timeout)
-        self.http = httpx.Client(base_url=f"http://{target}", timeout=timeout)
+        self.http = httpx.Client(
+            base_url=f"http://{target}",
+            timeout=timeout,
+            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY_S),
+        )
 
     @abstractmethod
     def document(self, rows: Any) -> dict[str, Any]:

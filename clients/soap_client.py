@@ -38,6 +38,7 @@ from zeep.transports import Transport as ZeepTransport
 
 from clients.base import ClientError, InferenceClient, Prepared, check_answer
 from clients.http_transport import (
+    KEEPALIVE_EXPIRY_S,
     HttpAnswer,
     HttpRequest,
     HttpTransport,
@@ -288,7 +289,11 @@ class SoapProbe(Probe):
 
     def __init__(self, target: str, *, timeout: float = 30.0) -> None:
         super().__init__(target, timeout=timeout)
-        self.http = httpx.Client(base_url=f"http://{target}", timeout=timeout)
+        self.http = httpx.Client(
+            base_url=f"http://{target}",
+            timeout=timeout,
+            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY_S),
+        )
 
     def predict_body(self, rows: Any) -> bytes:
         if isinstance(rows, list):

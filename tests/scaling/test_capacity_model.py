@@ -18,7 +18,9 @@ from servers.metrics import metrics_url, scrape
 from tests.support.protocols import marker
 from tests.support.servers import RunningServer, running_server
 
-SERVICE_S = 1.0  # long enough that, even on a busy machine, the next call arrives meanwhile
+# Long enough that, even on a busy machine, the next call arrives meanwhile (1 s was not, once,
+# at a load average of 17: a call came after its predecessor's end and never queued).
+SERVICE_S = 2.0
 CALLS = 3
 IRIS = [[5.1, 3.5, 1.4, 0.2]]
 WAIT_S = 30.0
