@@ -13,11 +13,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import grpc
 
 from clients.base import ClientError, InferenceClient, Prepared
+from clients.grpc_h2c import GrpcStatus, H2cChannel, RetryPolicy
 from clients.probe import IRIS_ROW, Probe, Verdict, padded_protobuf
 from protobench.core.errors import ErrorCode
 from protobench.core.types import (
@@ -60,16 +61,17 @@ RETRIED_RPCS = (
     "GetPrediction",
     "ListPredictions",
 )
+RETRY = RetryPolicy()
 RETRY_SERVICE_CONFIG = json.dumps(
     {
         "methodConfig": [
             {
                 "name": [{"service": SERVICE_NAME, "method": rpc} for rpc in RETRIED_RPCS],
                 "retryPolicy": {
-                    "maxAttempts": 3,
-                    "initialBackoff": "0.05s",
-                    "maxBackoff": "0.5s",
-                    "backoffMultiplier": 2,
+                    "maxAttempts": RETRY.max_attempts,
+                    "initialBackoff": f"{RETRY.initial_backoff_s}s",
+                    "maxBackoff": f"{RETRY.max_backoff_s}s",
+                    "backoffMultiplier": RETRY.multiplier,
                     "retryableStatusCodes": ["UNAVAILABLE"],
                 },
             }
@@ -100,17 +102,17 @@ def is_multi_address(target: str) -> bool:
     return "," in target
 
 
-def _server_details(error: grpc.RpcError) -> dict[str, Any] | None:
+def _server_details(trailers: Iterable[tuple[str, str | bytes]]) -> dict[str, Any] | None:
     """The details dict our server attaches to every error it raises; None when the error
     did not come from protobench's code (the transport, or grpc's own limits)."""
-    for item in error.trailing_metadata() or ():
-        if item.key == ERROR_DETAILS_KEY:
-            return error_details_from_metadata(item.value)
+    for key, value in trailers:
+        if key == ERROR_DETAILS_KEY:
+            return error_details_from_metadata(value)
     return None
 
 
 # Statuses that, without our server's details, mean the call never got an answer.
-TRANSPORT_STATUSES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+TRANSPORT_STATUSES = ("UNAVAILABLE", "DEADLINE_EXCEEDED")
 
 
 class LeanCall(NamedTuple):
@@ -162,20 +164,82 @@ def open_channel(
     return grpc.secure_channel(uri, tls, options=options), metadata
 
 
-def rpc_error(error: grpc.RpcError, target: str, timeout: float) -> ClientError:
-    """A failed call as a ClientError; a transport failure says what it was."""
-    status: grpc.StatusCode = error.code()
-    message: str = error.details() or status.name
-    details = _server_details(error)
+def status_error(status: str, message: str, details: dict[str, Any] | None, target: str,
+                 timeout: float) -> ClientError:  # fmt: skip
+    """A failed call (its status by name) as a ClientError through the gRPC row of the error
+    table, whichever transport carried it; a transport failure says what it was."""
     if details is None and status in TRANSPORT_STATUSES:
-        if status is grpc.StatusCode.DEADLINE_EXCEEDED:
+        if status == "DEADLINE_EXCEEDED":
             message = f"no answer within {timeout}s"
         else:
             message = f"cannot reach {target}: {message}"
-        return ClientError(GRPC_STATUS.to_core(status.name), message)
-    return ClientError(
-        GRPC_STATUS.to_core(status.name), message, details, protocol_status=status.name
+        return ClientError(GRPC_STATUS.to_core(status), message)
+    return ClientError(GRPC_STATUS.to_core(status), message, details, protocol_status=status)
+
+
+def rpc_error(error: grpc.RpcError, target: str, timeout: float) -> ClientError:
+    """A failed grpcio call as a ClientError."""
+    status: grpc.StatusCode = error.code()
+    trailers = ((item.key, item.value) for item in error.trailing_metadata() or ())
+    return status_error(
+        status.name, error.details() or status.name, _server_details(trailers), target, timeout
     )
+
+
+def h2c_error(error: GrpcStatus, target: str, timeout: float) -> ClientError:
+    """A failed h2c call as a ClientError, exactly as ``rpc_error`` reads grpcio's."""
+    status = STATUS_NAMES.get(error.code, "UNKNOWN")
+    return status_error(
+        status, error.message or status, _server_details(error.trailers.items()), target, timeout
+    )
+
+
+GrpcTransport = Literal["grpcio", "h2c"]
+
+
+class LeanChannel:
+    """Unary calls on bytes for prepared calls, over grpcio's channel or, with ``h2c``, over
+    ``clients.grpc_h2c`` (a fraction of grpcio's CPU per call; the Locust users' choice).
+    Every caller raises ClientError."""
+
+    def __init__(self, channel: grpc.Channel, metadata: Metadata, transport: GrpcTransport,
+                 target: str, timeout: float, *, tls: bool) -> None:  # fmt: skip
+        if transport == "h2c" and tls:
+            raise ValueError("the h2c transport is cleartext: use transport='grpcio' with TLS")
+        self._channel, self._metadata = channel, metadata
+        self._target, self._timeout = target, timeout
+        self._h2c = (
+            H2cChannel(target, timeout=timeout, metadata=metadata, retry=RETRY)
+            if transport == "h2c"
+            else None
+        )
+
+    def unary(self, path: str) -> Callable[[bytes], bytes]:
+        target, timeout, metadata = self._target, self._timeout, self._metadata
+        if self._h2c is not None:
+            h2c = self._h2c.unary(path)
+
+            def over_h2c(request: bytes) -> bytes:
+                try:
+                    return h2c(request)
+                except GrpcStatus as exc:
+                    raise h2c_error(exc, target, timeout) from None
+
+            return over_h2c
+        rpc = self._channel.unary_unary(path, None, None)  # no serialisers: bytes in and out
+
+        def over_grpcio(request: bytes) -> bytes:
+            try:
+                reply: bytes = rpc(request, timeout=timeout, metadata=metadata)
+            except grpc.RpcError as exc:
+                raise rpc_error(exc, target, timeout) from None
+            return reply
+
+        return over_grpcio
+
+    def close(self) -> None:
+        if self._h2c is not None:
+            self._h2c.close()
 
 
 class GrpcClient(InferenceClient):
@@ -189,16 +253,20 @@ class GrpcClient(InferenceClient):
         local_subchannel_pool: bool = False,
         api_key: str | None = None,
         tls_ca: str | Path | None = None,
+        transport: GrpcTransport = "grpcio",
     ) -> None:
         """``local_subchannel_pool`` gives this client connections of its own instead of
         sharing them with every other channel to the same address in the process (load tests
         want one connection per simulated user). ``api_key`` goes out as ``authorization``
-        metadata on every call; ``tls_ca`` (the PEM that certifies the server) turns TLS on."""
+        metadata on every call; ``tls_ca`` (the PEM that certifies the server) turns TLS on.
+        ``transport="h2c"`` sends prepared calls over ``clients.grpc_h2c`` (cleartext only)."""
         uri = channel_target(target)
         super().__init__(uri, timeout=timeout)
         self._channel, self._metadata = open_channel(
             uri, local_subchannel_pool=local_subchannel_pool, api_key=api_key, tls_ca=tls_ca
         )
+        self._lean = LeanChannel(self._channel, self._metadata, transport, uri, timeout,
+                                 tls=tls_ca is not None)  # fmt: skip
         # The generated grpc module has no type hints; its stub methods are Any.
         self._stub = pb_grpc.InferenceServiceStub(self._channel)  # type: ignore[no-untyped-call]
 
@@ -271,15 +339,11 @@ class GrpcClient(InferenceClient):
         else:
             request = lean.request(**{k: v for k, v in arguments.items() if v is not None})
         data = request.SerializeToString()
-        # No serialisers: bytes go out as they are, and come back as bytes.
-        rpc = self._channel.unary_unary(f"/{SERVICE_NAME}/{lean.rpc}", None, None)
-        reply_type, check, metadata = lean.reply, lean.check, self._metadata
+        rpc = self._lean.unary(f"/{SERVICE_NAME}/{lean.rpc}")
+        reply_type, check = lean.reply, lean.check
 
         def send() -> object:
-            try:
-                reply = reply_type.FromString(rpc(data, timeout=self.timeout, metadata=metadata))
-            except grpc.RpcError as exc:
-                raise rpc_error(exc, self.target, self.timeout) from None
+            reply = reply_type.FromString(rpc(data))
             if not check(reply):
                 raise ClientError(ErrorCode.INTERNAL, f"{operation}: unexpected answer {reply}")
             return reply
@@ -293,6 +357,7 @@ class GrpcClient(InferenceClient):
         return health_from_pb(self._call(self._stub.Health, pb.HealthRequest()))
 
     def close(self) -> None:
+        self._lean.close()
         self._channel.close()
 
     def get_strategy(self, model: str) -> StrategyStatus:

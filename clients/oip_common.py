@@ -23,6 +23,7 @@ from protobench.core.types import (
 LABEL, PROBABILITIES = "label", "probabilities"
 IMAGE_INPUT = "image"
 FEATURES_INPUT = {"iris": "features", "digits": "pixels"}
+UNKNOWN_MODEL_INPUT = "features"  # sent for a model the server does not know: it says NOT_FOUND
 NO_PLACE = "the Open Inference Protocol carries inference, metadata and health only"
 NO_METADATA = (
     "its model metadata has no labels, task or default version; use GET /v2/models/{name} "

@@ -22,6 +22,7 @@ from clients.oip_common import (
     LABEL,
     NO_METADATA,
     PROBABILITIES,
+    UNKNOWN_MODEL_INPUT,
     OipClient,
     features,
     prediction_document,
@@ -56,9 +57,6 @@ def error_of(answer: HttpAnswer) -> ClientError:
         str(message or answer.reason),
         protocol_status=answer.status,
     )
-
-
-UNKNOWN_MODEL_INPUT = "features"
 
 
 class OipRestClient(OipClient, HttpInferenceClient):

@@ -27,9 +27,10 @@ GRPC_STATUS: ErrorRow[str] = ErrorRow(
 )
 """Values are ``grpc.StatusCode`` member names; codes outside the row read back as INTERNAL."""
 
-GRPC_LOAD_OPTIONS = {"local_subchannel_pool": True}
-"""Under load every Locust user gets its own TCP connection: without a local pool, all channels
-to one target share one."""
+GRPC_LOAD_OPTIONS = {"local_subchannel_pool": True, "transport": "h2c"}
+"""Under load every Locust user gets its own TCP connection (without a local pool, all grpcio
+channels to one target share one), and its prepared calls go over ``clients.grpc_h2c``, a
+fraction of grpcio's client CPU per call (docs/loadtests.md)."""
 
 
 @functools.cache  # gRPC and every gRPC-borne protocol name it; once is enough

@@ -106,3 +106,93 @@ def test_the_gevent_transport_reconnects_after_the_server_restarts(
         assert second.port == port
         send()
     client.close()
+
+
+# The protocols whose prepared calls go over clients/grpc_h2c.py under load (their specs say so).
+H2C_PROTOCOLS = [p for p in PROTOCOLS if spec(p).load_client_options.get("transport") == "h2c"]
+BIG_BATCH = IRIS * 300  # an answer of several kB: more than a tiny receive window
+
+
+def _over(server: RunningServer, transport: str) -> InferenceClient:
+    cls = client_class(server.protocol)
+    return cls(server.target, timeout=10.0, transport=transport)  # type: ignore[call-arg]
+
+
+def _without_ids(reply: Any) -> Any:
+    """A reply without what differs on every call (the stored prediction's id)."""
+    if reply.DESCRIPTOR.fields_by_name.get("prediction_id") is not None:
+        reply.ClearField("prediction_id")
+    if "parameters" in reply.DESCRIPTOR.fields_by_name:
+        reply.parameters.pop("prediction_id", None)
+    return reply
+
+
+@pytest.mark.parametrize("protocol", H2C_PROTOCOLS)
+def test_h2c_answers_like_grpcio(protocol: Protocol, models_dir: Path, tmp_path: Path) -> None:
+    """Same replies, same errors (code, message, details, status) over either transport."""
+    calls: list[tuple[str, dict[str, Any]]] = [
+        ("predict", {"model": "iris", "instances": IRIS}),
+        ("predict", {"model": "iris", "instances": BIG_BATCH}),
+        ("predict", {"model": "no-such-model", "instances": IRIS}),
+        ("predict", {"model": "iris", "instances": [[1.0, 2.0]]}),
+        ("predict_image", Workload("digits-image").next_call(random.Random(0)).arguments),
+    ]
+    if protocol == "grpc":
+        calls += [("get_model", {"name": "iris"}), ("get_model", {"name": "nope"}),
+                  ("list_models", {})]  # fmt: skip
+    with (
+        running_server(protocol, tmp_path, models_dir) as server,
+        _over(server, "grpcio") as grpcio,
+        _over(server, "h2c") as h2c,
+    ):
+        for operation, arguments in calls:
+            outcomes = []
+            for client in (grpcio, h2c):
+                try:
+                    outcomes.append(_without_ids(client.prepare(operation, **arguments)()))
+                except ClientError as error:
+                    outcomes.append((error.code, error.message, error.details,
+                                     error.protocol_status))  # fmt: skip
+            assert outcomes[1] == outcomes[0], (operation, arguments)
+        with pytest.raises(ClientError) as failure:
+            h2c.prepare("predict", model="no-such-model", instances=IRIS)()
+        assert failure.value.code is ErrorCode.NOT_FOUND
+
+
+@pytest.mark.parametrize("protocol", H2C_PROTOCOLS)
+def test_h2c_opens_a_new_connection_when_the_stream_ids_run_out(
+    protocol: Protocol, models_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stream ids 1, 3, 5, 7, then a new connection; and a receive window far smaller than an
+    answer, kept open by WINDOW_UPDATE frames."""
+    monkeypatch.setattr("clients.grpc_h2c.LAST_STREAM_ID", 7)
+    monkeypatch.setattr("clients.grpc_h2c.RECEIVE_WINDOW", 256)
+    with running_server(protocol, tmp_path, models_dir) as server, _over(server, "h2c") as h2c:
+        send = h2c.prepare("predict", model="iris", instances=BIG_BATCH)
+        connection = h2c._lean._h2c._connections[0]  # type: ignore[attr-defined]
+        ports = set()
+        for _ in range(9):
+            send()
+            ports.add(connection._sock.getsockname()[1])
+        assert len(ports) == 3  # calls 1-4, 5-8, 9
+
+
+@pytest.mark.parametrize("protocol", H2C_PROTOCOLS)
+def test_h2c_survives_a_server_that_went_away(
+    protocol: Protocol, models_dir: Path, tmp_path: Path
+) -> None:
+    """The server stops (GOAWAY, then it closes) and a new one takes its port: the next call
+    reconnects instead of failing."""
+    with running_server(protocol, tmp_path / "a", models_dir) as first:
+        port = first.port
+        h2c = _over(first, "h2c")
+        send = h2c.prepare("predict", model="iris", instances=IRIS)
+        send()
+    with running_server(protocol, tmp_path / "b", models_dir, "--port", str(port)) as second:
+        assert second.port == port
+        for _ in range(3):
+            send()
+    with pytest.raises(ClientError) as failure:  # nobody on the port: unreachable
+        send()
+    assert failure.value.code is ErrorCode.NOT_READY
+    h2c.close()
