@@ -3,7 +3,9 @@
 Binary protocol over a buffered transport by default; ``compact=True`` speaks the compact
 protocol (the server tells them apart by the first byte). With an API key the connection
 presents it once, through ``Authenticate``, right after connecting. A connection that failed
-is reopened on the next call; a call that was sent is never repeated here.
+is reopened on the next call; a call that was sent is never repeated here. A prepared call (load
+tests) is its CALL message encoded once; the reply is read by the generated client and checked
+(a label per prediction, a name per model) rather than converted to core types.
 """
 
 from __future__ import annotations
@@ -12,17 +14,17 @@ import contextlib
 import socket
 import ssl
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from thrift.protocol.TBinaryProtocol import TBinaryProtocol, TBinaryProtocolAccelerated
-from thrift.protocol.TCompactProtocol import TCompactProtocolAccelerated
+from thrift.protocol.TCompactProtocol import TCompactProtocol, TCompactProtocolAccelerated
 from thrift.Thrift import TApplicationException, TMessageType, TType
 from thrift.transport import TSocket, TSSLSocket, TTransport
 
-from clients.base import ClientError, InferenceClient
+from clients.base import ClientError, InferenceClient, Prepared
 from clients.probe import IRIS_ROW, Probe, Verdict
 from protobench.core.errors import ErrorCode
 from protobench.core.types import (
@@ -114,9 +116,13 @@ class ThriftClient(InferenceClient):
         return client
 
     def _invoke(self, method: str, request: Any) -> Any:
+        return self._guarded(lambda client: getattr(client, method)(request))
+
+    def _guarded(self, exchange: Callable[[Any], Any]) -> Any:
+        """``exchange(client)`` on the open connection, its failures as ClientError."""
         client = self._client or self._connect()
         try:
-            return getattr(client, method)(request)
+            return exchange(client)
         except ttypes.InferenceError as exc:
             code, message, details = error_from_thrift(exc)
             raise ClientError(code, message, details, protocol_status=exc.code) from None
@@ -163,8 +169,7 @@ class ThriftClient(InferenceClient):
         version: str | None = None,
         caller: str | None = None,
     ) -> PredictResponse:
-        rows = [ttypes.Instance(features=list(row)) for row in instances]
-        request = ttypes.PredictRequest(model=model, instances=rows, version=version, caller=caller)
+        request = _predict_request(model, instances, version, caller)
         return predict_response_from_thrift(self._invoke("Predict", request))
 
     def predict_image(
@@ -172,6 +177,33 @@ class ThriftClient(InferenceClient):
     ) -> PredictResponse:
         request = ttypes.PredictImageRequest(model=model, image=image, version=version)
         return predict_response_from_thrift(self._invoke("PredictImage", request))
+
+    def prepare(self, operation: str, **arguments: Any) -> Prepared:
+        lean = LEAN_CALLS.get(operation)
+        if lean is None:
+            return super().prepare(operation, **arguments)
+        method, encode, check = lean
+        buffer = TTransport.TMemoryBuffer()
+        protocol_class = TCompactProtocol if self._compact else TBinaryProtocol
+        protocol = protocol_class(buffer)
+        protocol.writeMessageBegin(method, TMessageType.CALL, 0)  # the generated client's seqid
+        getattr(ThriftService, f"{method}_args")(request=encode(**arguments)).write(protocol)
+        protocol.writeMessageEnd()
+        data = buffer.getvalue()
+
+        def exchange(client: Any) -> Any:
+            transport = client._oprot.trans
+            transport.write(data)
+            transport.flush()
+            return getattr(client, f"recv_{method}")()
+
+        def send() -> object:
+            reply = self._guarded(exchange)
+            if not check(reply):
+                raise ClientError(ErrorCode.INTERNAL, f"{operation}: unexpected answer {reply}")
+            return reply
+
+        return send
 
     def delete_version(self, model: str, version: str) -> None:
         self._invoke("DeleteVersion", ttypes.DeleteVersionRequest(model=model, version=version))
@@ -209,6 +241,26 @@ class ThriftClient(InferenceClient):
         request = ttypes.ListPredictionsRequest(job=job, limit=limit, offset=offset)
         answer = self._invoke("ListPredictions", request)
         return [core_from_thrift(StoredPrediction, p) for p in answer.predictions or []]
+
+
+def _predict_request(model: str, instances: Sequence[Sequence[float]], version: str | None = None,
+                     caller: str | None = None) -> Any:  # fmt: skip
+    rows = [ttypes.Instance(features=list(row)) for row in instances]
+    return ttypes.PredictRequest(model=model, instances=rows, version=version, caller=caller)
+
+
+def _labelled(reply: Any) -> bool:
+    return bool(reply.predictions) and all(p.label for p in reply.predictions)
+
+
+# What a load test sends: the method, its request from the operation's arguments, the check.
+LEAN_CALLS: dict[str, tuple[str, Callable[..., Any], Callable[[Any], bool]]] = {
+    "predict": ("Predict", _predict_request, _labelled),
+    "predict_image": ("PredictImage", ttypes.PredictImageRequest, _labelled),
+    "get_model": ("GetModel", ttypes.GetModelRequest, lambda reply: bool(reply.name)),
+    "list_models": ("ListModels", ttypes.ListModelsRequest,
+                    lambda reply: all(m.name for m in reply.models or [])),
+}  # fmt: skip
 
 
 class ThriftProbe(Probe):
