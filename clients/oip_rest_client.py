@@ -28,7 +28,7 @@ from clients.oip_common import (
     prediction_document,
 )
 from clients.probe import HttpJsonProbe, Verdict
-from protobench.core.errors import ErrorCode
+from protobench.core.errors import CoreError, ErrorCode
 from protobench.core.types import Health
 from protobench.oip_tensors import join_bytes, split_bytes
 from servers.oip_rest_spec import OIP_HTTP_STATUS
@@ -133,6 +133,25 @@ class OipRestClient(OipClient, HttpInferenceClient):
             ((HEADER_LENGTH, str(len(head))),),
         )
 
+    def _checked(self, operation: str, answer: HttpAnswer) -> Any:
+        """A prepared inference's answer: its label tensor checked (a label per row); the
+        probabilities are not decoded."""
+        if answer.status != 200:
+            raise error_of(answer)
+        content = answer.content
+        header = answer.header(HEADER_LENGTH)
+        length = int(header) if header is not None else len(content)
+        try:
+            document = orjson.loads(content[:length])
+            labels = _labels(document, content, length) if isinstance(document, dict) else None
+        except (orjson.JSONDecodeError, CoreError):
+            labels = None
+        if not labels or not all(labels):
+            raise ClientError(
+                ErrorCode.INTERNAL, f"{operation}: unexpected answer {content!r:.200}"
+            )
+        return document
+
     def _answer(self, operation: str, answer: HttpAnswer) -> Any:
         """An inference answer as protobench's prediction document (what ``predict`` reads)."""
         if answer.status != 200:
@@ -160,6 +179,20 @@ class OipRestClient(OipClient, HttpInferenceClient):
         return prediction_document(document["model_name"], document["model_version"],
                                    document.get("parameters") or {}, tensors[LABEL],
                                    tensors.get(PROBABILITIES))  # fmt: skip
+
+
+def _labels(document: dict[str, Any], content: bytes, offset: int) -> list[Any] | None:
+    """The label tensor's elements, from its JSON ``data`` or its slice of the binary part that
+    starts at ``offset``; None when the answer has none."""
+    for output in document.get("outputs") or ():
+        size = (output.get("parameters") or {}).get("binary_data_size")
+        if output.get("name") == LABEL:
+            if size is None:
+                data = output.get("data")
+                return data if isinstance(data, list) else None
+            return split_bytes(LABEL, content[offset : offset + size])
+        offset += size or 0
+    return None
 
 
 class OipRestProbe(HttpJsonProbe):
