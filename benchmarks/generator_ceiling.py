@@ -11,9 +11,9 @@ with a fixed, well-formed reply without reading the request, so the rate is the 
                     Predict with a prerecorded gRPC message and a ``grpc-status: 0`` trailer
   grpcio, gRPC      h2load; Locust GrpcUser against a trivial ``grpc.aio`` server (a generic
                     handler returning a fixed serialized PredictResponse, no model)
-  protobench        each protocol's Locust user against one real replica (servers/launcher.py,
+  protobench        every protocol's Locust user against one real replica (servers/launcher.py,
                     iris model), with wrk (REST) and h2load (gRPC) as references: the driver's
-                    CPU µs per request beside the server's, and their ratio
+                    CPU µs per request beside the server's, and their ratio (goal: ≤ 0.5)
                     (``--replicas-only`` runs just these rows)
 
 The server runs on CPU 0 and every driver on CPU 1. Each driver is a closed loop with the same
@@ -25,7 +25,8 @@ core of its own, were it the limit (an estimate; exact only for a driver that is
 
     flock /tmp/protobench-bench.lock .venv/bin/python benchmarks/generator_ceiling.py
 
-Needs nginx, wrk and h2load (``apt-get install nginx wrk nghttp2-client``); about 2 minutes.
+Needs nginx, wrk and h2load (``apt-get install nginx wrk nghttp2-client``); about 8 minutes
+(``--replicas-only``: about 6).
 Numbers go to docs/loadtests.md.
 """
 
@@ -60,10 +61,10 @@ from clients import connect
 from loadtests.cpu import CpuWindow
 from protobench.core.types import Prediction, PredictResponse
 from protobench.proto_convert import predict_request_to_pb, predict_response_to_pb
-from protobench.protocols import Protocol, spec
+from protobench.protocols import PROTOCOLS, Protocol, spec
 from servers.launcher import Cluster, launch
 
-MEASURED_PROTOCOLS: tuple[Protocol, ...] = ("rest", "graphql", "jsonrpc", "grpc")
+MEASURED_PROTOCOLS: tuple[Protocol, ...] = PROTOCOLS  # every registered protocol
 IRIS_ROW = [5.9, 3.0, 5.1, 1.8]  # the row loadtests/workload.py sends for the iris payload
 REST_PATH = "/models/iris/predict"
 GRPC_SERVICE = "protobench.v1.InferenceService"
@@ -603,7 +604,7 @@ def main() -> int:
         "--protocols",
         type=lambda text: tuple(p for p in text.split(",") if p),
         default=MEASURED_PROTOCOLS,
-        help="protocols whose Locust user meets one real replica (rest,graphql,jsonrpc,grpc)",
+        help="protocols whose Locust user meets one real replica (all registered ones)",
     )
     parser.add_argument(
         "--replicas-only",
