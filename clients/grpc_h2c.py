@@ -347,7 +347,8 @@ def reply_message(answer: Answer) -> bytes:
     headers = answer.headers
     status = headers.get("grpc-status")
     if status is None:
-        http = int(headers.get(":status", "0"))
+        text = headers.get(":status", "")
+        http = int(text) if text.isdigit() else 0
         code = HTTP_TO_GRPC.get(http, UNKNOWN if http != 200 else INTERNAL)
         raise GrpcStatus(code, f"HTTP status {http} without a grpc-status", headers)
     if status != "0":
