@@ -6,10 +6,9 @@ import asyncio
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, overload
 
 import numpy as np
 
@@ -27,6 +26,7 @@ from protobench.core.types import (
     FeedbackResponse,
     Health,
     ModelMetadata,
+    PredictAnswer,
     PredictResponse,
     StoredPrediction,
     StrategyConfig,
@@ -91,21 +91,9 @@ class RequestCounters:
             key = (operation, outcome)
             self._counts[key] = self._counts.get(key, 0) + 1
 
-    @contextmanager
-    def track(self, operation: str) -> Iterator[None]:
+    def track(self, operation: str) -> _Tracked:
         """Count the enclosed call as ``ok``, or as ``error`` if it raises (then re-raise)."""
-        observer = self.observer
-        started = time.perf_counter()
-        if observer is not None:
-            observer.request_started(operation)
-        outcome: Outcome = "error"
-        try:
-            yield
-            outcome = "ok"
-        finally:
-            self.add(operation, outcome)
-            if observer is not None:
-                observer.request_finished(operation, outcome, time.perf_counter() - started)
+        return _Tracked(self, operation)
 
     def inference(self, model: str, version: str, outcome: Outcome, seconds: float) -> None:
         if self.observer is not None:
@@ -114,6 +102,31 @@ class RequestCounters:
     def snapshot(self) -> dict[tuple[str, Outcome], int]:
         with self._lock:
             return dict(self._counts)
+
+
+class _Tracked:
+    """``RequestCounters.track``'s context manager: a plain class, about a microsecond cheaper
+    per call than a ``contextlib.contextmanager`` generator."""
+
+    __slots__ = ("counters", "observer", "operation", "started")
+
+    def __init__(self, counters: RequestCounters, operation: str) -> None:
+        self.counters = counters
+        self.operation = operation
+        self.observer = counters.observer
+        self.started = 0.0
+
+    def __enter__(self) -> None:
+        if self.observer is not None:
+            self.started = time.perf_counter()
+            self.observer.request_started(self.operation)
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        outcome: Outcome = "ok" if kind is None else "error"
+        self.counters.add(self.operation, outcome)
+        if self.observer is not None:
+            seconds = time.perf_counter() - self.started
+            self.observer.request_finished(self.operation, outcome, seconds)
 
 
 class InferenceService:
@@ -292,6 +305,7 @@ class InferenceService:
 
     # -- prediction ------------------------------------------------------------------------
 
+    @overload
     def predict(
         self,
         model: str,
@@ -300,13 +314,64 @@ class InferenceService:
         caller: str | None = None,
         *,
         probabilities: bool = True,
-    ) -> PredictResponse:
-        """``caller`` keys A/B stickiness: one caller always meets the same version."""
+        plain: Literal[False] = False,
+    ) -> PredictResponse: ...
+
+    @overload
+    def predict(
+        self,
+        model: str,
+        instances: Instances,
+        version: str | None = None,
+        caller: str | None = None,
+        *,
+        probabilities: bool = True,
+        plain: Literal[True],
+    ) -> PredictAnswer: ...
+
+    def predict(
+        self,
+        model: str,
+        instances: Instances,
+        version: str | None = None,
+        caller: str | None = None,
+        *,
+        probabilities: bool = True,
+        plain: bool = False,
+    ) -> PredictResponse | PredictAnswer:
+        """``caller`` keys A/B stickiness: one caller always meets the same version.
+        ``plain``: answer the fields as plain values (``PredictAnswer``), for an adapter that
+        encodes them itself; no ``PredictResponse`` is built then."""
         with self.counters.track("predict"):
             if self._delay_s:
                 time.sleep(self._delay_s)
             compute = self._features_job(model, instances, version, caller, probabilities)
-            return self.model_cost.run(compute) if self.model_cost.configured else compute()
+            answer = self.model_cost.run(compute) if self.model_cost.configured else compute()
+        return answer if plain else answer.response()
+
+    @overload
+    async def apredict(
+        self,
+        model: str,
+        instances: Instances,
+        version: str | None = None,
+        caller: str | None = None,
+        *,
+        probabilities: bool = True,
+        plain: Literal[False] = False,
+    ) -> PredictResponse: ...
+
+    @overload
+    async def apredict(
+        self,
+        model: str,
+        instances: Instances,
+        version: str | None = None,
+        caller: str | None = None,
+        *,
+        probabilities: bool = True,
+        plain: Literal[True],
+    ) -> PredictAnswer: ...
 
     async def apredict(
         self,
@@ -316,14 +381,17 @@ class InferenceService:
         caller: str | None = None,
         *,
         probabilities: bool = True,
-    ) -> PredictResponse:
+        plain: bool = False,
+    ) -> PredictResponse | PredictAnswer:
         with self.counters.track("predict"):
             if self._delay_s:
                 await asyncio.sleep(self._delay_s)
             compute = self._features_job(model, instances, version, caller, probabilities)
-            if not self.model_cost.configured:
-                return compute()
-            return await self.model_cost.arun(compute)
+            if self.model_cost.configured:
+                answer = await self.model_cost.arun(compute)
+            else:
+                answer = compute()
+        return answer if plain else answer.response()
 
     def predict_image(
         self, model: str, image: bytes, version: str | None = None, *, probabilities: bool = True
@@ -332,7 +400,7 @@ class InferenceService:
             if self._delay_s:
                 time.sleep(self._delay_s)
             compute = self._image_job(model, image, version, probabilities)
-            return self.model_cost.run(compute)
+            return self.model_cost.run(compute).response()
 
     async def apredict_image(
         self, model: str, image: bytes, version: str | None = None, *, probabilities: bool = True
@@ -341,7 +409,7 @@ class InferenceService:
             if self._delay_s:
                 await asyncio.sleep(self._delay_s)
             compute = self._image_job(model, image, version, probabilities)
-            return await self.model_cost.arun(compute)
+            return (await self.model_cost.arun(compute)).response()
 
     def _features_job(
         self,
@@ -350,7 +418,7 @@ class InferenceService:
         version: str | None,
         caller: str | None,
         probabilities: bool,
-    ) -> Callable[[], PredictResponse]:
+    ) -> Callable[[], PredictAnswer]:
         """Validate and route now; the returned call computes the answer on a model worker."""
         self._require_ready()
         route = self.strategies.route(model, version, caller)
@@ -360,7 +428,7 @@ class InferenceService:
 
     def _image_job(
         self, model: str, image: bytes, version: str | None, probabilities: bool
-    ) -> Callable[[], PredictResponse]:
+    ) -> Callable[[], PredictAnswer]:
         self._require_ready()
         route = self.strategies.route(model, version, None)
         served = self.registry.get(model, route.version)
@@ -375,7 +443,7 @@ class InferenceService:
 
     def _answer_routed(
         self, served: ServedModel, x: FloatArray, probabilities: bool, route: Route
-    ) -> PredictResponse:
+    ) -> PredictAnswer:
         """Answer with the routed version, count it for its strategy, send the shadow a copy.
 
         Input errors were raised before this point, so an exception here is the version's
@@ -399,19 +467,8 @@ class InferenceService:
         self.strategies.shadow(model, x, labels)
         prediction_id = new_prediction_id()
         self.strategies.remember(prediction_id, model, version)
-        # One validation pass over plain values: cheaper than building each model by hand.
-        return PredictResponse.model_validate(
-            {
-                "model": model,
-                "version": version,
-                "served_by": self.served_by,
-                "predictions": [
-                    {"label": label, "probabilities": row}
-                    for label, row in zip(labels, probabilities_rows, strict=True)
-                ],
-                "prediction_id": prediction_id,
-                "arm": route.arm,
-            }
+        return PredictAnswer(
+            model, version, self.served_by, labels, probabilities_rows, prediction_id, route.arm
         )
 
     def _labels_of(self, model: str, version: str, x: FloatArray) -> list[str]:
@@ -462,8 +519,9 @@ class InferenceService:
                 {"expected_features": n_features, "shape": list(raw.shape)},
             )
         self._check_count(raw.shape[0])
-        x = raw.astype(np.float64, copy=False)
-        if not np.isfinite(x).all():
+        x = raw if raw.dtype == np.float64 else raw.astype(np.float64)
+        # The ufunc's own reduce: ndarray.all() goes through a Python wrapper first.
+        if not np.logical_and.reduce(np.isfinite(x), axis=None):
             row = int(np.argwhere(~np.isfinite(x))[0][0])
             raise CoreError(
                 ErrorCode.INVALID_INPUT,

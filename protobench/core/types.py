@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -49,6 +49,45 @@ class PredictResponse(_Frozen):
         description="Why this version answered: `requested`, `single`, or `<strategy>:<arm>` "
         "such as `canary:candidate` or `bandit:explore`.",
     )
+
+
+class PredictAnswer(NamedTuple):
+    """One prediction's fields as plain values, before any pydantic model.
+
+    ``predict`` validates them into a ``PredictResponse`` once; an adapter that writes its own
+    wire format (protobuf, JSON bytes) can take these instead and skip building, then reading,
+    a model per row. ``probabilities`` holds one row per instance, empty rows when they were
+    not asked for; floats are the model's doubles, unrounded. A named tuple: a third of
+    the cost of building a frozen dataclass, on every predict."""
+
+    model: str
+    version: str
+    served_by: str
+    labels: list[str]
+    probabilities: list[list[float]]
+    prediction_id: str
+    arm: str
+
+    def predictions(self) -> list[dict[str, Any]]:
+        return [
+            {"label": label, "probabilities": row}
+            for label, row in zip(self.labels, self.probabilities, strict=True)
+        ]
+
+    def fields(self) -> dict[str, Any]:
+        """The ``PredictResponse`` fields, in its order, as plain JSON-ready values."""
+        return {
+            "model": self.model,
+            "version": self.version,
+            "served_by": self.served_by,
+            "predictions": self.predictions(),
+            "prediction_id": self.prediction_id,
+            "arm": self.arm,
+        }
+
+    def response(self) -> PredictResponse:
+        # One validation pass over plain values: cheaper than building each model by hand.
+        return PredictResponse.model_validate(self.fields())
 
 
 class DeleteVersionResponse(_Frozen):

@@ -76,6 +76,17 @@ def test_predict_without_probabilities(service: InferenceService) -> None:
     assert all(p.probabilities == [] for p in answer.predictions)
 
 
+def test_predict_answer_is_the_response_as_plain_values(service: InferenceService) -> None:
+    rows = [SETOSA, [6.2, 2.9, 4.3, 1.3]]
+    answer = service.predict("iris", rows, plain=True)
+    response = service.predict("iris", rows)
+    assert answer.response() == response.model_copy(update={"prediction_id": answer.prediction_id})
+    assert answer.fields() == answer.response().model_dump()
+    assert answer.prediction_id != response.prediction_id  # one per call
+    labels_only = service.predict("iris", rows, probabilities=False, plain=True)
+    assert labels_only.labels == ["setosa", "versicolor"] and labels_only.probabilities == [[], []]
+
+
 @pytest.mark.parametrize(
     ("instances", "code"),
     [
