@@ -17,6 +17,7 @@ from protobench.core.types import (
     FeedbackResponse,
     Health,
     ModelMetadata,
+    PredictAnswer,
     Prediction,
     PredictResponse,
     StoredPrediction,
@@ -58,6 +59,22 @@ def predict_response_to_pb(response: PredictResponse) -> pb.PredictResponse:
         prediction_id=response.prediction_id,
         arm=response.arm,
     )
+
+
+def predict_answer_to_pb(answer: PredictAnswer) -> pb.PredictResponse:
+    """The core's plain answer straight into the message: each row added in place from the
+    model's floats, with no pydantic model per row to build and then read."""
+    message = pb.PredictResponse(
+        model=answer.model,
+        version=answer.version,
+        served_by=answer.served_by,
+        prediction_id=answer.prediction_id,
+        arm=answer.arm,
+    )
+    add = message.predictions.add
+    for label, row in zip(answer.labels, answer.probabilities, strict=True):
+        add(label=label, probabilities=row)
+    return message
 
 
 def delete_version_response_to_pb(response: DeleteVersionResponse) -> pb.DeleteVersionResponse:

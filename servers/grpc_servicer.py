@@ -33,6 +33,7 @@ from protobench.proto_convert import (
     health_to_pb,
     instances_from_pb,
     model_metadata_to_pb,
+    predict_answer_to_pb,
     predict_response_to_pb,
     stored_prediction_to_pb,
     strategy_config_from_pb,
@@ -101,10 +102,14 @@ def _stream_error(error: CoreError) -> pb.PredictStreamResponse:
 
 
 def _predict(service: InferenceService, request: pb.PredictRequest) -> pb.PredictResponse:
-    response = service.predict(
-        request.model, instances_from_pb(request), version_from_pb(request), caller_from_pb(request)
+    answer = service.predict(
+        request.model,
+        instances_from_pb(request),
+        version_from_pb(request),
+        caller_from_pb(request),
+        plain=True,
     )
-    return predict_response_to_pb(response)
+    return predict_answer_to_pb(answer)
 
 
 def _predict_image(
