@@ -90,7 +90,10 @@ class _ModelState:
     shadow_dropped: int = 0
 
     def of(self, version: str) -> _Counters:
-        return self.counters.setdefault(version, _Counters())
+        counters = self.counters.get(version)
+        if counters is None:  # not setdefault: it would build a _Counters on every call
+            counters = self.counters[version] = _Counters()
+        return counters
 
 
 class _ShadowJob(NamedTuple):
