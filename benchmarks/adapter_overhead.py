@@ -77,6 +77,7 @@ MODEL = "iris"
 VARIANTS = ("ours", "bare")
 CONNECTIONS = 64
 GRPC_PATH = "/protobench.v1.InferenceService/Predict"
+BARE_PROTOCOLS = ("rest", "grpc", "graphql", "jsonrpc")
 HTTP_PATHS = {"rest": f"/models/{MODEL}/predict", "graphql": "/graphql", "jsonrpc": "/jsonrpc"}
 
 
@@ -399,7 +400,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--serve", nargs=2, metavar=("PROTOCOL", "VARIANT"), help=argparse.SUPPRESS)
     parser.add_argument("--port-file", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--protocols", nargs="+", choices=PROTOCOLS, default=list(PROTOCOLS))
+    parser.add_argument(
+        "--protocols",
+        nargs="+",
+        choices=PROTOCOLS,
+        default=list(BARE_PROTOCOLS),
+        help=f"default: the ones with a bare app here ({', '.join(BARE_PROTOCOLS)}); "
+        "--breakdown takes any",
+    )
     parser.add_argument("--rounds", type=int, default=3, help="A B pairs per protocol (3)")
     parser.add_argument("--seconds", type=float, default=5.0, help="length of one run (5)")
     parser.add_argument("--json", type=Path, help="also write every run to this file")
