@@ -35,9 +35,9 @@ from clients.graphql_operations import PREDICT
 from protobench.core.service import InferenceService
 from protobench.core.types import PredictResponse
 from protobench.proto_convert import (
+    predict_answer_to_pb,
     predict_request_to_pb,
     predict_response_from_pb,
-    predict_response_to_pb,
 )
 from protobench.v1 import inference_pb2 as pb
 
@@ -46,7 +46,7 @@ CLIENT_STAGES = ("floor", "encode", "decode", "other")
 ROW = [5.1, 3.5, 1.4, 0.2]
 MODEL = "iris"
 
-Encode = Callable[[PredictResponse], bytes]
+Encode = Callable[[Any], bytes]  # the core's answer as the adapter takes it -> the wire bytes
 _ANSWER = TypeAdapter(PredictResponse)
 
 
@@ -58,6 +58,7 @@ class Codec:
     server_encode: Encode
     client_encode: Callable[[list[list[float]]], bytes]
     client_decode: Callable[[bytes], PredictResponse]
+    plain: bool = False  # the adapter encodes the core's PredictAnswer, not a PredictResponse
 
 
 def _json_answer(wrap: Callable[[bytes], Any]) -> Encode:
@@ -66,14 +67,16 @@ def _json_answer(wrap: Callable[[bytes], Any]) -> Encode:
 
 CODECS: dict[str, Codec] = {
     "rest": Codec(
-        _ANSWER.dump_json,
+        lambda answer: orjson.dumps(answer.fields()),
         lambda rows: orjson.dumps({"instances": rows}),
         lambda body: PredictResponse.model_validate(orjson.loads(body)),
+        plain=True,
     ),
     "grpc": Codec(
-        lambda answer: predict_response_to_pb(answer).SerializeToString(),
+        lambda answer: predict_answer_to_pb(answer).SerializeToString(),
         lambda rows: predict_request_to_pb(MODEL, rows).SerializeToString(),
         lambda body: predict_response_from_pb(pb.PredictResponse.FromString(body)),
+        plain=True,
     ),
     "graphql": Codec(
         _json_answer(lambda data: {"data": {"predict": orjson.Fragment(data)}}),
@@ -120,9 +123,14 @@ def in_process(service: InferenceService, protocol: str) -> dict[str, float]:
     served = service.registry.get(MODEL)
     x = np.asarray(rows, dtype=np.float64)
     model = cpu_us(lambda: service._scored(served, x, True))
-    predict = cpu_us(lambda: service.predict(MODEL, rows))
-    answer = service.predict(MODEL, rows)
     codec = CODECS[protocol]
+    core: Callable[[], Any] = (
+        (lambda: service.predict(MODEL, rows, plain=True))
+        if codec.plain
+        else (lambda: service.predict(MODEL, rows))
+    )
+    predict = cpu_us(core)
+    answer = core()
     wire = codec.server_encode(answer)
     return {
         "model": model,
