@@ -48,8 +48,8 @@ from protobench.proto_convert import (
 from protobench.v1 import inference_pb2 as pb
 from protobench.v1 import open_inference_pb2 as oip
 from servers.grpc_servicer import InferenceServicer
-from servers.oip_grpc_server import OipServicer, decode_request, encode_answer
-from servers.oip_infer import encode, plan
+from servers.oip_grpc_server import OipServicer, decode_request, encode_response
+from servers.oip_infer import plan
 
 ROW = [5.1, 3.5, 1.4, 0.2]
 VERSION = "1"
@@ -92,7 +92,7 @@ def oip_path(service: InferenceService) -> Path:
     assert call.features is not None
     features = call.features
     answer = service.predict("iris", features, VERSION, None, probabilities=call.probabilities)
-    response = encode_answer(encode(call, answer))
+    response = encode_response(call, answer)
     servicer, context = OipServicer(service), StandIn()
     return Path(
         "oip-grpc ModelInfer",
@@ -102,7 +102,7 @@ def oip_path(service: InferenceService) -> Path:
             "core": lambda: service.predict(
                 "iris", features, VERSION, None, probabilities=call.probabilities
             ),
-            "answer": lambda: encode_answer(encode(call, answer)),
+            "answer": lambda: encode_response(call, answer),
             "serialise": response.SerializeToString,
         },
         lambda: servicer.ModelInfer(request, context),  # type: ignore[arg-type]

@@ -39,6 +39,8 @@ NUMERIC: dict[str, np.dtype[Any]] = {
 }
 BYTES = "BYTES"
 DATATYPES = (*NUMERIC, BYTES)
+_DATATYPE_SET = frozenset(DATATYPES)
+_SIZE_TYPES = frozenset({int})
 _LENGTH = struct.Struct("<I")
 
 
@@ -61,7 +63,7 @@ def check_header(name: object, datatype: object, shape: object) -> tuple[str, st
     """The name, datatype and shape of an input tensor, checked."""
     if not isinstance(name, str) or not name:
         raise invalid("every input needs a name")
-    if datatype not in DATATYPES:
+    if not isinstance(datatype, str) or datatype not in _DATATYPE_SET:
         raise invalid(
             f"input {name!r}: datatype {datatype!r} is not one of {', '.join(DATATYPES)}",
             input=name,
@@ -69,9 +71,10 @@ def check_header(name: object, datatype: object, shape: object) -> tuple[str, st
     if not isinstance(shape, list | tuple):
         raise invalid(f"input {name!r}: shape must be a list of sizes", input=name)
     dims = tuple(shape)
-    if not all(type(d) is int for d in dims) or (dims and min(dims) < 0):  # bool is no size
+    # set(map(type, ...)) is a C loop: a third of a generator's cost. bool is no size.
+    if dims and (set(map(type, dims)) != _SIZE_TYPES or min(dims) < 0):
         raise invalid(f"input {name!r}: shape {list(dims)} must hold sizes >= 0", input=name)
-    return name, str(datatype), dims
+    return name, datatype, dims
 
 
 def element_count(shape: Sequence[int]) -> int:

@@ -9,23 +9,26 @@ Errors are the gRPC status of the core code (``GRPC_STATUS``), its message as th
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any, TypeVar
 
 import grpc
+import numpy as np
 
 from protobench.core.auth import require_authenticated
 from protobench.core.errors import CoreError
 from protobench.core.service import InferenceService
+from protobench.core.types import PredictResponse
 from protobench.oip_tensors import (
     BYTES,
+    NUMERIC,
     Tensor,
     check_header,
     from_list,
     from_raw,
     invalid,
     join_bytes,
-    raw_of,
 )
 from protobench.v1 import open_inference_pb2 as pb
 from protobench.v1 import open_inference_pb2_grpc as pb_grpc
@@ -35,12 +38,17 @@ from servers.grpc_servicer import status_of
 from servers.listen import Listen
 from servers.oip_infer import (
     CALLER_PARAMETER,
-    InferAnswer,
+    LABEL,
+    OUTPUTS,
+    PREDICTION_PARAMETERS,
+    PROBABILITIES,
+    Call,
     InferRequest,
     TensorMetadata,
-    infer,
     model_metadata,
     model_ready,
+    plan,
+    predict,
     server_metadata,
 )
 
@@ -72,6 +80,8 @@ OPERATIONS = {
     "model_infer": "ModelInfer",
 }
 
+FP64 = NUMERIC["FP64"]
+PREDICTION_ID, SERVED_BY, ARM = PREDICTION_PARAMETERS
 T = TypeVar("T")
 Context = grpc.ServicerContext
 
@@ -86,60 +96,102 @@ def _answer(context: Context, rpc: str, call: Callable[[], T]) -> T:
         context.abort(grpc.StatusCode.INTERNAL, INTERNAL_MESSAGE)
 
 
+def _tensor(tensor: pb.ModelInferRequest.InferInputTensor, raw: bytes | None) -> Tensor:
+    name, datatype, shape = check_header(tensor.name, tensor.datatype, tensor.shape[:])
+    if raw is None:
+        return from_list(name, datatype, shape, list(getattr(tensor.contents, CONTENTS[datatype])))
+    if tensor.HasField("contents"):
+        raise invalid(f"input {name!r}: contents and raw_input_contents both given")
+    return from_raw(name, datatype, shape, raw)
+
+
 def decode_inputs(request: pb.ModelInferRequest) -> list[Tensor]:
     raw, inputs = request.raw_input_contents, request.inputs
-    if raw and len(raw) != len(inputs):
+    if not raw:
+        return [_tensor(tensor, None) for tensor in inputs]
+    if len(raw) != len(inputs):
         raise invalid(f"{len(raw)} raw_input_contents for {len(inputs)} inputs")
-    tensors = []
-    for index, tensor in enumerate(inputs):
-        name, datatype, shape = check_header(tensor.name, tensor.datatype, tuple(tensor.shape))
-        if raw:
-            if tensor.HasField("contents"):
-                raise invalid(f"input {name!r}: contents and raw_input_contents both given")
-            tensors.append(from_raw(name, datatype, shape, raw[index]))
-        else:
-            values = list(getattr(tensor.contents, CONTENTS[datatype]))
-            tensors.append(from_list(name, datatype, shape, values))
-    return tensors
+    return [_tensor(tensor, data) for tensor, data in zip(inputs, raw, strict=True)]
 
 
-def _version(value: str) -> str | None:
-    return value or None
+def _caller(parameters: Mapping[str, pb.InferParameter]) -> str | None:
+    caller = parameters.get(CALLER_PARAMETER)
+    if caller is None:
+        return None
+    if caller.WhichOneof("parameter_choice") != "string_param":
+        raise invalid("the 'caller' parameter must be a string")
+    return caller.string_param
 
 
 def decode_request(request: pb.ModelInferRequest) -> InferRequest:
-    caller = request.parameters.get(CALLER_PARAMETER) if request.parameters else None
-    if caller is not None and caller.WhichOneof("parameter_choice") != "string_param":
-        raise invalid("the 'caller' parameter must be a string")
+    parameters, outputs = request.parameters, request.outputs
     return InferRequest(
         request.model_name,
         request.model_version or None,
         decode_inputs(request),
-        [output.name for output in request.outputs] if request.outputs else [],
+        [output.name for output in outputs] if outputs else [],
         request.id,
-        caller.string_param if caller is not None else None,
+        _caller(parameters) if parameters else None,
     )
 
 
-def encode_answer(answer: InferAnswer) -> pb.ModelInferResponse:
-    response = pb.ModelInferResponse(
-        model_name=answer.model,
-        model_version=answer.version,
-        id=answer.id,
-        raw_output_contents=[
-            join_bytes(output.items)
-            if output.items is not None
-            else raw_of(output.array, output.datatype)  # type: ignore[arg-type]
-            for output in answer.outputs
-        ],
-    )
-    parameters = response.parameters
-    for key, value in answer.parameters.items():
-        parameters[key].string_param = value
-    outputs = response.outputs
-    for output in answer.outputs:
-        outputs.add(name=output.name, datatype=output.datatype, shape=output.shape)
+@lru_cache(maxsize=256)
+def _label_bytes(label: str) -> bytes:
+    """A label in the raw BYTES form (length, then UTF-8): a model has few labels."""
+    return join_bytes([label.encode()])
+
+
+@lru_cache(maxsize=256)
+def _fixed_part(
+    model: str, version: str, outputs: tuple[str, ...], shapes: tuple[int, int], served_by: str,
+    arm: str,
+) -> bytes:  # fmt: skip
+    """What an answer shares with every other of its model, version, outputs, batch size and
+    arm, serialised: building these fields costs several times more than merging their bytes."""
+    batch, n_labels = shapes
+    response = pb.ModelInferResponse(model_name=model, model_version=version)
+    for name in outputs:
+        if name == LABEL:
+            response.outputs.add(name=LABEL, datatype=BYTES, shape=(batch,))
+        else:
+            response.outputs.add(name=PROBABILITIES, datatype="FP64", shape=(batch, n_labels))
+    response.parameters[SERVED_BY].string_param = served_by
+    response.parameters[ARM].string_param = arm
+    return bytes(response.SerializeToString())
+
+
+def encode_response(call: Call, answer: PredictResponse) -> pb.ModelInferResponse:
+    """The answer with every output in ``raw_output_contents`` (FP64 little-endian, BYTES with
+    length prefixes) and its ``prediction_id``, ``served_by`` and ``arm`` parameters."""
+    predictions = answer.predictions
+    wanted = tuple(call.request.outputs) or OUTPUTS
+    n_labels = 0
+    raw = []
+    for name in wanted:
+        if name == LABEL:
+            raw.append(b"".join([_label_bytes(p.label) for p in predictions]))
+        else:
+            values = [value for p in predictions for value in p.probabilities]
+            n_labels = len(predictions[0].probabilities)  # the core answers one row at least
+            raw.append(np.array(values, dtype=FP64).tobytes())
+    response = pb.ModelInferResponse(id=call.request.id, raw_output_contents=raw)
+    response.parameters[PREDICTION_ID].string_param = answer.prediction_id  # new every call
+    response.MergeFromString(
+        _fixed_part(
+            answer.model, answer.version, wanted, (len(predictions), n_labels), answer.served_by,
+            answer.arm,
+        )
+    )  # fmt: skip
     return response
+
+
+def infer(service: InferenceService, request: pb.ModelInferRequest) -> pb.ModelInferResponse:
+    call = plan(service, decode_request(request))
+    return encode_response(call, predict(service, call))
+
+
+def _version(value: str) -> str | None:
+    return value or None
 
 
 def _tensor_metadata(tensor: TensorMetadata) -> pb.ModelMetadataResponse.TensorMetadata:
@@ -179,22 +231,16 @@ class OipServicer(pb_grpc.GRPCInferenceServiceServicer):
             "ModelMetadata",
             lambda: model_metadata(self.service, request.name, _version(request.version)),
         )
-        tensor = pb.ModelMetadataResponse.TensorMetadata
         return pb.ModelMetadataResponse(
             name=found.name,
             versions=found.versions,
             platform=found.platform,
-            inputs=[tensor(name=t.name, datatype=t.datatype, shape=t.shape) for t in found.inputs],
-            outputs=[
-                tensor(name=t.name, datatype=t.datatype, shape=t.shape) for t in found.outputs
-            ],
+            inputs=[_tensor_metadata(t) for t in found.inputs],
+            outputs=[_tensor_metadata(t) for t in found.outputs],
         )
 
     def ModelInfer(self, request: Any, context: Context) -> pb.ModelInferResponse:
-        answer = _answer(
-            context, "ModelInfer", lambda: infer(self.service, decode_request(request))
-        )
-        return encode_answer(answer)
+        return _answer(context, "ModelInfer", lambda: infer(self.service, request))
 
 
 def serve(service: InferenceService, listen: Listen) -> None:

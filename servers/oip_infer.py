@@ -141,22 +141,21 @@ async def ainfer(service: InferenceService, request: InferRequest) -> InferAnswe
     return encode(call, answer)
 
 
-def infer(service: InferenceService, request: InferRequest) -> InferAnswer:
-    call = plan(service, request)
+def predict(service: InferenceService, call: Call) -> PredictResponse:
+    """The core's answer to a planned call."""
+    request = call.request
     if call.image is not None:
-        answer = service.predict_image(
+        return service.predict_image(
             request.model, call.image, request.version, probabilities=call.probabilities
         )
-    else:
-        assert call.features is not None
-        answer = service.predict(
-            request.model,
-            call.features,
-            request.version,
-            request.caller,
-            probabilities=call.probabilities,
-        )
-    return encode(call, answer)
+    assert call.features is not None
+    return service.predict(
+        request.model,
+        call.features,
+        request.version,
+        request.caller,
+        probabilities=call.probabilities,
+    )
 
 
 def encode(call: Call, answer: PredictResponse) -> InferAnswer:
