@@ -95,7 +95,8 @@ def from_raw(name: str, datatype: str, shape: tuple[int, ...], raw: bytes) -> Te
             f"bytes, the data has {len(raw)}",
             input=name,
         )
-    return Tensor(name, datatype, shape, array=np.frombuffer(raw, dtype=dtype).reshape(shape))
+    # One step, no copy (the length is checked above): frombuffer then reshape costs twice this.
+    return Tensor(name, datatype, shape, array=np.ndarray(shape, dtype, raw))
 
 
 def from_list(name: str, datatype: str, shape: tuple[int, ...], data: object) -> Tensor:
@@ -109,6 +110,20 @@ def from_list(name: str, datatype: str, shape: tuple[int, ...], data: object) ->
         raise invalid(f"input {name!r}: every element of a {datatype} tensor must be a number")
     try:
         array = np.asarray(flat, dtype=NUMERIC[datatype])
+    except (OverflowError, ValueError):
+        raise invalid(f"input {name!r}: an element does not fit {datatype}", input=name) from None
+    return Tensor(name, datatype, shape, array=array.reshape(shape))
+
+
+def from_values(name: str, datatype: str, shape: tuple[int, ...], values: Sequence[Any]) -> Tensor:
+    """A tensor from gRPC's typed contents: a flat sequence whose field type already holds it
+    to one kind (numbers of the field's type, booleans, or bytes), so no element is checked in
+    Python; a number too large for a narrower datatype (an INT8 in ``int_contents``) is."""
+    _check_count(name, shape, len(values))
+    if datatype == BYTES:
+        return Tensor(name, datatype, shape, items=list(values))
+    try:
+        array = np.array(values, dtype=NUMERIC[datatype])
     except (OverflowError, ValueError):
         raise invalid(f"input {name!r}: an element does not fit {datatype}", input=name) from None
     return Tensor(name, datatype, shape, array=array.reshape(shape))

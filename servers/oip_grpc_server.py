@@ -25,8 +25,8 @@ from protobench.oip_tensors import (
     NUMERIC,
     Tensor,
     check_header,
-    from_list,
     from_raw,
+    from_values,
     invalid,
     join_bytes,
 )
@@ -99,7 +99,14 @@ def _answer(context: Context, rpc: str, call: Callable[[], T]) -> T:
 def _tensor(tensor: pb.ModelInferRequest.InferInputTensor, raw: bytes | None) -> Tensor:
     name, datatype, shape = check_header(tensor.name, tensor.datatype, tensor.shape[:])
     if raw is None:
-        return from_list(name, datatype, shape, list(getattr(tensor.contents, CONTENTS[datatype])))
+        field = CONTENTS.get(datatype)
+        if field is None:
+            raise invalid(
+                f"input {name!r}: {datatype} has no typed contents field; send it in "
+                "raw_input_contents",
+                input=name,
+            )
+        return from_values(name, datatype, shape, list(getattr(tensor.contents, field)))
     if tensor.HasField("contents"):
         raise invalid(f"input {name!r}: contents and raw_input_contents both given")
     return from_raw(name, datatype, shape, raw)
