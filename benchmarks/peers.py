@@ -10,11 +10,17 @@ Every server is pinned to one core (``taskset``); the native drivers run on the 
 wrk drives HTTP/1.1 and h2load drives gRPC (h2c), with the same number of requests in flight
 and the same duration for every target. Each target gets a warm-up, and the targets are
 measured in alternation (A B C ... A B C ...) so a drift of the machine spreads over all of
-them. The medians go into a markdown table with the ratios the issue asks for. Every request
-body is checked once with a real call before the load starts, because h2load counts a gRPC
-error (HTTP 200 with an error status in the trailers) as a success.
+them. The medians go into a markdown table with the ratios the issue asks for, beside the
+server's CPU time per request answered (its process and children, read with psutil around each
+run): other processes on a shared machine disturb it less than the rate. Every request body is
+checked once with a real call before the load starts, because h2load counts a gRPC error
+(HTTP 200 with an error status in the trailers) as a success.
 
-    python benchmarks/peers.py                       # 64 in flight, 10 s per measurement, 3 rounds
+Both gRPC servers get ``ModelInfer`` in both forms: raw input contents (what tritonclient.grpc
+sends by default; MLServer answers those in raw output contents too) and typed contents. The
+bodies are serialised once, framed, and h2load sends the same bytes on every stream.
+
+    python benchmarks/peers.py                       # 64 in flight, 6 s per measurement, 5 rounds
     python benchmarks/peers.py --duration 5 --rounds 2 --connections 64
 
 Needs wrk and h2load (``apt-get install wrk nghttp2-client``) and taskset (util-linux).
@@ -44,6 +50,7 @@ import grpc
 import httpx
 import numpy as np
 import orjson
+import psutil
 
 from protobench.core.catalogue import CATALOGUE, fit
 from protobench.core.registry import ModelRegistry
@@ -57,6 +64,7 @@ ROW = [5.1, 3.5, 1.4, 0.2]
 VERSION = "1"  # protobench's iris version 1 is the LogisticRegression MLServer serves
 START_TIMEOUT_S = 180.0
 HEADER_LENGTH = "Inference-Header-Content-Length"
+INFER_PATH = "/inference.GRPCInferenceService/ModelInfer"
 
 
 @dataclass
@@ -74,6 +82,7 @@ class Target:
     rates: list[float] = field(default_factory=list)
     timeouts: int = 0  # requests wrk gave up on (no answer within 5 s) or socket errors
     latency_ms: list[float] = field(default_factory=list)
+    cpu_us: list[float] = field(default_factory=list)  # server CPU time per request answered
 
 
 # -- request bodies ------------------------------------------------------------------------------
@@ -124,8 +133,11 @@ def targets() -> list[Target]:
     return [
         Target("MLServer V2 REST", "mlserver", False, "/v2/models/iris/infer",
                oip_json("features", ["predict_proba"]), json_headers, has_probabilities),
-        Target("MLServer V2 gRPC", "mlserver", True, "/inference.GRPCInferenceService/ModelInfer",
+        Target("MLServer V2 gRPC (typed)", "mlserver", True, INFER_PATH,
                grpc_frame(oip_infer("", ["predict_proba"], raw=False)), {},
+               _oip_answers("predict_proba")),
+        Target("MLServer V2 gRPC (raw)", "mlserver", True, INFER_PATH,
+               grpc_frame(oip_infer("", ["predict_proba"], raw=True)), {},
                _oip_answers("predict_proba")),
         Target("rest", "rest", False, "/models/iris/predict",
                orjson.dumps({"instances": [ROW], "version": VERSION}), json_headers,
@@ -139,9 +151,10 @@ def targets() -> list[Target]:
         Target("oip-rest (JSON, as sent to MLServer)", "oip-rest", False,
                f"/v2/models/iris/versions/{VERSION}/infer", oip_json("features", []),
                json_headers, _json_has(b"probabilities")),
-        Target("oip-grpc (raw, tritonclient's default)", "oip-grpc", True,
-               "/inference.GRPCInferenceService/ModelInfer",
+        Target("oip-grpc (raw, tritonclient's default)", "oip-grpc", True, INFER_PATH,
                grpc_frame(oip_infer(VERSION, [], raw=True)), {}, _oip_answers("probabilities")),
+        Target("oip-grpc (typed, as sent to MLServer)", "oip-grpc", True, INFER_PATH,
+               grpc_frame(oip_infer(VERSION, [], raw=False)), {}, _oip_answers("probabilities")),
     ]  # fmt: skip
 
 
@@ -203,7 +216,9 @@ def mlserver_folder(folder: Path, http_port: int, grpc_port: int, metrics_port: 
 
 
 @contextmanager
-def started(command: list[str], log: Path, env: dict[str, str] | None = None) -> Iterator[None]:
+def started(
+    command: list[str], log: Path, env: dict[str, str] | None = None
+) -> Iterator[psutil.Process]:
     with log.open("wb") as out:
         process = subprocess.Popen(
             command,
@@ -213,7 +228,7 @@ def started(command: list[str], log: Path, env: dict[str, str] | None = None) ->
             start_new_session=True,
         )
     try:
-        yield
+        yield psutil.Process(process.pid)  # taskset execs the server: this is its pid
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
@@ -265,9 +280,9 @@ def lua_string(data: bytes) -> str:
 
 
 def drive(target: Target, connections: int, seconds: float, cpus: str, workdir: Path) -> tuple[
-    float, float
+    float, float, int
 ]:  # fmt: skip
-    """Requests/s and mean latency (ms) of one run of the native driver."""
+    """Requests/s, mean latency (ms) and requests answered of one run of the native driver."""
     url = f"http://127.0.0.1:{target.port}{target.path}"
     pin = ["taskset", "-c", cpus]
     if target.h2c:
@@ -283,7 +298,7 @@ def drive(target: Target, connections: int, seconds: float, cpus: str, workdir: 
         mean = re.search(r"time for request:\s+\S+\s+\S+\s+(\S+)", out)
         if not (done and rate and mean) or int(done[2]) or int(done[3]):
             raise SystemExit(f"{target.name}: h2load failed or errored:\n{out[-2000:]}")
-        return float(rate[1]), _ms(mean[1])
+        return float(rate[1]), _ms(mean[1]), int(done[1])
     script = workdir / "request.lua"
     lines = ['wrk.method = "POST"', f"wrk.body = {lua_string(target.body)}"]
     lines += [f'wrk.headers["{k}"] = "{v}"' for k, v in target.headers.items()]
@@ -292,15 +307,39 @@ def drive(target: Target, connections: int, seconds: float, cpus: str, workdir: 
                "--timeout", "5s", "-s", str(script), url]  # fmt: skip
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    answered = re.search(r"(\d+) requests in", out)
     mean = re.search(r"Latency\s+(\S+)", out)
-    if rate is None or mean is None or "Non-2xx" in out:
+    if rate is None or mean is None or answered is None or "Non-2xx" in out:
         raise SystemExit(f"{target.name}: wrk saw error answers:\n{out[-2000:]}")
     socket_errors = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
     )
     if socket_errors:  # a server too slow for wrk's 5 s timeout: counted, said in the table
         target.timeouts += sum(int(n) for n in socket_errors.groups())
-    return float(rate[1]), _ms(mean[1])
+    return float(rate[1]), _ms(mean[1]), int(answered[1])
+
+
+def cpu_seconds(process: psutil.Process) -> float:
+    """The CPU time a server and its child processes have used so far."""
+    total = 0.0
+    for member in (process, *process.children(recursive=True)):
+        try:
+            times = member.cpu_times()
+        except psutil.NoSuchProcess:  # a child that ended: its time is lost, a small error
+            continue
+        total += times.user + times.system
+    return total
+
+
+def measure(target: Target, server: psutil.Process, connections: int, seconds: float, cpus: str,
+            workdir: Path) -> None:  # fmt: skip
+    """One measured run: its rate, latency and the server's CPU time per request answered,
+    which other processes on the machine disturb less than the rate."""
+    before = cpu_seconds(server)
+    rate, latency, answered = drive(target, connections, seconds, cpus, workdir)
+    target.cpu_us.append((cpu_seconds(server) - before) / max(answered, 1) * 1e6)
+    target.rates.append(rate)
+    target.latency_ms.append(latency)
 
 
 def _ms(text: str) -> float:
@@ -324,43 +363,53 @@ def machine() -> str:
     )
 
 
+RATIOS = (  # (label, numerator target, denominator target)
+    ("oip-rest (binary) / MLServer V2 REST", "oip-rest (binary, tritonclient's default)",
+     "MLServer V2 REST"),
+    ("oip-rest (JSON) / MLServer V2 REST", "oip-rest (JSON, as sent to MLServer)",
+     "MLServer V2 REST"),
+    ("oip-grpc (raw) / MLServer V2 gRPC (raw)", "oip-grpc (raw, tritonclient's default)",
+     "MLServer V2 gRPC (raw)"),
+    ("oip-grpc (typed) / MLServer V2 gRPC (typed)", "oip-grpc (typed, as sent to MLServer)",
+     "MLServer V2 gRPC (typed)"),
+    ("rest / MLServer V2 REST", "rest", "MLServer V2 REST"),
+    ("grpc / MLServer V2 gRPC (typed)", "grpc", "MLServer V2 gRPC (typed)"),
+    ("oip-rest (binary) / rest", "oip-rest (binary, tritonclient's default)", "rest"),
+    ("oip-rest (JSON) / rest", "oip-rest (JSON, as sent to MLServer)", "rest"),
+    ("oip-grpc (raw) / grpc", "oip-grpc (raw, tritonclient's default)", "grpc"),
+    ("oip-grpc (typed) / grpc", "oip-grpc (typed, as sent to MLServer)", "grpc"),
+)  # fmt: skip
+
+
 def table(all_targets: list[Target]) -> str:
     by_name = {t.name: t for t in all_targets}
     median = {t.name: statistics.median(t.rates) for t in all_targets}
+    cpu = {t.name: statistics.median(t.cpu_us) for t in all_targets}
     rows = [
-        "| target | req/s (median) | runs | mean latency ms | timeouts |",
-        "|---|---|---|---|---|",
+        "| target | req/s (median) | runs | mean latency ms | timeouts | server CPU µs/req |",
+        "|---|---|---|---|---|---|",
     ]
     for t in all_targets:
         runs = ", ".join(f"{r:,.0f}" for r in t.rates)
         latency = statistics.median(t.latency_ms)
-        rows.append(f"| {t.name} | {median[t.name]:,.0f} | {runs} | {latency:.1f} | {t.timeouts} |")
-    ratios = [
-        ("oip-rest (binary) / MLServer V2 REST", "oip-rest (binary, tritonclient's default)",
-         "MLServer V2 REST"),
-        ("oip-rest (JSON) / MLServer V2 REST", "oip-rest (JSON, as sent to MLServer)",
-         "MLServer V2 REST"),
-        ("oip-grpc / MLServer V2 gRPC", "oip-grpc (raw, tritonclient's default)",
-         "MLServer V2 gRPC"),
-        ("rest / MLServer V2 REST", "rest", "MLServer V2 REST"),
-        ("grpc / MLServer V2 gRPC", "grpc", "MLServer V2 gRPC"),
-        ("oip-rest (binary) / rest", "oip-rest (binary, tritonclient's default)", "rest"),
-        ("oip-rest (JSON) / rest", "oip-rest (JSON, as sent to MLServer)", "rest"),
-        ("oip-grpc / grpc", "oip-grpc (raw, tritonclient's default)", "grpc"),
-    ]  # fmt: skip
-    rows += ["", "| ratio | value |", "|---|---|"]
-    for label, top, bottom in ratios:
+        rows.append(
+            f"| {t.name} | {median[t.name]:,.0f} | {runs} | {latency:.1f} | {t.timeouts} "
+            f"| {cpu[t.name]:,.0f} |"
+        )
+    rows += ["", "| ratio | req/s | inverse of server CPU per request |", "|---|---|---|"]
+    for label, top, bottom in RATIOS:
         if top in by_name and bottom in by_name:
-            rows.append(f"| {label} | {median[top] / median[bottom]:.2f} × |")
+            by_rate, by_cpu = median[top] / median[bottom], cpu[bottom] / cpu[top]
+            rows.append(f"| {label} | {by_rate:.2f} × | {by_cpu:.2f} × |")
     return "\n".join(rows)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--connections", type=int, default=64, help="requests in flight (64)")
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per run (10)")
+    parser.add_argument("--duration", type=float, default=6.0, help="seconds per run (6)")
     parser.add_argument("--warmup", type=float, default=3.0, help="warm-up seconds (3)")
-    parser.add_argument("--rounds", type=int, default=3, help="runs per target, alternated (3)")
+    parser.add_argument("--rounds", type=int, default=5, help="runs per target, alternated (5)")
     parser.add_argument("--base-port", type=int, default=24100, help="first port to bind")
     parser.add_argument("--only", default="", help="comma-separated server names to run")
     args = parser.parse_args()
@@ -386,13 +435,16 @@ def main() -> int:
         ModelRegistry(models).load()  # trained once, before any server starts
         pin = ["taskset", "-c", server_cpu]
         servers = sorted({t.server for t in all_targets})
+        processes: dict[str, psutil.Process] = {}
         for server in servers:
             log = workdir / f"{server}.log"
             if server == "mlserver":
                 http_port, grpc_port, metrics_port = next(ports), next(ports), next(ports)
                 folder = mlserver_folder(workdir / "mlserver", http_port, grpc_port, metrics_port)
                 assert mlserver is not None
-                stack.enter_context(started([*pin, str(mlserver), "start", str(folder)], log))
+                processes[server] = stack.enter_context(
+                    started([*pin, str(mlserver), "start", str(folder)], log)
+                )
                 for t in all_targets:
                     if t.server == "mlserver":
                         t.port = grpc_port if t.h2c else http_port
@@ -404,7 +456,7 @@ def main() -> int:
             command = [*pin, sys.executable, "-m", "protobench.cli", "serve", "--protocol",
                        server, "--port", str(port), "--models-dir", str(models),
                        "--load-first"]  # fmt: skip
-            stack.enter_context(started(command, log))
+            processes[server] = stack.enter_context(started(command, log))
             for t in all_targets:
                 if t.server == server:
                     t.port = port
@@ -419,10 +471,10 @@ def main() -> int:
             drive(t, args.connections, args.warmup, driver_cpus, workdir)
         for round_ in range(args.rounds):
             for t in all_targets:
-                rate, latency = drive(t, args.connections, args.duration, driver_cpus, workdir)
-                t.rates.append(rate)
-                t.latency_ms.append(latency)
-                print(f"round {round_ + 1}: {t.name}: {rate:,.0f} req/s, {latency:.1f} ms",
+                measure(t, processes[t.server], args.connections, args.duration, driver_cpus,
+                        workdir)  # fmt: skip
+                print(f"round {round_ + 1}: {t.name}: {t.rates[-1]:,.0f} req/s, "
+                      f"{t.latency_ms[-1]:.1f} ms, {t.cpu_us[-1]:,.0f} server CPU µs/req",
                       flush=True)  # fmt: skip
     print()
     print(f"{args.connections} in flight, {args.duration:g} s per run, {args.rounds} rounds "
