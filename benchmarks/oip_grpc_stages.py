@@ -1,7 +1,7 @@
 """Where the time of one OIP gRPC ``ModelInfer`` goes, stage by stage, beside our gRPC ``Predict``.
 
 In process, no network: the same iris row (version 1) is taken through each stage of both
-servicers many times, and the wall time per call is printed in microseconds, side by side:
+servicers many times, and the CPU time per call is printed in microseconds, side by side:
 
   parse      the request bytes into the message (what grpcio's deserializer does)
   decode     the message into the core's arguments (tensor header and bytes, checks)
@@ -135,10 +135,12 @@ def grpc_path(service: InferenceService) -> Path:
 
 
 def per_call(work: Callable[[], object], calls: int) -> float:
-    started = time.perf_counter()
+    """CPU seconds per call: the process's CPU clock, which does not run while other processes
+    hold the core (wall time on a shared machine swung 1.5x between runs)."""
+    started = time.process_time()
     for _ in range(calls):
         work()
-    return (time.perf_counter() - started) / calls
+    return (time.process_time() - started) / calls
 
 
 def measure(paths: list[Path], calls: int, rounds: int) -> None:
