@@ -104,6 +104,12 @@ CODECS: dict[str, Codec] = {
 }
 
 
+def supports(protocol: str) -> bool:
+    """Whether the in-process stages of ``protocol`` are known (a codec above mirrors its
+    adapter's encode and its client's decode); the others get no breakdown yet."""
+    return protocol in CODECS
+
+
 def cpu_us(call: Callable[[], object], calls: int = 400, rounds: int = 5) -> float:
     """This thread's CPU microseconds per call, the least of ``rounds``."""
     for _ in range(calls // 4):
