@@ -62,53 +62,38 @@ def _first_predict(protocol: Protocol, port: int, process: subprocess.Popen[byte
         return False
 
 
-PORT_TAKEN = "Address already in use"
-PORT_ATTEMPTS = 3
-
-
-class _PortTaken(Exception):
-    """The free port picked for a start was taken before the server bound it (another process
-    on the machine, or an outgoing connection given it as its ephemeral port)."""
+def _bound_port(port_file: Path) -> int | None:
+    """The port the server announced once listening, if it has yet."""
+    try:
+        text = port_file.read_text().strip()
+    except FileNotFoundError:
+        return None
+    return int(text) if text else None
 
 
 def time_one_start(protocol: Protocol, models_dir: Path, log: Path) -> float:
-    """Seconds from spawning ``protobench serve`` to its first successful predict. A start that
-    loses its port to a race is not a cold start: it is repeated on another port."""
-    for _ in range(PORT_ATTEMPTS - 1):
-        try:
-            return _time_start_on_a_free_port(protocol, models_dir, log)
-        except _PortTaken:
-            continue
-    try:
-        return _time_start_on_a_free_port(protocol, models_dir, log)
-    except _PortTaken:
-        raise ColdStartError(
-            f"{protocol}: {PORT_ATTEMPTS} free ports in a row were taken before the server "
-            f"could bind them; see {log}"
-        ) from None
-
-
-def _time_start_on_a_free_port(protocol: Protocol, models_dir: Path, log: Path) -> float:
-    from servers.launcher import free_port
-
-    port = free_port("127.0.0.1")
+    """Seconds from spawning ``protobench serve`` to its first successful predict. The server
+    binds port 0 and announces the port it got (``--port-file``): a free port picked here could
+    be taken by another process before the server binds it."""
+    port_file = log.with_suffix(".port")
+    port_file.unlink(missing_ok=True)
     command = [
         sys.executable, "-m", "protobench.cli", "serve", "--protocol", protocol,
-        "--host", "127.0.0.1", "--port", str(port), "--models-dir", str(models_dir),
-        "--load-first",
+        "--host", "127.0.0.1", "--port", "0", "--port-file", str(port_file),
+        "--models-dir", str(models_dir), "--load-first",
     ]  # fmt: skip
     with log.open("ab") as out:
         logged_before = out.tell()
         started = time.perf_counter()
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     try:
-        while not _first_predict(protocol, port, process):
+        while (port := _bound_port(port_file)) is None or not _first_predict(
+            protocol, port, process
+        ):
             if process.poll() is not None or time.perf_counter() - started > GIVE_UP_S:
                 with log.open("rb") as logged:
                     logged.seek(logged_before)
                     this_start = logged.read().decode(errors="replace")
-                if process.poll() is not None and PORT_TAKEN in this_start:
-                    raise _PortTaken
                 raise ColdStartError(
                     f"{protocol} gave no predict (exit code {process.poll()}):\n"
                     f"{this_start[-2000:]}"
