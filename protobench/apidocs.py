@@ -3,7 +3,8 @@
 - REST from the OpenAPI document FastAPI serves (``/openapi.json``);
 - gRPC from the protobuf descriptor of ``protobench.v1.InferenceService``;
 - GraphQL from the schema's SDL;
-- JSON-RPC from the OpenRPC document ``rpc.discover`` returns.
+- JSON-RPC from the OpenRPC document ``rpc.discover`` returns;
+- the error table from every registered protocol's error row (``servers/*_spec.py``).
 
 ``python -m protobench.apidocs`` rewrites them; ``tests/test_api_docs.py`` fails when a
 committed page and its contract drift apart.
@@ -128,11 +129,37 @@ def jsonrpc() -> str:
     return "\n".join(lines) + "\n"
 
 
+def error_table() -> str:
+    """The core's codes down, the registered protocols across: the table the README shows."""
+    from protobench.core.errors import ErrorCode
+    from protobench.protocols import specs
+
+    protocols = specs()
+    lines = ["| core code | " + " | ".join(spec.report.label for spec in protocols) + " |"]
+    lines.append("|---" * (len(protocols) + 1) + "|")
+    for code in ErrorCode:
+        cells = (f"`{spec.errors.code(code)}`" for spec in protocols)
+        lines.append(f"| {code.value} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def errors() -> str:
+    return (
+        HEADER.format(source="protocol registry's error rows")
+        + "# Errors: one table, every protocol\n\n"
+        + "Each core code as each registered protocol says it; where the code travels (a "
+        + "status, a field of the error body, a fault) is on the protocol's page, "
+        + "`docs/<protocol>.md`.\n\n"
+        + error_table()
+    )
+
+
 PAGES: dict[str, Callable[[], str]] = {
     "rest.md": rest,
     "grpc.md": grpc,
     "graphql.md": graphql,
     "jsonrpc.md": jsonrpc,
+    "errors.md": errors,
 }
 
 

@@ -22,3 +22,10 @@ def test_every_core_operation_is_in_every_reference() -> None:
     for operation in OPERATIONS:
         assert f"`{operation}`" in jsonrpc
         assert "".join(part.title() for part in operation.split("_")) in grpc
+
+
+def test_the_readme_shows_the_generated_error_table() -> None:
+    from protobench.apidocs import error_table
+
+    readme = (DOCS.parent.parent / "README.md").read_text()
+    assert error_table() in readme, "README's error table drifted: copy docs/api/errors.md's table"

@@ -1,4 +1,4 @@
-"""One behaviour, four protocols: every test here runs against each protocol's real server."""
+"""One behaviour, every protocol: every test here runs against each protocol's real server."""
 
 from __future__ import annotations
 

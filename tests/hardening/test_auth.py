@@ -1,4 +1,4 @@
-"""The optional API key, over all four protocols: every operation but health needs it."""
+"""The optional API key, over every protocol: every operation but health needs it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""TLS on all four protocols, with a certificate the test makes; clients verify it."""
+"""TLS on every protocol, with a certificate the test makes; clients verify it."""
 
 from __future__ import annotations
 
