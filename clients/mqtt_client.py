@@ -148,13 +148,18 @@ class MqttClient(InferenceClient):
     def call(self, operation: str, params: dict[str, Any] | None = None) -> Any:
         """Publish one request and wait for its answer (REST's document)."""
         link = self._link or self._connect()
+        key, payload = self._encoded(params)
+        return self._request(link, operation, payload, key)
+
+    def _encoded(self, params: dict[str, Any] | None) -> tuple[str, bytes]:
+        """A request's correlation key and payload."""
         key = uuid.uuid4().hex
         body = dict(params or {})
         if not self.mqtt5:  # no properties: the reply address and the key go in the JSON
             body.update({REPLY_TO: self._reply_topic, CORRELATION_ID: key})
             if self._api_key:
                 body[AUTHORIZATION] = f"Bearer {self._api_key}"
-        return self._request(link, operation, _dumps(body), key)
+        return key, _dumps(body)
 
     def call_raw(self, operation: str, payload: bytes) -> Any:
         """Publish ``payload`` as it is, whatever it holds, and wait for the answer. MQTT 5

@@ -18,96 +18,51 @@ several rounds, so other processes on a shared machine inflate them as little as
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import orjson
 import psutil
-from pydantic import TypeAdapter
 
 from clients.base import InferenceClient
-from clients.graphql_operations import PREDICT
+from protobench.codec import MODEL, ROW, Codec
 from protobench.core.service import InferenceService
-from protobench.core.types import PredictResponse
-from protobench.proto_convert import (
-    predict_answer_to_pb,
-    predict_request_to_pb,
-    predict_response_from_pb,
-)
-from protobench.v1 import inference_pb2 as pb
+from protobench.protocol_spec import load
+from protobench.protocols import spec
 
 SERVER_STAGES = ("floor", "decode", "core", "model", "encode")
 CLIENT_STAGES = ("floor", "encode", "decode", "other")
-ROW = [5.1, 3.5, 1.4, 0.2]
-MODEL = "iris"
-
-Encode = Callable[[Any], bytes]  # the core's answer as the adapter takes it -> the wire bytes
-_ANSWER = TypeAdapter(PredictResponse)
 
 
-@dataclass(frozen=True)
-class Codec:
-    """What each side of one protocol does to the bytes of a predict, as its adapter and
-    client do it."""
-
-    server_encode: Encode
-    client_encode: Callable[[list[list[float]]], bytes]
-    client_decode: Callable[[bytes], PredictResponse]
-    plain: bool = False  # the adapter encodes the core's PredictAnswer, not a PredictResponse
+class NoCodecError(LookupError):
+    """The protocol's spec names no codec (``ProtocolSpec.codec``)."""
 
 
-def _json_answer(wrap: Callable[[bytes], Any]) -> Encode:
-    return lambda answer: orjson.dumps(wrap(_ANSWER.dump_json(answer)))
+def has_codec(protocol: str) -> bool:
+    """Whether the in-process stages of ``protocol`` can be timed: its spec names a codec (a
+    protocol added through PROTOBENCH_PROTOCOL_SPECS may not)."""
+    return spec(protocol).codec is not None
 
 
-CODECS: dict[str, Codec] = {
-    "rest": Codec(
-        lambda answer: orjson.dumps(answer.fields()),
-        lambda rows: orjson.dumps({"instances": rows}),
-        lambda body: PredictResponse.model_validate(orjson.loads(body)),
-        plain=True,
-    ),
-    "grpc": Codec(
-        lambda answer: predict_answer_to_pb(answer).SerializeToString(),
-        lambda rows: predict_request_to_pb(MODEL, rows).SerializeToString(),
-        lambda body: predict_response_from_pb(pb.PredictResponse.FromString(body)),
-        plain=True,
-    ),
-    "graphql": Codec(
-        _json_answer(lambda data: {"data": {"predict": orjson.Fragment(data)}}),
-        lambda rows: orjson.dumps(
-            {
-                "query": PREDICT.document,
-                "operationName": PREDICT.name,
-                "variables": {"model": MODEL, "instances": rows},
-            }
-        ),
-        lambda body: PredictResponse.model_validate(orjson.loads(body)["data"]["predict"]),
-    ),
-    "jsonrpc": Codec(
-        _json_answer(lambda data: {"jsonrpc": "2.0", "result": orjson.Fragment(data), "id": 1}),
-        lambda rows: orjson.dumps(
-            {
-                "jsonrpc": "2.0",
-                "method": "predict",
-                "params": {"model": MODEL, "instances": rows},
-                "id": 1,
-            }
-        ),
-        lambda body: PredictResponse.model_validate(orjson.loads(body)["result"]),
-    ),
-}
-
-
-def supports(protocol: str) -> bool:
-    """Whether the in-process stages of ``protocol`` are known (a codec above mirrors its
-    adapter's encode and its client's decode); the others get no breakdown yet."""
-    return protocol in CODECS
+@functools.cache
+def codec(protocol: str) -> Codec:
+    """The protocol's codec, built once (some read a WSDL or a schema to build)."""
+    reference = spec(protocol).codec
+    if reference is None:
+        raise NoCodecError(
+            f"{protocol}: its spec names no codec (ProtocolSpec.codec), so where its CPU goes "
+            "cannot be broken down; docs/adding-a-protocol.md says how to write one"
+        )
+    build = load(reference)
+    assert callable(build)
+    made = build()
+    if not isinstance(made, Codec):
+        raise TypeError(f"{reference} must return a protobench.codec.Codec, not {made!r}")
+    return made
 
 
 def cpu_us(call: Callable[[], object], calls: int = 400, rounds: int = 5) -> float:
@@ -129,21 +84,21 @@ def in_process(service: InferenceService, protocol: str) -> dict[str, float]:
     served = service.registry.get(MODEL)
     x = np.asarray(rows, dtype=np.float64)
     model = cpu_us(lambda: service._scored(served, x, True))
-    codec = CODECS[protocol]
+    sides = codec(protocol)
     core: Callable[[], Any] = (
         (lambda: service.predict(MODEL, rows, plain=True))
-        if codec.plain
+        if sides.plain
         else (lambda: service.predict(MODEL, rows))
     )
     predict = cpu_us(core)
     answer = core()
-    wire = codec.server_encode(answer)
+    wire = sides.server_encode(answer)
     return {
         "model": model,
         "core": max(predict - model, 0.0),
-        "encode": cpu_us(lambda: codec.server_encode(answer)),
-        "client_encode": cpu_us(lambda: codec.client_encode(rows)),
-        "client_decode": cpu_us(lambda: codec.client_decode(wire)),
+        "encode": cpu_us(lambda: sides.server_encode(answer)),
+        "client_encode": cpu_us(lambda: sides.client_encode(rows)),
+        "client_decode": cpu_us(lambda: sides.client_decode(wire)),
     }
 
 

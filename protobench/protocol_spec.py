@@ -1,10 +1,10 @@
 """What protobench needs to know about one protocol, declared once beside its adapter.
 
 A spec is plain data: every piece of code it names (server, client, hardening probe, Locust
-set-up) is a ``"module:attribute"`` string imported on first use, so reading the registry loads
-no transport library — grpcio in particular must not load before the launcher forks replicas.
-``protobench.protocols`` finds the specs and answers every "which protocols / what about this
-one" question; docs/adding-a-protocol.md walks through writing one.
+set-up, breakdown codec) is a ``"module:attribute"`` string imported on first use, so reading
+the registry loads no transport library — grpcio in particular must not load before the
+launcher forks replicas. ``protobench.protocols`` finds the specs and answers every "which
+protocols / what about this one" question; docs/adding-a-protocol.md walks through writing one.
 """
 
 from __future__ import annotations
@@ -146,6 +146,10 @@ class ProtocolSpec:
     and the suites skip them with that reason."""
     traits: Traits | None = None
     """The lecture table's qualitative columns; None: the report says they are not declared."""
+    codec: str | None = None
+    """"module:function" returning a ``protobench.codec.Codec``: the adapter's and client's
+    encoders of a predict, for the CPU breakdown (``make demo``, ``loadtests.breakdown``);
+    None: the breakdown skips the protocol and says so."""
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9-]*", self.name):

@@ -29,6 +29,7 @@ SPEC = ProtocolSpec(
     transport=Transport.HTTP1,
     report=ReportStyle("GraphQL", "#CC79A7", note="graphql"),
     probe="clients.graphql_client:GraphQLProbe",
+    codec="servers.graphql_codec:codec",
     locust_user="GraphQLUser",
     load_client_options={"transport": "gevent"},  # geventhttpclient under load
     traits=Traits(

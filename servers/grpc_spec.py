@@ -53,6 +53,7 @@ SPEC = ProtocolSpec(
     balancers=("reuseport", "nginx", "haproxy", "client"),
     report=ReportStyle("gRPC", "#009E73", note="serialization"),
     probe="clients.grpc_client:GrpcProbe",
+    codec="servers.grpc_codec:codec",
     locust_user="GrpcUser",
     load_client_options=GRPC_LOAD_OPTIONS,
     locust_setup="servers.grpc_spec:cooperate_with_gevent",

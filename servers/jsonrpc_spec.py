@@ -49,6 +49,7 @@ SPEC = ProtocolSpec(
     transport=Transport.HTTP1,
     report=ReportStyle("JSON-RPC", "#D55E00", note="jsonrpc"),
     probe="clients.jsonrpc_client:JsonRpcProbe",
+    codec="servers.jsonrpc_codec:codec",
     locust_user="JsonRpcUser",
     load_client_options={"transport": "gevent"},  # geventhttpclient under load
     traits=Traits(

@@ -214,25 +214,36 @@ class MqttAdapter:
         )
         with caller(authenticated):
             value = await spec.run(self.service, validated)
-        return orjson.loads(spec.result.dump_json(value))
+        return result_document(spec, value)
 
     def _publish(self, address: ReplyAddress, document: Any, *, error: bool) -> None:
         assert self.client is not None
         with self._count:
             self.unacknowledged += 1
-        if address.mqtt5:
-            properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
-            if address.correlation is not None:
-                properties.CorrelationData = address.correlation
-            if error:
-                properties.UserProperty = (ERROR_MARK, "true")
-            self.client.publish(address.topic, orjson.dumps(document), qos=1, properties=properties)
-            return
-        if isinstance(document, dict):
-            document = {**document, CORRELATION_ID: address.correlation}
-            if error:
-                document[ERROR_MARK] = True
-        self.client.publish(address.topic, orjson.dumps(document), qos=1)
+        payload, properties = reply(address, document, error=error)
+        self.client.publish(address.topic, payload, qos=1, properties=properties)
+
+
+def result_document(spec: MethodSpec, value: Any) -> Any:
+    """An operation's answer as REST's document (plain JSON values)."""
+    return orjson.loads(spec.result.dump_json(value))
+
+
+def reply(address: ReplyAddress, document: Any, *, error: bool) -> tuple[bytes, Properties | None]:
+    """The answer's payload and, in MQTT 5, its properties: where it answers, whether an
+    error."""
+    if address.mqtt5:
+        properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+        if address.correlation is not None:
+            properties.CorrelationData = address.correlation
+        if error:
+            properties.UserProperty = (ERROR_MARK, "true")
+        return orjson.dumps(document), properties
+    if isinstance(document, dict):
+        document = {**document, CORRELATION_ID: address.correlation}
+        if error:
+            document[ERROR_MARK] = True
+    return orjson.dumps(document), None
 
 
 def _parse(

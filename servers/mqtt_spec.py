@@ -64,6 +64,7 @@ SPEC = ProtocolSpec(
         },
     ),
     probe="clients.mqtt_client:MqttProbe",
+    codec="servers.mqtt_codec:codec",
     locust_user="MqttUser",
     traits=Traits(
         year="1999",

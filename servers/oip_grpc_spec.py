@@ -17,6 +17,7 @@ SPEC = ProtocolSpec(
     balancers=("reuseport", "nginx", "haproxy", "client"),
     report=ReportStyle("OIP gRPC", "#E69F00"),
     probe="clients.oip_grpc_client:OipGrpcProbe",
+    codec="servers.oip_grpc_codec:codec",
     load_client_options=GRPC_LOAD_OPTIONS,
     locust_setup="servers.grpc_spec:cooperate_with_gevent",
     operations=OIP_OPERATIONS,

@@ -54,6 +54,7 @@ SPEC = ProtocolSpec(
         },
     ),
     probe="clients.oip_rest_client:OipRestProbe",
+    codec="servers.oip_rest_codec:codec",
     load_client_options={"transport": "gevent"},  # geventhttpclient under load
     operations=OIP_OPERATIONS,
     traits=Traits(

@@ -52,6 +52,7 @@ from protobench.core.types import (
     FeedbackResponse,
     Health,
     ModelMetadata,
+    PredictAnswer,
     PredictResponse,
     StoredPrediction,
     StrategyConfig,
@@ -161,7 +162,11 @@ async def predict(request: Request, name: str) -> Response:
         ) from None
     service = _service(request)
     answer = await service.apredict(name, body.instances, body.version, body.caller, plain=True)
-    return Response(orjson.dumps(answer.fields()), media_type=JSON_TYPE)
+    return Response(predict_body(answer), media_type=JSON_TYPE)
+
+
+def predict_body(answer: PredictAnswer) -> bytes:
+    return orjson.dumps(answer.fields())
 
 
 async def predict_image(request: Request, name: str, version: str | None = None) -> PredictResponse:

@@ -14,6 +14,7 @@ SPEC = ProtocolSpec(
     transport=Transport.HTTP1,
     report=ReportStyle("REST", "#0072B2"),
     probe="clients.rest_client:RestProbe",
+    codec="servers.rest_codec:codec",
     load_client_options={"transport": "gevent"},  # geventhttpclient under load
     traits=Traits(
         year="2000",

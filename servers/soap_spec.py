@@ -31,6 +31,7 @@ SPEC = ProtocolSpec(
     transport=Transport.HTTP1,
     report=ReportStyle("SOAP", "#999933"),
     probe="clients.soap_client:SoapProbe",
+    codec="servers.soap_codec:codec",
     locust_user="SoapUser",
     load_client_options={"transport": "gevent"},  # envelopes written once, geventhttpclient
     traits=Traits(

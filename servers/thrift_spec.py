@@ -26,6 +26,7 @@ SPEC = ProtocolSpec(
     transport=Transport.TCP,
     report=ReportStyle("Thrift", "#882255"),
     probe="clients.thrift_client:ThriftProbe",
+    codec="servers.thrift_codec:codec",
     locust_user="ThriftUser",
     traits=Traits(
         year="2007",

@@ -59,7 +59,7 @@ def _same_answer_everywhere() -> Breakdowns:
     """Show one answer per protocol and, while each server is up, measure where the CPU of one
     predict goes (``loadtests.breakdown``: a few hundred calls, a second or two each)."""
     from clients import connect
-    from loadtests.breakdown import breakdown, supports
+    from loadtests.breakdown import breakdown, has_codec
     from protobench.core.service import InferenceService
     from protobench.core.settings import Settings
     from servers.launcher import launch
@@ -78,13 +78,16 @@ def _same_answer_everywhere() -> Breakdowns:
                 protocol, cluster.target, p.label,
                 ", ".join(f"{x:.4f}" for x in p.probabilities), answer.served_by,
             )  # fmt: skip
-            if supports(protocol):
+            if has_codec(protocol):
                 costs[protocol] = breakdown(
                     protocol, client, cluster.pids(), service, BREAKDOWN_CALLS
                 )
     show(table)
-    if skipped := [p for p in PROTOCOLS if not supports(p)]:
-        print(f"CPU breakdown of one predict: not measured yet for {', '.join(skipped)}")
+    if skipped := [p for p in PROTOCOLS if not has_codec(p)]:
+        print(
+            f"CPU breakdown of one predict: not measured for {', '.join(skipped)}, whose spec "
+            "names no codec (ProtocolSpec.codec, docs/adding-a-protocol.md)"
+        )
     return costs
 
 
