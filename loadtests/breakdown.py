@@ -8,7 +8,12 @@ Measured, not estimated, in two kinds of runs:
   codec cost before any work (the same stack, the same connection, nothing to compute).
 - In this process, on the same model: the model alone, the core around it (routing, strategy,
   counters, validation, the prediction id), the server's encoding of the answer and the
-  client's encoding of the request and decoding of the answer, each timed on its own.
+  client's encoding of the request and decoding of the answer, each timed on its own through
+  the protocol's codec (``ProtocolSpec.codec``: the shipped adapter's and client's own code).
+
+The server's CPU is its processes' (every replica's and a balancer's): for MQTT with its
+embedded broker that is the broker's work too, so its floor is a health request and answer
+each routed through the broker, not a bare transport.
 
 Server: floor + decode/validate + core + model + encode = the predict's CPU, where
 decode/validate is what is left (for GraphQL it includes parsing, validating and executing the
@@ -120,9 +125,14 @@ def process_cpu_s(pid: int) -> float:
 
 
 def over_the_wire(
-    client: InferenceClient, server_pids: Sequence[int], calls: int, rounds: int = 3
+    client: InferenceClient,
+    server_pids: Sequence[int],
+    calls: int,
+    rounds: int = 3,
+    floor: Callable[[], object] | None = None,
 ) -> dict[str, float]:
-    """Server and client CPU µs per call, least of ``rounds``, for a predict and for health."""
+    """Server and client CPU µs per call, least of ``rounds``, for a predict and for the
+    floor call (``client.health`` unless given)."""
 
     def server_cpu() -> float:
         return sum(process_cpu_s(pid) for pid in server_pids)
@@ -140,7 +150,7 @@ def over_the_wire(
         return best_server, best_client
 
     server_predict, client_predict = per_call(lambda: client.predict(MODEL, [ROW]))
-    server_floor, client_floor = per_call(client.health)
+    server_floor, client_floor = per_call(floor or client.health)
     return {
         "server_predict": server_predict,
         "server_floor": server_floor,
@@ -156,8 +166,11 @@ def breakdown(
     service: InferenceService,
     calls: int = 200,
 ) -> dict[str, dict[str, float]]:
-    """``{"server": {stage: µs, ..., "total": µs}, "client": {...}}`` for one protocol."""
-    wire = over_the_wire(client, server_pids, calls)
+    """``{"server": {stage: µs, ..., "total": µs}, "client": {...}}`` for one protocol;
+    ``NoCodecError`` at once when its spec names no codec."""
+    sides = codec(protocol)
+    floor = functools.partial(sides.floor, client) if sides.floor is not None else None
+    wire = over_the_wire(client, server_pids, calls, floor=floor)
     local = in_process(service, protocol)
     server = {
         "floor": wire["server_floor"],

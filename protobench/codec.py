@@ -34,3 +34,6 @@ class Codec:
     plain: bool = False
     """The adapter takes the core's ``PredictAnswer`` (``predict(..., plain=True)``), not a
     ``PredictResponse``."""
+    floor: Callable[[Any], object] | None = None
+    """The floor over the wire, one call of the cheapest kind on the connected client it is
+    given; None: ``client.health()`` (where that is a single call)."""

@@ -22,6 +22,7 @@ def http_codec(
     *,
     answer: Callable[[Any], HttpAnswer] = body_answer,
     plain: bool = False,
+    floor: Callable[[Any], object] | None = None,
 ) -> Codec:
     """``client`` is never connected: only its encoders and decoders run. ``answer`` turns the
     server's wire into the HTTP answer the client reads."""
@@ -30,4 +31,5 @@ def http_codec(
         lambda rows: client._predict_request(MODEL, rows).body,
         lambda wire: PredictResponse.model_validate(client._answer("predict", answer(wire))),
         plain,
+        floor,
     )

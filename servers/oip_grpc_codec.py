@@ -25,4 +25,9 @@ def codec() -> Codec:
     def client_decode(body: bytes) -> PredictResponse:
         return client._answer(pb.ModelInferResponse.FromString(body))
 
-    return Codec(server_encode, client_encode, client_decode)
+    return Codec(server_encode, client_encode, client_decode, floor=_ready)
+
+
+def _ready(client: OipGrpcClient) -> object:
+    """One readiness call: the client's ``health`` makes two (ServerLive, then ServerReady)."""
+    return client._call(client._stub.ServerReady, pb.ServerReadyRequest())

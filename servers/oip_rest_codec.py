@@ -4,7 +4,7 @@ the shipped client asks (every output in binary, after the JSON header), the cli
 
 from starlette.responses import Response
 
-from clients.http_transport import HttpAnswer
+from clients.http_transport import HttpAnswer, HttpRequest
 from clients.oip_common import FEATURES_INPUT
 from clients.oip_rest_client import OipRestClient
 from protobench.codec import MODEL, ROW, UNUSED_TARGET, Codec
@@ -29,4 +29,9 @@ def codec() -> Codec:
     def server_encode(answer: PredictResponse) -> Response:
         return encode_answer(encode(call, answer), binary)
 
-    return http_codec(client, server_encode, answer=_answer)
+    return http_codec(client, server_encode, answer=_answer, floor=_ready)
+
+
+def _ready(client: OipRestClient) -> object:
+    """One readiness call: the client's ``health`` makes two (live, then ready)."""
+    return client._send(HttpRequest("GET", "/v2/health/ready"), (200, 400))

@@ -64,11 +64,12 @@ def test_a_spec_without_a_codec_is_named_not_measured() -> None:
     assert "codecless: its spec names no codec (ProtocolSpec.codec)" in done.stdout
 
 
-@pytest.mark.parametrize("protocol", ["rest", "thrift", "mqtt"])
+@pytest.mark.parametrize("protocol", ["rest", "oip-rest", "thrift", "mqtt"])
 def test_a_real_server_breakdown_adds_up(
     service: InferenceService, models_dir: Path, tmp_path: Path, protocol: str
 ) -> None:
-    """Over HTTP, raw TCP and a broker (MQTT's embedded one, in the server's process)."""
+    """Over HTTP (OIP REST's floor its one readiness call), raw TCP and a broker (MQTT's
+    embedded one, in the server's process)."""
     with (
         running_server(protocol, tmp_path, models_dir) as server,
         connect(protocol, server.target) as client,
