@@ -59,6 +59,19 @@ def test_a_chart_without_data_says_so_in_one_line(results: Path) -> None:
     assert drawn["percentiles"].svg is not None
 
 
+def test_the_breakdown_charts_draw_every_protocol_measured(results: Path) -> None:
+    """A bar per protocol of the run's breakdown, on both sides, whether or not the load test's
+    cells hold it (the fixture's cells are four protocols, its breakdown all nine)."""
+    document = _document(results)
+    measured = list(document["breakdown"]["protocols"])
+    assert set(measured) > {c["protocol"] for c in document["cells"]}
+    drawn = {f.key: f for f in figures(build([document]), Locale("en"))}
+    for key in ("breakdown", "breakdown_client"):
+        svg = drawn[key].svg
+        assert svg is not None
+        assert [p for p in measured if f">{p}<" in svg] == measured, key
+
+
 def test_readings_follow_the_numbers(results: Path) -> None:
     """Halve one protocol's multi-replica throughput: the scaling reading must change with it."""
     document = _document(results)
