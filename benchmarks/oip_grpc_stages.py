@@ -5,21 +5,23 @@ servicers many times, and the CPU time per call is printed in microseconds, side
 
   parse      the request bytes into the message (what grpcio's deserializer does)
   decode     the message into the core's arguments (tensor header and bytes, checks)
-  core       ``InferenceService.predict`` with those arguments
+  core       ``InferenceService.predict`` with those arguments, answering plain values
+             (``PredictAnswer``) as both servicers ask it to
   answer     the core's answer into the response message
   serialise  the response message into bytes (what grpcio's serializer does)
   servicer   the servicer method, whole (decode, core and answer, with the error mapping),
              against a stand-in context
 
-Both bodies are what ``benchmarks/peers.py`` sends: ``ModelInfer`` as tritonclient.grpc sends
-it by default (``raw_input_contents``), ``Predict`` with one instance. Each stage is timed in
-batches of ``--calls`` calls, the two servicers alternating batch by batch, ``--rounds``
-times; the table shows the best round (the least disturbed by other processes, the steadiest
-figure on a shared machine) and the median round.
+The bodies are what ``benchmarks/peers.py`` sends: ``ModelInfer`` as tritonclient.grpc sends
+it by default (``raw_input_contents``) and with typed ``fp64_contents``, ``Predict`` with one
+instance. Each stage is timed in batches of ``--calls`` calls, the three bodies alternating
+batch by batch (forwards, then backwards), ``--rounds`` times; the table shows the best round
+(the least disturbed by other processes, the steadiest figure on a shared machine), the median
+round, and each ``ModelInfer``'s best minus ``Predict``'s.
 
     flock /tmp/protobench-bench.lock .venv/bin/python benchmarks/oip_grpc_stages.py
 
-About 20 s. Numbers go to docs/performance.md.
+About 30 s. Numbers go to docs/performance.md.
 """
 
 from __future__ import annotations
@@ -41,8 +43,8 @@ from protobench.core.settings import Settings
 from protobench.proto_convert import (
     caller_from_pb,
     instances_from_pb,
+    predict_answer_to_pb,
     predict_request_to_pb,
-    predict_response_to_pb,
     version_from_pb,
 )
 from protobench.v1 import inference_pb2 as pb
@@ -50,6 +52,7 @@ from protobench.v1 import open_inference_pb2 as oip
 from servers.grpc_servicer import InferenceServicer
 from servers.oip_grpc_server import OipServicer, decode_request, encode_response
 from servers.oip_infer import plan
+from servers.oip_infer import predict as oip_predict
 
 ROW = [5.1, 3.5, 1.4, 0.2]
 VERSION = "1"
@@ -82,26 +85,27 @@ class Path:
     seconds: dict[str, list[float]] = field(default_factory=dict)
 
 
-def oip_path(service: InferenceService) -> Path:
+def oip_path(service: InferenceService, raw: bool) -> Path:
+    """``ModelInfer`` with the row in ``raw_input_contents`` (tritonclient.grpc's default) or in
+    the typed ``fp64_contents`` (what peers.py also sends MLServer)."""
     tensor = oip.ModelInferRequest.InferInputTensor(name="features", datatype="FP64", shape=[1, 4])
+    if not raw:
+        tensor.contents.fp64_contents.extend(ROW)
     message = oip.ModelInferRequest(model_name="iris", model_version=VERSION, inputs=[tensor])
-    message.raw_input_contents.append(np.asarray([ROW], dtype="<f8").tobytes())
+    if raw:
+        message.raw_input_contents.append(np.asarray([ROW], dtype="<f8").tobytes())
     body = message.SerializeToString()
     request = oip.ModelInferRequest.FromString(body)
     call = plan(service, decode_request(request))
-    assert call.features is not None
-    features = call.features
-    answer = service.predict("iris", features, VERSION, None, probabilities=call.probabilities)
+    answer = oip_predict(service, call)
     response = encode_response(call, answer)
     servicer, context = OipServicer(service), StandIn()
     return Path(
-        "oip-grpc ModelInfer",
+        f"ModelInfer {'raw' if raw else 'typed'}",
         {
             "parse": lambda: oip.ModelInferRequest.FromString(body),
             "decode": lambda: plan(service, decode_request(request)),
-            "core": lambda: service.predict(
-                "iris", features, VERSION, None, probabilities=call.probabilities
-            ),
+            "core": lambda: oip_predict(service, call),
             "answer": lambda: encode_response(call, answer),
             "serialise": response.SerializeToString,
         },
@@ -113,12 +117,12 @@ def grpc_path(service: InferenceService) -> Path:
     body = predict_request_to_pb("iris", [ROW], VERSION).SerializeToString()
     request = pb.PredictRequest.FromString(body)
     instances = instances_from_pb(request)
-    answer = service.predict("iris", instances, VERSION, None)
-    response = predict_response_to_pb(answer)
+    answer = service.predict("iris", instances, VERSION, None, plain=True)
+    response = predict_answer_to_pb(answer)
     servicer, context = InferenceServicer(service), StandIn()
-    predict: Callable[[Any, Any], object] = servicer.Predict  # type: ignore[attr-defined]
+    predict: Callable[[Any, Any], object] = servicer.Predict
     return Path(
-        "grpc Predict",
+        "Predict",
         {
             "parse": lambda: pb.PredictRequest.FromString(body),
             "decode": lambda: (
@@ -126,8 +130,8 @@ def grpc_path(service: InferenceService) -> Path:
                 version_from_pb(request),
                 caller_from_pb(request),
             ),
-            "core": lambda: service.predict("iris", instances, VERSION, None),
-            "answer": lambda: predict_response_to_pb(answer),
+            "core": lambda: service.predict("iris", instances, VERSION, None, plain=True),
+            "answer": lambda: predict_answer_to_pb(answer),
             "serialise": response.SerializeToString,
         },
         lambda: predict(request, context),
@@ -148,7 +152,7 @@ def measure(paths: list[Path], calls: int, rounds: int) -> None:
         for work in (*path.stages.values(), path.servicer):
             per_call(work, calls)
     for round_ in range(rounds):
-        order = paths if round_ % 2 == 0 else paths[::-1]  # A B, then B A
+        order = paths if round_ % 2 == 0 else paths[::-1]  # A B C, then C B A
         for stage in (*STAGES, "servicer"):
             for path in order:
                 work = path.servicer if stage == "servicer" else path.stages[stage]
@@ -156,28 +160,28 @@ def measure(paths: list[Path], calls: int, rounds: int) -> None:
 
 
 def table(paths: list[Path]) -> list[str]:
+    """Best and median of each path per stage, and each ModelInfer's best minus Predict's."""
+    *oip_paths, reference = paths
     names = " | ".join(f"{p.name} best | median" for p in paths)
-    lines = [f"| µs per call | {names} | difference (best) |", "|---" * (2 * len(paths) + 2) + "|"]
+    differences = " | ".join(f"{p.name} − {reference.name}" for p in oip_paths)
+    columns = 2 * len(paths) + len(oip_paths) + 1
+    lines = [f"| µs per call | {names} | {differences} |", "|---" * columns + "|"]
 
-    def cells(stage: str) -> tuple[list[float], str]:
-        best = [min(p.seconds[stage]) * 1e6 for p in paths]
-        shown = " | ".join(
-            f"{min(p.seconds[stage]) * 1e6:.1f} | {statistics.median(p.seconds[stage]) * 1e6:.1f}"
-            for p in paths
-        )
-        return best, shown
+    def row(stage: str, best: list[float], medians: list[str]) -> str:
+        shown = " | ".join(f"{b:.1f} | {m}" for b, m in zip(best, medians, strict=True))
+        gaps = " | ".join(f"{b - best[-1]:+.1f}" for b in best[:-1])
+        return f"| {stage} | {shown} | {gaps} |"
 
     totals = [0.0] * len(paths)
     for stage in (*STAGES, "servicer"):
-        best, shown = cells(stage)
+        best = [min(p.seconds[stage]) * 1e6 for p in paths]
+        medians = [f"{statistics.median(p.seconds[stage]) * 1e6:.1f}" for p in paths]
         if stage != "servicer":
             totals = [t + b for t, b in zip(totals, best, strict=True)]
-        lines.append(f"| {stage} | {shown} | {best[0] - best[1]:+.1f} |")
-    sums = " | ".join(f"{t:.1f} | –" for t in totals)
-    lines.append(f"| sum of the stages | {sums} | {totals[0] - totals[1]:+.1f} |")
+        lines.append(row(stage, best, medians))
+    lines.append(row("sum of the stages", totals, ["–"] * len(paths)))
     adapter = [min(p.seconds["servicer"]) * 1e6 - min(p.seconds["core"]) * 1e6 for p in paths]
-    shares = " | ".join(f"{a:.1f} | –" for a in adapter)
-    lines.append(f"| servicer − core (the adapter) | {shares} | {adapter[0] - adapter[1]:+.1f} |")
+    lines.append(row("servicer − core (the adapter)", adapter, ["–"] * len(paths)))
     return lines
 
 
@@ -188,7 +192,7 @@ def main() -> None:
     args = parser.parse_args()
     service = InferenceService(Settings())
     service.load()  # trains and stores the models on first use
-    paths = [oip_path(service), grpc_path(service)]
+    paths = [oip_path(service, raw=True), oip_path(service, raw=False), grpc_path(service)]
     measure(paths, args.calls, args.rounds)
     load = os.getloadavg()
     print(

@@ -19,7 +19,7 @@ import numpy as np
 from protobench.core.auth import require_authenticated
 from protobench.core.errors import CoreError
 from protobench.core.service import InferenceService
-from protobench.core.types import PredictResponse
+from protobench.core.types import PredictAnswer
 from protobench.oip_tensors import (
     BYTES,
     NUMERIC,
@@ -113,12 +113,14 @@ def _tensor(tensor: pb.ModelInferRequest.InferInputTensor, raw: bytes | None) ->
 
 
 def decode_inputs(request: pb.ModelInferRequest) -> list[Tensor]:
+    # By index: iterating upb's repeated fields (zip, a for loop) cost 3 µs more per request.
     raw, inputs = request.raw_input_contents, request.inputs
+    count = len(inputs)
     if not raw:
-        return [_tensor(tensor, None) for tensor in inputs]
-    if len(raw) != len(inputs):
-        raise invalid(f"{len(raw)} raw_input_contents for {len(inputs)} inputs")
-    return [_tensor(tensor, data) for tensor, data in zip(inputs, raw, strict=True)]
+        return [_tensor(inputs[i], None) for i in range(count)]
+    if len(raw) != count:
+        raise invalid(f"{len(raw)} raw_input_contents for {count} inputs")
+    return [_tensor(inputs[i], raw[i]) for i in range(count)]
 
 
 def _caller(parameters: Mapping[str, pb.InferParameter]) -> str | None:
@@ -167,25 +169,24 @@ def _fixed_part(
     return bytes(response.SerializeToString())
 
 
-def encode_response(call: Call, answer: PredictResponse) -> pb.ModelInferResponse:
+def encode_response(call: Call, answer: PredictAnswer) -> pb.ModelInferResponse:
     """The answer with every output in ``raw_output_contents`` (FP64 little-endian, BYTES with
     length prefixes) and its ``prediction_id``, ``served_by`` and ``arm`` parameters."""
-    predictions = answer.predictions
+    labels, rows = answer.labels, answer.probabilities
     wanted = tuple(call.request.outputs) or OUTPUTS
     n_labels = 0
     raw = []
     for name in wanted:
         if name == LABEL:
-            raw.append(b"".join([_label_bytes(p.label) for p in predictions]))
+            raw.append(b"".join([_label_bytes(label) for label in labels]))
         else:
-            values = [value for p in predictions for value in p.probabilities]
-            n_labels = len(predictions[0].probabilities)  # the core answers one row at least
-            raw.append(np.array(values, dtype=FP64).tobytes())
+            n_labels = len(rows[0])  # the core answers one row at least
+            raw.append(np.array(rows, dtype=FP64).tobytes())
     response = pb.ModelInferResponse(id=call.request.id, raw_output_contents=raw)
     response.parameters[PREDICTION_ID].string_param = answer.prediction_id  # new every call
     response.MergeFromString(
         _fixed_part(
-            answer.model, answer.version, wanted, (len(predictions), n_labels), answer.served_by,
+            answer.model, answer.version, wanted, (len(labels), n_labels), answer.served_by,
             answer.arm,
         )
     )  # fmt: skip

@@ -24,7 +24,7 @@ import numpy.typing as npt
 import protobench
 from protobench.core.errors import CoreError, ErrorCode
 from protobench.core.service import InferenceService
-from protobench.core.types import ModelMetadata, PredictResponse
+from protobench.core.types import ModelMetadata, PredictAnswer, PredictResponse
 from protobench.oip_tensors import BYTES, Tensor, invalid
 
 SERVER_NAME = "protobench"
@@ -141,12 +141,16 @@ async def ainfer(service: InferenceService, request: InferRequest) -> InferAnswe
     return encode(call, answer)
 
 
-def predict(service: InferenceService, call: Call) -> PredictResponse:
-    """The core's answer to a planned call."""
+def predict(service: InferenceService, call: Call) -> PredictAnswer:
+    """The core's answer to a planned call as plain values, for an adapter that writes its own
+    wire format: a features call builds no pydantic answer to read back (under load, that
+    model cost the gRPC adapter more than all its own decoding)."""
     request = call.request
     if call.image is not None:
-        return service.predict_image(
-            request.model, call.image, request.version, probabilities=call.probabilities
+        return _plain(
+            service.predict_image(
+                request.model, call.image, request.version, probabilities=call.probabilities
+            )
         )
     assert call.features is not None
     return service.predict(
@@ -155,6 +159,20 @@ def predict(service: InferenceService, call: Call) -> PredictResponse:
         request.version,
         request.caller,
         probabilities=call.probabilities,
+        plain=True,
+    )
+
+
+def _plain(response: PredictResponse) -> PredictAnswer:
+    predictions = response.predictions
+    return PredictAnswer(
+        response.model,
+        response.version,
+        response.served_by,
+        [p.label for p in predictions],
+        [p.probabilities for p in predictions],
+        response.prediction_id,
+        response.arm,
     )
 
 
