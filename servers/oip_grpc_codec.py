@@ -5,7 +5,7 @@ does, the client's request (raw FP64 features) and its reading of the answer."""
 from clients.oip_common import FEATURES_INPUT
 from clients.oip_grpc_client import OipGrpcClient
 from protobench.codec import MODEL, ROW, UNUSED_TARGET, Codec
-from protobench.core.types import PredictResponse
+from protobench.core.types import PredictAnswer, PredictResponse
 from protobench.v1 import open_inference_pb2 as pb
 from servers.oip_grpc_server import decode_request, encode_response
 from servers.oip_infer import Call
@@ -16,7 +16,7 @@ def codec() -> Codec:
     client._inputs[MODEL] = FEATURES_INPUT[MODEL]  # what it reads once from the metadata
     call = Call(decode_request(client._predict_request(MODEL, [ROW])), None, None, True)
 
-    def server_encode(answer: PredictResponse) -> bytes:
+    def server_encode(answer: PredictAnswer) -> bytes:
         return bytes(encode_response(call, answer).SerializeToString())
 
     def client_encode(rows: list[list[float]]) -> bytes:
@@ -25,7 +25,7 @@ def codec() -> Codec:
     def client_decode(body: bytes) -> PredictResponse:
         return client._answer(pb.ModelInferResponse.FromString(body))
 
-    return Codec(server_encode, client_encode, client_decode, floor=_ready)
+    return Codec(server_encode, client_encode, client_decode, plain=True, floor=_ready)
 
 
 def _ready(client: OipGrpcClient) -> object:
