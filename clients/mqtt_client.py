@@ -6,6 +6,10 @@ when the broker accepts it and MQTT 3.1.1 (``reply_to``/``correlation_id`` in th
 otherwise, as with the embedded amqtt broker. A call with no answer within ``timeout`` is
 DEADLINE_EXCEEDED: the broker may still deliver it, and the server may still answer it later
 (the late answer is ignored).
+
+``transport="wire"`` (the Locust users') sends prepared calls over ``clients.mqtt_wire``, a
+connection of their own without paho's network thread, each PUBLISH encoded once and its answer
+checked rather than validated; the full operations keep paho.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from clients.base import ClientError, InferenceClient
+from clients.base import ClientError, InferenceClient, Prepared, check_answer
+from clients.mqtt_wire import MqttWire, WireError
 from clients.probe import IRIS_ROW, Probe, Verdict
 from protobench.core.errors import ErrorCode
 from protobench.core.types import (
@@ -51,6 +56,9 @@ from protobench.mqtt_link import (
 )
 
 Version = Literal["auto", "5", "3.1.1"]
+MqttTransport = Literal["paho", "wire"]
+TRIED_VERSIONS = {"auto": (MQTT5, MQTT311), "5": (MQTT5,), "3.1.1": (MQTT311,)}
+LEAN_OPERATIONS = ("predict", "predict_image", "get_model", "list_models")
 LIST_FIELD = {"list_models": "models", "list_predictions": "predictions"}
 
 
@@ -72,9 +80,11 @@ class MqttClient(InferenceClient):
         api_key: str | None = None,
         tls_ca: str | Path | None = None,
         version: Version = "auto",
+        transport: MqttTransport = "paho",
     ) -> None:
         """``target`` is the broker (``host:port`` or ``mqtt://host:port``); ``tls_ca``, the
-        PEM file that certifies it, turns TLS on."""
+        PEM file that certifies it, turns TLS on; ``transport="wire"`` sends prepared calls
+        over ``clients.mqtt_wire``."""
         super().__init__(target, timeout=timeout)
         self._tls = None if tls_ca is None else ssl.create_default_context(cafile=str(tls_ca))
         self._address = split_address(target)
@@ -86,13 +96,18 @@ class MqttClient(InferenceClient):
         self._lock = threading.Lock()
         self._link: mqtt.Client | None = None
         self.mqtt5 = False
+        self._wire = (
+            MqttWire(self._address, versions=tuple(v == MQTT5 for v in TRIED_VERSIONS[version]),
+                     client_id=f"{self._client_id}-wire", reply_topic=f"{self._reply_topic}/wire",
+                     timeout=timeout, api_key=api_key, tls=self._tls)
+            if transport == "wire" else None
+        )  # fmt: skip
 
     # -- connection ------------------------------------------------------------------------------
 
     def _connect(self) -> mqtt.Client:
-        versions = {"auto": (MQTT5, MQTT311), "5": (MQTT5,), "3.1.1": (MQTT311,)}[self._version]
         problem: LinkError | None = None
-        for version in versions:
+        for version in TRIED_VERSIONS[self._version]:
             try:
                 link = open_link(
                     self._address,
@@ -117,6 +132,8 @@ class MqttClient(InferenceClient):
         raise ClientError(ErrorCode.NOT_READY, str(problem))
 
     def close(self) -> None:
+        if self._wire is not None:
+            self._wire.close()
         if self._link is not None:
             self._link.disconnect()
             self._link.loop_stop()
@@ -194,13 +211,8 @@ class MqttClient(InferenceClient):
     def _wait(self, key: str, pending: _Pending, operation: str) -> Any:
         if not pending.done.wait(self.timeout):
             self._forget(key)
-            raise ClientError(ErrorCode.DEADLINE_EXCEEDED, f"no answer within {self.timeout}s")
-        if pending.error:
-            raise _error(pending.answer)
-        answer = pending.answer
-        if not self.mqtt5 and operation in LIST_FIELD and isinstance(answer, dict):
-            answer = answer.get(LIST_FIELD[operation], [])
-        return answer
+            raise _timed_out(self.timeout)
+        return _answer(operation, pending.answer, pending.error, mqtt5=self.mqtt5)
 
     def _forget(self, key: str) -> None:
         with self._lock:
@@ -209,7 +221,23 @@ class MqttClient(InferenceClient):
     # -- the interface ---------------------------------------------------------------------------
 
     def _typed(self, decode: Callable[[Any], Any], operation: str, **params: Any) -> Any:
-        return decode(self.call(operation, {k: v for k, v in params.items() if v is not None}))
+        return decode(self.call(operation, _params(params)))
+
+    def prepare(self, operation: str, **arguments: Any) -> Prepared:
+        if self._wire is None or operation not in LEAN_OPERATIONS:
+            return super().prepare(operation, **arguments)
+        exchange, wire = self._wire.prepare(operation, _params(arguments)), self._wire
+
+        def send() -> object:
+            try:
+                answer, error = exchange()
+            except TimeoutError:
+                raise _timed_out(self.timeout) from None
+            except WireError as exc:
+                raise ClientError(ErrorCode.NOT_READY, str(exc)) from exc
+            return check_answer(operation, _answer(operation, answer, error, mqtt5=wire.mqtt5))
+
+        return send
 
     def list_models(self) -> list[ModelMetadata]:
         return [ModelMetadata.model_validate(m) for m in self.call("list_models")]
@@ -238,12 +266,11 @@ class MqttClient(InferenceClient):
     def predict_image(
         self, model: str, image: bytes, version: str | None = None
     ) -> PredictResponse:
-        encoded = base64.b64encode(image).decode()
         answer: PredictResponse = self._typed(
             PredictResponse.model_validate,
             "predict_image",
             model=model,
-            image=encoded,
+            image=image,
             version=version,
         )
         return answer
@@ -290,6 +317,30 @@ class MqttClient(InferenceClient):
     ) -> list[StoredPrediction]:
         page = self.call("list_predictions", {"job": job, "limit": limit, "offset": offset})
         return [StoredPrediction.model_validate(p) for p in page]
+
+
+def _params(arguments: dict[str, Any]) -> dict[str, Any]:
+    """An operation's arguments as its request's JSON fields: None left out, an image in
+    base64."""
+    return {
+        name: base64.b64encode(value).decode() if isinstance(value, bytes) else value
+        for name, value in arguments.items()
+        if value is not None
+    }
+
+
+def _timed_out(timeout: float) -> ClientError:
+    return ClientError(ErrorCode.DEADLINE_EXCEEDED, f"no answer within {timeout}s")
+
+
+def _answer(operation: str, answer: Any, error: bool, *, mqtt5: bool) -> Any:
+    """An answer's document, or its error raised as a ClientError; MQTT 3.1.1 wraps a list in
+    an object."""
+    if error:
+        raise _error(answer)
+    if not mqtt5 and operation in LIST_FIELD and isinstance(answer, dict):
+        answer = answer.get(LIST_FIELD[operation], [])
+    return answer
 
 
 def _dumps(body: dict[str, Any]) -> bytes:

@@ -66,6 +66,7 @@ SPEC = ProtocolSpec(
     probe="clients.mqtt_client:MqttProbe",
     codec="servers.mqtt_codec:codec",
     locust_user="MqttUser",
+    load_client_options={"transport": "wire"},  # prepared calls without paho's network thread
     traits=Traits(
         year="1999",
         payload="JSON",
