@@ -2,10 +2,10 @@
 transports.
 
 - ``httpx`` (the default, for scripts and tests): one pooled httpx connection.
-- ``gevent`` (for Locust): one keep-alive socket from geventhttpclient, the transport of
-  Locust's own FastHttpUser, answers parsed by its C HTTP parser. A prepared request is a byte
-  string built once, so a load test sends the same bytes again without re-encoding anything:
-  httpx costs about 900 µs of CPU per POST, this about 60 µs (docs/loadtests.md).
+- ``gevent`` (for Locust): one keep-alive socket from geventhttpclient's pool (the transport
+  of Locust's own FastHttpUser), answers read by ``clients.http1_answer``. A prepared request is
+  a byte string built once, so a load test sends the same bytes again without re-encoding
+  anything: httpx costs about 900 µs of CPU per POST, this about 60 µs (docs/loadtests.md).
 
 Every call has a deadline (``timeout`` covers connect, each read and each write). A failed
 *connection* is retried once, whatever the operation: the request never reached the server,
@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from clients.base import ClientError, InferenceClient, Prepared, check_answer, http_base_url
+from clients.http1_answer import HttpParseError, read_answer
 from protobench.core.errors import ErrorCode
 from protobench.core.types import ModelMetadata, PredictResponse
 
@@ -174,6 +175,7 @@ class GeventTransport(HttpTransport):
                 network_timeout=timeout,
             )  # fmt: skip
         self._socket: Any = None
+        self._received = bytearray()  # bytes read past the last answer (none, normally)
         self._last_used = 0.0
 
     def prepare(self, request: HttpRequest) -> tuple[str, bytes]:
@@ -207,33 +209,31 @@ class GeventTransport(HttpTransport):
         return self._socket
 
     def send(self, prepared: tuple[str, bytes]) -> HttpAnswer:
-        from geventhttpclient.response import HTTPParseError, HTTPSocketResponse
-
         method, data = prepared
         sock = self._connected()
         try:
-            sock.sendall(data)
-            response = HTTPSocketResponse(sock, method=method)
-            content = response.read()
+            sent = sock.send(data)  # all of it, normally: sendall's bookkeeping only when not
+            if sent < len(data):
+                sock.sendall(data[sent:])
+            answer = read_answer(sock, self._received, method)
         except TimeoutError as exc:
             self._drop()
             raise self._timed_out() from exc
-        except (OSError, HTTPParseError) as exc:
+        except (OSError, HttpParseError) as exc:
             self._drop()
             raise self._unreachable(exc) from exc
-        if response.should_close():
+        if not answer.keep_alive or self._received:  # closing, or more than one answer came
             self._drop()
-
-        def header(name: str) -> str | None:
-            value = response.get(name)
-            return value[0] if isinstance(value, list) else value
-
-        return HttpAnswer(response.status_code, response.status_message or "", content, header)
+        headers = answer.headers
+        return HttpAnswer(
+            answer.status, answer.reason, answer.content, lambda name: headers.get(name.lower())
+        )
 
     def _drop(self) -> None:
         if self._socket is not None:
             self._pool.release_socket(self._socket)
             self._socket = None
+        self._received.clear()
 
     def close(self) -> None:
         self._drop()
