@@ -4,8 +4,9 @@ Binary protocol over a buffered transport by default; ``compact=True`` speaks th
 protocol (the server tells them apart by the first byte). With an API key the connection
 presents it once, through ``Authenticate``, right after connecting. A connection that failed
 is reopened on the next call; a call that was sent is never repeated here. A prepared call (load
-tests) is its CALL message encoded once; the reply is read by the generated client and checked
-(a label per prediction, a name per model) rather than converted to core types.
+tests) is its CALL message encoded once and written straight to the socket; the reply is read by
+the generated client from the bytes received (no buffered transport between) and checked (a
+label per prediction, a name per model) rather than converted to core types.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from thrift.protocol.TBinaryProtocol import TBinaryProtocol, TBinaryProtocolAcce
 from thrift.protocol.TCompactProtocol import TCompactProtocol, TCompactProtocolAccelerated
 from thrift.Thrift import TApplicationException, TMessageType, TType
 from thrift.transport import TSocket, TSSLSocket, TTransport
+from thrift.transport.TTransport import TMemoryBuffer, TTransportException
 
 from clients.base import ClientError, InferenceClient, Prepared
 from clients.probe import IRIS_ROW, Probe, Verdict
@@ -46,6 +48,7 @@ from protobench.v1.inference_thrift import InferenceService as ThriftService
 from protobench.v1.inference_thrift import ttypes
 
 T = TypeVar("T", bound=BaseModel)
+RECEIVE = 65_536
 
 
 def split_target(target: str) -> tuple[str, int]:
@@ -89,6 +92,7 @@ class ThriftClient(InferenceClient):
         self._tls_ca = tls_ca
         self._compact = compact
         self._transport: TTransport.TTransportBase | None = None
+        self._socket: TSocket.TSocket | None = None  # under the transport, for prepared calls
         self._client: Any = None
 
     def _connect(self) -> Any:
@@ -110,7 +114,7 @@ class ThriftClient(InferenceClient):
             transport.open()
         except TTransport.TTransportException as exc:
             raise ClientError(ErrorCode.NOT_READY, f"cannot reach {self.target}: {exc}") from exc
-        self._transport, self._client = transport, client
+        self._transport, self._socket, self._client = transport, sock, client
         if self._api_key:
             self._invoke("Authenticate", ttypes.AuthenticateRequest(api_key=self._api_key))
         return client
@@ -153,7 +157,7 @@ class ThriftClient(InferenceClient):
     def close(self) -> None:
         if self._transport is not None:
             self._transport.close()
-        self._transport, self._client = None, None
+        self._transport, self._socket, self._client = None, None, None
 
     def list_models(self) -> list[ModelMetadata]:
         answer = self._invoke("ListModels", ttypes.ListModelsRequest())
@@ -190,12 +194,31 @@ class ThriftClient(InferenceClient):
         getattr(ThriftService, f"{method}_args")(request=encode(**arguments)).write(protocol)
         protocol.writeMessageEnd()
         data = buffer.getvalue()
+        protocol_in = (
+            TCompactProtocolAccelerated if self._compact else TBinaryProtocolAccelerated
+        )(TMemoryBuffer())  # one reader for every reply, given each reply's bytes as its transport
+        receive = getattr(ThriftService.Client(protocol_in), f"recv_{method}")
 
         def exchange(client: Any) -> Any:
-            transport = client._oprot.trans
-            transport.write(data)
-            transport.flush()
-            return getattr(client, f"recv_{method}")()
+            """The CALL's bytes straight on the socket; the reply read by the generated client
+            from the bytes received, more of them fetched until it decodes whole."""
+            assert self._socket is not None
+            handle = self._socket.handle
+            try:
+                sent = handle.send(data)
+                if sent < len(data):
+                    handle.sendall(data[sent:])
+                received = b""
+                while chunk := handle.recv(RECEIVE):
+                    received += chunk
+                    protocol_in.trans = TMemoryBuffer(received)
+                    try:
+                        return receive()
+                    except EOFError:  # not all of the reply is here yet
+                        continue
+            except TimeoutError as exc:
+                raise TTransportException(TTransportException.TIMED_OUT, "read timeout") from exc
+            raise TTransportException(TTransportException.END_OF_FILE, "the server closed")
 
         def send() -> object:
             reply = self._guarded(exchange)

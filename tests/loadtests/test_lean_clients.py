@@ -108,6 +108,28 @@ def test_the_gevent_transport_reconnects_after_the_server_restarts(
     client.close()
 
 
+def test_thrift_decodes_a_reply_that_comes_in_pieces(
+    models_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Received a few bytes at a time, a prepared call's reply is read once it is whole: the
+    same answers and error codes as the full client, on the same connection."""
+    monkeypatch.setattr("clients.thrift_client.RECEIVE", 7)
+    big = IRIS * 100
+    with (
+        running_server("thrift", tmp_path, models_dir) as server,
+        connect("thrift", server.target) as full,
+        _lean(server) as lean,
+    ):
+        reply: Any = lean.prepare("predict", model="iris", instances=big)()
+        assert [p.label for p in reply.predictions] == [
+            p.label for p in full.predict("iris", big).predictions
+        ]
+        with pytest.raises(ClientError) as failure:
+            lean.prepare("predict", model="no-such-model", instances=IRIS)()
+        assert failure.value.code is ErrorCode.NOT_FOUND
+        assert lean.prepare("get_model", name="iris")()
+
+
 # The protocols whose prepared calls go over clients/grpc_h2c.py under load (their specs say so).
 H2C_PROTOCOLS = [p for p in PROTOCOLS if spec(p).load_client_options.get("transport") == "h2c"]
 BIG_BATCH = IRIS * 300  # an answer of several kB: more than a tiny receive window
