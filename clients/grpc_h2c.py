@@ -34,6 +34,7 @@ from urllib.parse import unquote
 
 from hpack import Decoder, Encoder
 from hpack.exceptions import HPACKError
+from hpack.struct import HeaderTuple
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 DATA, HEADERS, RST_STREAM, SETTINGS, PUSH_PROMISE, PING, GOAWAY, WINDOW_UPDATE = (
@@ -57,6 +58,7 @@ DEFAULT_MAX_FRAME = 16_384
 STREAM_MASK = 2**31 - 1  # the reserved bit off
 LAST_STREAM_ID = 2**31 - 1  # the last id a client may open; then a new connection
 RECEIVE_WINDOW = 2**31 - 1  # ours, per stream and for the connection; topped up at half
+KNOWN_BLOCKS = 64  # header blocks remembered per connection, decoded
 MAX_REFUSALS = 5  # streams refused in one call before it gives up (each a new connection)
 
 # gRPC's numeric status codes used here (the names match grpc.StatusCode's members).
@@ -152,6 +154,7 @@ class H2cConnection:
             hello += frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", RECEIVE_WINDOW - DEFAULT_WINDOW))
         self._buffer = bytearray()
         self._decoder = Decoder()
+        self._known_blocks: dict[bytes, list[HeaderTuple]] = {}
         self._next_stream = 1
         self._going_away = False
         self._send_window = DEFAULT_WINDOW  # the connection's, granted by the server
@@ -237,7 +240,9 @@ class H2cConnection:
         sock = self._sock
         assert sock is not None
         sock.settimeout(max(deadline - time.perf_counter(), 0.001))
-        sock.sendall(data)
+        sent = sock.send(data)  # all of it, normally: sendall's bookkeeping only when not
+        if sent < len(data):
+            sock.sendall(data[sent:])
 
     def _take(self, size: int, deadline: float) -> bytes:
         buffer = self._buffer
@@ -312,12 +317,28 @@ class H2cConnection:
             if kind != CONTINUATION:
                 raise ValueError("a header block was cut by another frame")
             block += self._take(high << 8 | low, deadline)
-        # Every block is decoded, whatever its stream: it may change the dynamic table.
-        fields = self._decoder.decode(block, raw=True)
+        fields = self._decoded(block)
         if stream == self._stream:
             for name, value in fields:
                 self._headers[name.decode()] = value.decode(errors="replace")
             self._ended = bool(flags & END_STREAM) or self._ended
+
+    def _decoded(self, block: bytes) -> list[HeaderTuple]:
+        """A header block's fields. Every block is decoded, whatever its stream (it may change
+        the dynamic table), except one decoded before that left the table as it found it:
+        while the table stays so, the same bytes mean the same fields (the server's answer and
+        trailers, call after call)."""
+        known = self._known_blocks.get(block)
+        if known is not None:
+            return known
+        table = self._decoder.header_table
+        before = (table.maxsize, tuple(table.dynamic_entries))
+        fields = list(self._decoder.decode(block, raw=True))
+        if (table.maxsize, tuple(table.dynamic_entries)) != before:
+            self._known_blocks.clear()
+        elif len(self._known_blocks) < KNOWN_BLOCKS:
+            self._known_blocks[block] = fields
+        return fields
 
     def _on_settings(self, payload: bytes, deadline: float) -> None:
         for offset in range(0, len(payload) - 5, 6):

@@ -182,6 +182,33 @@ def test_h2c_answers_like_grpcio(protocol: Protocol, models_dir: Path, tmp_path:
 
 
 @pytest.mark.parametrize("protocol", H2C_PROTOCOLS)
+def test_h2c_reads_remembered_header_blocks_like_new_ones(
+    protocol: Protocol, models_dir: Path, tmp_path: Path
+) -> None:
+    """Answers and errors interleaved on one connection, round after round: once their header
+    blocks are remembered, each outcome is still grpcio's (status, message, details)."""
+    calls = [{"model": "iris", "instances": IRIS}, {"model": "no-such-model", "instances": IRIS},
+             {"model": "iris", "instances": [[1.0, 2.0]]}]  # fmt: skip
+    with (
+        running_server(protocol, tmp_path, models_dir) as server,
+        _over(server, "grpcio") as grpcio,
+        _over(server, "h2c") as h2c,
+    ):
+        for _ in range(3):
+            for arguments in calls:
+                outcomes = []
+                for client in (grpcio, h2c):
+                    try:
+                        outcomes.append(_without_ids(client.prepare("predict", **arguments)()))
+                    except ClientError as error:
+                        outcomes.append((error.code, error.message, error.details,
+                                         error.protocol_status))  # fmt: skip
+                assert outcomes[1] == outcomes[0], arguments
+        connection = h2c._lean._h2c._connections[0]  # type: ignore[attr-defined]
+        assert connection._known_blocks  # the rounds after the first were read from memory
+
+
+@pytest.mark.parametrize("protocol", H2C_PROTOCOLS)
 def test_h2c_opens_a_new_connection_when_the_stream_ids_run_out(
     protocol: Protocol, models_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
