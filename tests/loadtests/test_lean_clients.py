@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import random
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -128,6 +130,30 @@ def test_thrift_decodes_a_reply_that_comes_in_pieces(
             lean.prepare("predict", model="no-such-model", instances=IRIS)()
         assert failure.value.code is ErrorCode.NOT_FOUND
         assert lean.prepare("get_model", name="iris")()
+
+
+GEVENT_THRIFT_DEADLINE = """
+from gevent import monkey; monkey.patch_all()
+import socket
+from clients.base import ClientError
+from clients.thrift_client import ThriftClient
+listener = socket.socket()
+listener.bind(("127.0.0.1", 0))
+listener.listen(1)  # the kernel accepts the connection; nobody ever answers
+client = ThriftClient(f"127.0.0.1:{listener.getsockname()[1]}", timeout=1.0)
+try:
+    client.prepare("predict", model="iris", instances=[[5.9, 3.0, 5.1, 1.8]])()
+except ClientError as error:
+    print(error.code.value)
+"""
+
+
+def test_a_thrift_prepared_call_keeps_its_deadline_under_gevent() -> None:
+    """Under gevent the call is bounded by its own timer, not the socket's timeout: a server
+    that never answers is DEADLINE_EXCEEDED (in a process of its own, monkey-patched)."""
+    done = subprocess.run([sys.executable, "-c", GEVENT_THRIFT_DEADLINE], capture_output=True,
+                          text=True, timeout=120, cwd=Path(__file__).parents[2])  # fmt: skip
+    assert done.stdout.strip() == "DEADLINE_EXCEEDED", done.stderr
 
 
 # The protocols whose prepared calls go over clients/grpc_h2c.py under load (their specs say so).
