@@ -2,7 +2,7 @@
 
 spyne (a maintained-enough SOAP library: last release 2022, runs on Python 3.11, tested here)
 builds the WSDL and parses and writes the envelopes; it is a WSGI application, run on uvicorn
-through a2wsgi's thread pool (which carries the API-key context into the call). Operations,
+in a thread pool that carries the API-key context into the call (servers/wsgi_host.py). Operations,
 parameters and answers carry the gRPC service's names (``Predict(model, instances, version,
 caller)`` -> ``PredictResponse``).
 
@@ -21,7 +21,6 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import spyne.const
-from a2wsgi import WSGIMiddleware
 from spyne import Application, ByteArray, Fault, Long, ServiceBase, Unicode, rpc
 from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
@@ -47,6 +46,7 @@ from servers.soap_types import (
     StrategyStatusXml,
     XmlDouble,
 )
+from servers.wsgi_host import asgi_of
 
 log = logging.getLogger(__name__)
 
@@ -292,7 +292,7 @@ def create_app(service: InferenceService) -> ASGIApp:
     spyne_app = WsgiApplication(
         soap_application(service), max_content_length=max_bytes + 1, block_length=64 * 1024
     )
-    wsgi: Any = WSGIMiddleware(_guarded(spyne_app), workers=WSGI_THREADS)  # its own ASGI types
+    wsgi = asgi_of(_guarded(spyne_app), WSGI_THREADS)
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
