@@ -66,7 +66,10 @@ def run_wsgi(app: WSGIApp, environ: dict[str, Any]) -> Answer:
         started.append((status, headers))  # nothing is sent yet, so a later call may replace it
         return written.append
 
-    chunks = app(environ, start_response)
+    try:
+        chunks = app(environ, start_response)
+    except StopIteration as exc:  # a Future cannot carry it: the call would never end
+        raise RuntimeError("the WSGI application raised StopIteration") from exc
     try:
         written.extend(chunks)
     finally:
