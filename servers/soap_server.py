@@ -2,9 +2,9 @@
 
 spyne (a maintained-enough SOAP library: last release 2022, runs on Python 3.11, tested here)
 builds the WSDL and parses and writes the envelopes; it is a WSGI application, run on uvicorn
-in a thread pool that carries the API-key context into the call (servers/wsgi_host.py). Operations,
-parameters and answers carry the gRPC service's names (``Predict(model, instances, version,
-caller)`` -> ``PredictResponse``).
+in a thread pool that carries the API-key context into the call (servers/wsgi_host.py).
+Operations, parameters and answers carry the gRPC service's names (``Predict(model, instances,
+version, caller)`` -> ``PredictResponse``).
 
 Errors are SOAP Faults, HTTP 500 for every one as SOAP 1.1 says: ``faultcode`` Client for the
 caller's mistakes, Server for ours (NOT_READY, INTERNAL, DEADLINE_EXCEEDED), and the core code
