@@ -56,6 +56,9 @@ class Series:
 class Bar:
     label: str
     values: Sequence[float]
+    total: float | None = None
+    """What a stacked bar's end says when it is measured on its own, not the segments' sum
+    (parts timed apart can add up to more than the whole)."""
 
 
 @dataclass(frozen=True)
@@ -254,7 +257,8 @@ def hbar_chart(
                 ink = f' fill="{_ink(fill)}"'
                 parts.append(_text((x0 + x1) / 2, yy + lane - 4, x.fmt(value), extra=ink, size=10))
         if stacked and show_totals:
-            parts.append(_text(sx(offset) + 4, y0 + lane - 3, x.fmt(offset), "start"))
+            said = offset if bar.total is None else bar.total
+            parts.append(_text(sx(offset) + 4, y0 + lane - 3, x.fmt(said), "start"))
     parts.append(f'<line x1="{left}" y1="{top}" x2="{left}" y2="{bottom}" class="axis"/>')
     parts.append(_text((left + right) / 2, bottom + 36, x.label))
     return _frame("".join(parts), bottom + 48, title)

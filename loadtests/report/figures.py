@@ -305,7 +305,10 @@ def _cost_breakdown(
     if not data:
         return _absent(key, loc)
     protocols = [p for p in dict.fromkeys((*report.protocols, *data)) if p in data]
-    bars = [Bar(p, [data[p][side][stage] for stage in stages]) for p in protocols]
+    bars = [
+        Bar(p, [data[p][side][stage] for stage in stages], total=data[p][side]["total"])
+        for p in protocols
+    ]
     segments = [(loc.t(f"breakdown.{side}.{s}"), STAGE_COLOURS[s]) for s in stages]
     axis = _axis(loc.t("axis.us_per_request"), loc)
     svg = hbar_chart(bars, segments, axis, loc.t(f"fig.{key}.title"))

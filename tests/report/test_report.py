@@ -72,6 +72,22 @@ def test_the_breakdown_charts_draw_every_protocol_measured(results: Path) -> Non
         assert [p for p in measured if f">{p}<" in svg] == measured, key
 
 
+def test_a_breakdown_bar_ends_on_the_measured_total(results: Path) -> None:
+    """Parts timed apart can add up to more than the call measured whole (the fixture's Thrift
+    client: 127 µs of parts, 99 measured): the bar's end and the reading say the measured total."""
+    document = _document(results)
+    thrift = document["breakdown"]["protocols"]["thrift"]["client"]
+    parts = sum(thrift[stage] for stage in ("floor", "encode", "decode", "other"))
+    assert parts > thrift["total"] * 1.1
+    loc = Locale("en")
+    drawn = {f.key: f for f in figures(build([document]), loc)}["breakdown_client"]
+    assert drawn.svg is not None
+    ends = [float(v.replace(",", "")) for v in re.findall(r'"start"[^>]*>([\d,.]+)<', drawn.svg)]
+    assert any(abs(end - thrift["total"]) < 1 for end in ends), ends
+    assert not any(abs(end - parts) < 1 for end in ends), ends
+    assert f"thrift {loc.num(thrift['total'])} µs" in drawn.reading
+
+
 def test_readings_follow_the_numbers(results: Path) -> None:
     """Halve one protocol's multi-replica throughput: the scaling reading must change with it."""
     document = _document(results)
