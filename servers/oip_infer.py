@@ -147,7 +147,7 @@ def predict(service: InferenceService, call: Call) -> PredictAnswer:
     model cost the gRPC adapter more than all its own decoding)."""
     request = call.request
     if call.image is not None:
-        return _plain(
+        return PredictAnswer.of(
             service.predict_image(
                 request.model, call.image, request.version, probabilities=call.probabilities
             )
@@ -160,19 +160,6 @@ def predict(service: InferenceService, call: Call) -> PredictAnswer:
         request.caller,
         probabilities=call.probabilities,
         plain=True,
-    )
-
-
-def _plain(response: PredictResponse) -> PredictAnswer:
-    predictions = response.predictions
-    return PredictAnswer(
-        response.model,
-        response.version,
-        response.served_by,
-        [p.label for p in predictions],
-        [p.probabilities for p in predictions],
-        response.prediction_id,
-        response.arm,
     )
 
 

@@ -89,6 +89,20 @@ class PredictAnswer(NamedTuple):
         # One validation pass over plain values: cheaper than building each model by hand.
         return PredictResponse.model_validate(self.fields())
 
+    @classmethod
+    def of(cls, response: PredictResponse) -> PredictAnswer:
+        """The plain fields of an answer the core built as a model (an image predict)."""
+        rows = response.predictions
+        return cls(
+            response.model,
+            response.version,
+            response.served_by,
+            [p.label for p in rows],
+            [p.probabilities for p in rows],
+            response.prediction_id,
+            response.arm,
+        )
+
 
 class DeleteVersionResponse(_Frozen):
     model: str

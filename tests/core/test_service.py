@@ -17,6 +17,7 @@ from protobench.core.images import features_to_png
 from protobench.core.registry import ModelRegistry
 from protobench.core.service import OPERATIONS, InferenceService
 from protobench.core.settings import Settings
+from protobench.core.types import PredictAnswer
 
 SETOSA = [5.1, 3.5, 1.4, 0.2]
 
@@ -85,6 +86,8 @@ def test_predict_answer_is_the_response_as_plain_values(service: InferenceServic
     assert answer.prediction_id != response.prediction_id  # one per call
     labels_only = service.predict("iris", rows, probabilities=False, plain=True)
     assert labels_only.labels == ["setosa", "versicolor"] and labels_only.probabilities == [[], []]
+    assert PredictAnswer.of(answer.response()) == answer  # and back, as an image answer goes
+    assert PredictAnswer.of(labels_only.response()) == labels_only
 
 
 @pytest.mark.parametrize(
