@@ -71,6 +71,7 @@ from servers.adapter_common import (
     validation_message,
 )
 from servers.asgi_runner import ASGIApp, Refusal, client_gone, serve_asgi, with_body_limit
+from servers.direct_route import DirectRoute, takes_only_path
 from servers.listen import Listen
 from servers.rest_xml import with_xml
 
@@ -450,7 +451,7 @@ def _error_responses(*codes: ErrorCode) -> dict[int | str, dict[str, Any]]:
 
 
 def _add_route(app: FastAPI, route: RestRoute) -> None:
-    app.add_api_route(
+    app.router.add_api_route(
         route.path,
         _encoded(route),
         methods=[route.method],
@@ -460,6 +461,7 @@ def _add_route(app: FastAPI, route: RestRoute) -> None:
         tags=[route.tag],
         responses={**route.extra_responses, **_error_responses(*route.errors)},
         openapi_extra=route.openapi_extra,
+        route_class_override=DirectRoute if takes_only_path(route.path, route.endpoint) else None,
     )
 
 
@@ -514,8 +516,12 @@ def create_app(service: InferenceService) -> FastAPI:
     )
     app.state.service = service
     _add_error_handlers(app)
+    documentation = list(app.router.routes)
     for route in ROUTES:
         _add_route(app, route)
+    # The router tries routes in order: the API's first, so a predict is not first tested
+    # against the documentation's routes (a static-files mount among them).
+    app.router.routes[:] = [r for r in app.router.routes if r not in documentation] + documentation
     _with_body_schemas(app, (PredictBody, StrategyConfig))
     return app
 
