@@ -7,10 +7,11 @@ import argparse
 from typing import Any
 
 from loadtests.distributed import DEFAULT_MASTER_PORT, Distribution
-from loadtests.remote import RemoteTargets, parse_targets
 
 
 def _targets(text: str) -> tuple[str, ...]:
+    from loadtests.remote import parse_targets  # here: every command line, `serve` too, parses
+
     try:
         return parse_targets(text)
     except ValueError as exc:
@@ -77,6 +78,8 @@ def remote_config(args: argparse.Namespace) -> dict[str, Any]:
     contradict each other."""
     if args.metrics_url and not args.target:
         raise SystemExit("protobench bench: --metrics-url needs --target")
+    from loadtests.remote import RemoteTargets
+
     remote = RemoteTargets(args.target, tuple(args.metrics_url)) if args.target else None
     if remote is not None:
         try:

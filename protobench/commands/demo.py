@@ -21,7 +21,6 @@ from rich.console import Console
 from rich.table import Table
 
 from protobench.commands.common import show
-from protobench.commands.demo_scaling import run_lessons
 from protobench.protocols import PROTOCOLS
 
 BREAKDOWN_CALLS = 100  # per round, per call kind: enough for a steady CPU figure, quick
@@ -95,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
     from loadtests.breakdown import store as store_breakdown
     from loadtests.report import write_report
     from protobench.cli import main as cli_main
+    from protobench.commands.demo_scaling import run_lessons
 
     console = Console()
     console.rule(f"[bold]1. the same model behind {len(PROTOCOLS)} protocols")

@@ -15,7 +15,6 @@ import orjson
 from protobench.core.errors import ErrorCode
 from protobench.core.settings import Settings
 from protobench.protocols import Protocol
-from servers.graphql_limits import max_body_bytes as graphql_max_body_bytes
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,11 @@ class ReplicaLimits:
 
 def replica_limits(protocol: Protocol, settings: Settings | None = None) -> ReplicaLimits:
     settings = settings or Settings()
-    body = graphql_max_body_bytes(settings) if protocol == "graphql" else settings.max_body_bytes
+    body = settings.max_body_bytes
+    if protocol == "graphql":  # imported here: it loads the graphql library, which others skip
+        from servers.graphql_limits import max_body_bytes
+
+        body = max_body_bytes(settings)
     return ReplicaLimits(
         body_bytes=body,
         header_bytes=settings.http_max_header_bytes,
