@@ -23,8 +23,8 @@ from clients.soap_client import (
 from protobench.codec import MODEL, ROW, UNUSED_TARGET, Codec
 from protobench.core.service import InferenceService
 from protobench.core.settings import Settings
-from protobench.core.types import PredictResponse
-from servers.soap_server import _dump, soap_application
+from protobench.core.types import PredictAnswer, PredictResponse
+from servers.soap_server import _by_attribute, soap_application
 
 
 def _ok(body: bytes) -> requests.Response:
@@ -80,8 +80,9 @@ def codec() -> Codec:
     binding = proxy._binding
     operation = binding.get("Predict")
 
-    def server_encode(answer: PredictResponse) -> bytes:
-        context.out_object, context.out_document, context.out_string = [_dump(answer)], None, None
+    def server_encode(answer: PredictAnswer) -> bytes:
+        context.out_object = [_by_attribute(answer)]
+        context.out_document, context.out_string = None, None
         server.get_out_string(context)
         return b"".join(context.out_string)
 
@@ -94,4 +95,4 @@ def codec() -> Codec:
         data = _plain(binding.process_reply(zeep_client, operation, _ok(body)))
         return PredictResponse.model_validate(_restore_empty(PredictResponse, data))
 
-    return Codec(server_encode, client_encode, client_decode)
+    return Codec(server_encode, client_encode, client_decode, plain=True)
