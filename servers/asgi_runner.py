@@ -129,6 +129,7 @@ def serve_asgi(app: Any, protocol: str, service: InferenceService, listen: Liste
         server_header=False,  # no "server: uvicorn" for a scanner to read
         log_level="warning",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        timeout_keep_alive=settings.http_keep_alive_s,
         ssl_certfile=settings.tls_cert_file,
         ssl_keyfile=settings.tls_key_file,
     )

@@ -16,8 +16,8 @@ and parses in Python. So the server keeps httptools and this subclass adds, per 
   first byte (or of the connection, for a silent one), and its body within
   ``body_timeout_s`` of its headers; otherwise 408 and the connection closes. A deadline
   that fires late (the loop was stalled, so the bytes may have come and not been read) is
-  put off briefly rather than blamed on the client. Idle keep-alive connections are
-  uvicorn's own ``timeout_keep_alive`` (5 s);
+  put off briefly rather than blamed on the client. Idle keep-alive connections close
+  after ``http_keep_alive_s`` (5 s; uvicorn's ``timeout_keep_alive``);
 - **connection cap**: a connection beyond ``max_connections`` (kept below the process's
   file-descriptor limit) is answered 503 with ``Retry-After`` at once and closed, so one
   client's slow connections cannot make every other request fail with no answer.

@@ -108,6 +108,12 @@ class Settings(BaseSettings):
     http_body_timeout_s: float = Field(
         default=30.0, gt=0, description="Time a request's body may take after its headers (408)."
     )
+    http_keep_alive_s: int = Field(
+        default=5,
+        ge=1,
+        description="Seconds an idle keep-alive connection stays open (a balancer in front "
+        "closes its idle connections to the replica sooner, so none is reused as it closes).",
+    )
     http_max_connections: int = Field(
         default=1000,
         ge=1,

@@ -60,7 +60,9 @@ http {{
 {servers}
         keepalive 256;
         keepalive_requests 1000000;
-        keepalive_timeout 60s;
+        # Closed before the replicas close them (their keep-alive): a POST sent on a
+        # connection the replica is closing would be answered 502, and nginx resends none.
+        keepalive_timeout {upstream_idle}ms;
     }}
 
     server {{
@@ -145,6 +147,7 @@ class Nginx(ProxyBalancer):
             header_kib=-(-limits.header_bytes // 1024),
             header_timeout=round(limits.header_timeout_s * 1000),
             body_timeout=round(limits.body_timeout_s * 1000),
+            upstream_idle=round(limits.keep_alive_s * 800),
             too_large=limits.too_large_body,
         )
 

@@ -23,6 +23,7 @@ class ReplicaLimits:
     header_bytes: int
     header_timeout_s: float
     body_timeout_s: float
+    keep_alive_s: int
 
     @property
     def too_large_body(self) -> str:
@@ -48,4 +49,5 @@ def replica_limits(protocol: Protocol, settings: Settings | None = None) -> Repl
         header_bytes=settings.http_max_header_bytes,
         header_timeout_s=settings.http_header_timeout_s,
         body_timeout_s=settings.http_body_timeout_s,
+        keep_alive_s=settings.http_keep_alive_s,
     )

@@ -54,6 +54,9 @@ def test_nginx_http_config_keeps_upstream_connections(tmp_path: Path) -> None:
     ):
         assert setting in config
     assert "http2" not in config.split("listen", 1)[1].split(";")[0]
+    # idle upstream connections close before the replica closes them (5 s by default)
+    upstream = config.split("upstream replicas", 1)[1].split("}", 1)[0]
+    assert "keepalive_timeout 4000ms;" in upstream
 
 
 def test_nginx_grpc_config_speaks_http2(tmp_path: Path) -> None:
