@@ -103,7 +103,8 @@ def _needs_nginx(protocol: Protocol) -> None:
 # short when other work takes CPU. With spyne reading the answers by attribute (about 0.9 of the
 # replica CPU per call before) this test passed 7 of 12 runs (2026-12-01 13:28-14:18 UTC, load
 # 3-16): SOAP x 4 alone fell short twice at load 5-9, two runs at load 10-16 missed at N = 1
-# and 2 as well, one stopped on a 502 from nginx. Measured in docs/scaling.md; open under the
+# and 2 as well, one stopped on a 502 from nginx (a kept-alive upstream connection the replica
+# was closing; nginx now closes idle ones first). Measured in docs/scaling.md; open under the
 # scaling issue.
 SHORT_AT_FOUR = {"soap": "4 SOAP replicas need 1.2 of the 2 CPUs: short when other work takes CPU"}
 
