@@ -40,7 +40,7 @@ ROWS: list[list[float]] = load_iris().data[::15].tolist()  # ten flowers of all 
 # requests that fail are the ones in flight to it, or queued on its socket, at that moment.
 FAILOVER_THREADS = 2
 MAX_FAILED_REQUESTS = 6
-RESTART_TIMEOUT_S = 30.0
+RESTART_TIMEOUT_S = 60.0  # a restart imports and loads models: 30 s was short at load 14
 
 
 @pytest.fixture(scope="session")
