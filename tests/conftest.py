@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from clients.base import NotOffered
 from protobench.core.registry import ModelRegistry
@@ -59,8 +62,17 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Artifacts trained once per test session and shared by every server the tests start."""
+    """Artifacts trained once per test session and shared by every server the tests start.
+
+    Under pytest-xdist the first worker trains them (about 10 s of CPU) in the session's
+    shared folder and the others copy them; each worker keeps its own copy, since the default
+    prediction store lives beside it."""
     path = tmp_path_factory.mktemp("models")
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = tmp_path_factory.getbasetemp().parent / "trained-models"
+        with FileLock(f"{shared}.lock"):
+            ModelRegistry(shared).load()  # trains only what is not there yet
+        shutil.copytree(shared, path, dirs_exist_ok=True)
     ModelRegistry(path).load()
     return path
 
