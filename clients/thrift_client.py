@@ -24,10 +24,11 @@ from thrift.protocol.TBinaryProtocol import TBinaryProtocol, TBinaryProtocolAcce
 from thrift.protocol.TCompactProtocol import TCompactProtocol, TCompactProtocolAccelerated
 from thrift.Thrift import TApplicationException, TMessageType, TType
 from thrift.transport import TSocket, TSSLSocket, TTransport
-from thrift.transport.TTransport import TMemoryBuffer, TTransportException
+from thrift.transport.TTransport import TTransportException
 
 from clients.base import ClientError, InferenceClient, Prepared
 from clients.probe import IRIS_ROW, Probe, Verdict
+from clients.thrift_lean import ReplyReader, ReplyWait
 from protobench.core.errors import ErrorCode
 from protobench.core.types import (
     FeedbackResponse,
@@ -194,41 +195,38 @@ class ThriftClient(InferenceClient):
         getattr(ThriftService, f"{method}_args")(request=encode(**arguments)).write(protocol)
         protocol.writeMessageEnd()
         data = buffer.getvalue()
-        protocol_in = (
-            TCompactProtocolAccelerated if self._compact else TBinaryProtocolAccelerated
-        )(TMemoryBuffer())  # one reader for every reply, given each reply's bytes as its transport
-        receive = getattr(ThriftService.Client(protocol_in), f"recv_{method}")
+        reply = ReplyReader(method, self._compact)
 
-        def over(handle: socket.socket) -> Any:
-            """The CALL's bytes straight on the socket; the reply read by the generated client
-            from the bytes received, more of them fetched until it decodes whole."""
+        def over(handle: socket.socket, readable: Callable[[], None]) -> Any:
+            """The CALL's bytes straight on the socket; the reply read from the bytes
+            received, more of them fetched until it decodes whole."""
             try:
                 sent = handle.send(data)
                 if sent < len(data):
                     handle.sendall(data[sent:])
+                readable()
                 received = b""
                 while chunk := handle.recv(RECEIVE):
                     received += chunk
-                    protocol_in.trans = TMemoryBuffer(received)
                     try:
-                        return receive()
+                        return reply.read(received)
                     except EOFError:  # not all of the reply is here yet
                         continue
             except TimeoutError as exc:
                 raise TTransportException(TTransportException.TIMED_OUT, "read timeout") from exc
             raise TTransportException(TTransportException.END_OF_FILE, "the server closed")
 
-        deadline = CallDeadline(self.timeout)
+        wait = ReplyWait(self.timeout)
 
         def exchange(client: Any) -> Any:
             assert self._socket is not None
-            return deadline.run(self._socket.handle, over)
+            return wait.run(self._socket.handle, over)
 
         def send() -> object:
-            reply = self._guarded(exchange)
-            if not check(reply):
-                raise ClientError(ErrorCode.INTERNAL, f"{operation}: unexpected answer {reply}")
-            return reply
+            answer = self._guarded(exchange)
+            if not check(answer):
+                raise ClientError(ErrorCode.INTERNAL, f"{operation}: unexpected answer {answer}")
+            return answer
 
         return send
 
@@ -268,32 +266,6 @@ class ThriftClient(InferenceClient):
         request = ttypes.ListPredictionsRequest(job=job, limit=limit, offset=offset)
         answer = self._invoke("ListPredictions", request)
         return [core_from_thrift(StoredPrediction, p) for p in answer.predictions or []]
-
-
-class CallDeadline:
-    """A prepared call's deadline. A gevent socket with a timeout arms and disarms a timer on
-    every wait, a sixth of a Thrift user's CPU; under gevent the socket's timeout is lifted for
-    the call and one timer, made once, is armed for the whole of it instead. A plain socket keeps
-    its own timeout."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self._timer: Any = None
-
-    def run(self, handle: socket.socket, call: Callable[[socket.socket], Any]) -> Any:
-        if not type(handle).__module__.startswith("gevent"):
-            return call(handle)
-        if self._timer is None:
-            from gevent import Timeout
-
-            self._timer = Timeout(self.seconds, TimeoutError)
-        handle.settimeout(None)
-        self._timer.start()
-        try:
-            return call(handle)
-        finally:
-            self._timer.cancel()
-            handle.settimeout(self.seconds)
 
 
 def _predict_request(model: str, instances: Sequence[Sequence[float]], version: str | None = None,

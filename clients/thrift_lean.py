@@ -1,0 +1,102 @@
+"""A Thrift prepared call's own wire work (load tests): its reply read from the bytes received,
+and under gevent the wait for them.
+
+Most of a Locust Thrift user's CPU goes to gevent and to Python frames around each call, not to
+decoding, so both parts here take the fewest steps that still check every reply whole.
+"""
+
+from __future__ import annotations
+
+import functools
+import socket
+from collections.abc import Callable
+from typing import Any
+
+from thrift.protocol.TBinaryProtocol import TBinaryProtocol, TBinaryProtocolAccelerated
+from thrift.protocol.TCompactProtocol import TCompactProtocol, TCompactProtocolAccelerated
+from thrift.Thrift import TApplicationException, TMessageType
+from thrift.transport.TTransport import TMemoryBuffer
+
+from protobench.v1.inference_thrift import InferenceService as ThriftService
+
+
+class ReplyReader:
+    """One method's REPLY, read from the bytes received so far.
+
+    A successful or failed call's reply starts with a message header that never changes (the
+    REPLY type, the method's name, seqid 0): when the bytes start with it, the result struct
+    after it is decoded by Thrift's C decoder and its success returned or its error raised.
+    Anything else (an EXCEPTION message) is read by the generated client, which raises it.
+    Incomplete bytes raise EOFError either way."""
+
+    def __init__(self, method: str, compact: bool) -> None:
+        header = TMemoryBuffer()
+        (TCompactProtocol if compact else TBinaryProtocol)(header).writeMessageBegin(
+            method, TMessageType.REPLY, 0
+        )
+        self._header: bytes = header.getvalue()
+        protocol_class = TCompactProtocolAccelerated if compact else TBinaryProtocolAccelerated
+        self._protocol = protocol_class(TMemoryBuffer())  # given each reply's bytes to read
+        self._result: Any = getattr(ThriftService, f"{method}_result")
+        self._generated = getattr(ThriftService.Client(self._protocol), f"recv_{method}")
+        self._method = method
+
+    def read(self, received: bytes) -> Any:
+        protocol = self._protocol
+        if not received.startswith(self._header):
+            protocol.trans = TMemoryBuffer(received)
+            return self._generated()
+        protocol.trans = TMemoryBuffer(received, len(self._header))
+        result = self._result()
+        result.read(protocol)
+        if result.success is not None:
+            return result.success
+        if result.error is not None:
+            raise result.error
+        raise TApplicationException(
+            TApplicationException.MISSING_RESULT, f"{self._method} failed: unknown result"
+        )
+
+
+Exchange = Callable[[socket.socket, Callable[[], None]], Any]
+"""``exchange(handle, readable)``: sends, calls ``readable()`` to wait for the first bytes of
+the reply, then reads it."""
+
+
+class ReplyWait:
+    """A prepared call's deadline and its wait for the reply.
+
+    A plain socket keeps its own timeout and reads as soon as it can. Under gevent a socket
+    with a timeout makes a new timer on every wait and learns there is nothing to read yet by a
+    failed ``recv``; here one timer, made once, bounds the whole call, and the first wait is on
+    a read watcher made once per connection, so the ``recv`` after it finds the reply there."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._timer: Any = None
+        self._handle: socket.socket | None = None
+        self._readable: Any = None  # the handle's read watcher
+        self._wait: Callable[[], None] = _ready
+
+    def run(self, handle: socket.socket, exchange: Exchange) -> Any:
+        if not type(handle).__module__.startswith("gevent"):
+            return exchange(handle, _ready)
+        from gevent import get_hub, getcurrent
+
+        hub = get_hub()
+        if self._timer is None:
+            self._timer = hub.loop.timer(self.seconds)
+        if handle is not self._handle:
+            if self._readable is not None:
+                self._readable.close()
+            self._handle, self._readable = handle, hub.loop.io(handle.fileno(), 1)
+            self._wait = functools.partial(hub.wait, self._readable)
+        self._timer.start(getcurrent().throw, TimeoutError)
+        try:
+            return exchange(handle, self._wait)
+        finally:
+            self._timer.stop()
+
+
+def _ready() -> None:
+    """A plain socket's ``recv`` waits (within the socket's timeout) by itself."""
