@@ -26,8 +26,8 @@ class ReplyReader:
     A successful or failed call's reply starts with a message header that never changes (the
     REPLY type, the method's name, seqid 0): when the bytes start with it, the result struct
     after it is decoded by Thrift's C decoder and its success returned or its error raised.
-    Anything else (an EXCEPTION message) is read by the generated client, which raises it.
-    Incomplete bytes raise EOFError either way."""
+    Anything else (an EXCEPTION message, or too few bytes to tell) is read by the generated
+    client, which raises it. Incomplete bytes raise EOFError either way."""
 
     def __init__(self, method: str, compact: bool) -> None:
         header = TMemoryBuffer()
@@ -35,20 +35,26 @@ class ReplyReader:
             method, TMessageType.REPLY, 0
         )
         self._header: bytes = header.getvalue()
-        protocol_class = TCompactProtocolAccelerated if compact else TBinaryProtocolAccelerated
-        self._protocol = protocol_class(TMemoryBuffer())  # given each reply's bytes to read
+        self._protocol_class = (
+            TCompactProtocolAccelerated if compact else TBinaryProtocolAccelerated
+        )
+        self._protocol = self._protocol_class(TMemoryBuffer())  # given each reply's bytes
         self._result: Any = getattr(ThriftService, f"{method}_result")
-        self._generated = getattr(ThriftService.Client(self._protocol), f"recv_{method}")
         self._method = method
 
     def read(self, received: bytes) -> Any:
-        protocol = self._protocol
         if not received.startswith(self._header):
-            protocol.trans = TMemoryBuffer(received)
-            return self._generated()
+            # A protocol of its own: the compact one keeps state, left dirty by a failed read.
+            client = ThriftService.Client(self._protocol_class(TMemoryBuffer(received)))
+            return getattr(client, f"recv_{self._method}")()
+        protocol = self._protocol
         protocol.trans = TMemoryBuffer(received, len(self._header))
         result = self._result()
-        result.read(protocol)
+        try:
+            result.read(protocol)
+        except Exception:
+            self._protocol = self._protocol_class(TMemoryBuffer())  # clean for the next reply
+            raise
         if result.success is not None:
             return result.success
         if result.error is not None:

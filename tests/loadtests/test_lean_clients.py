@@ -12,12 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from thrift.protocol.TBinaryProtocol import TBinaryProtocol
+from thrift.protocol.TCompactProtocol import TCompactProtocol
+from thrift.Thrift import TApplicationException, TMessageType
+from thrift.transport.TTransport import TMemoryBuffer
 
 from clients import client_class, connect
 from clients.base import ClientError, InferenceClient
+from clients.thrift_lean import ReplyReader
 from loadtests.workload import PAYLOADS, Workload
 from protobench.core.errors import ErrorCode
 from protobench.protocols import PROTOCOLS, Protocol, spec
+from protobench.v1.inference_thrift import ttypes
+from protobench.v1.inference_thrift.InferenceService import Predict_result
 from tests.support.servers import RunningServer, running_server
 
 IRIS = [[5.9, 3.0, 5.1, 1.8]]
@@ -132,6 +139,43 @@ def test_thrift_decodes_a_reply_that_comes_in_pieces(
         assert lean.prepare("get_model", name="iris")()
 
 
+def _thrift_message(compact: bool, kind: int, body: Any) -> bytes:
+    """A Predict message of ``kind`` whose body is ``body`` (a struct), as a server writes it."""
+    buffer = TMemoryBuffer()
+    protocol = (TCompactProtocol if compact else TBinaryProtocol)(buffer)
+    protocol.writeMessageBegin("Predict", kind, 0)
+    body.write(protocol)
+    protocol.writeMessageEnd()
+    return bytes(buffer.getvalue())
+
+
+@pytest.mark.parametrize("compact", [False, True], ids=["binary", "compact"])
+def test_a_thrift_reply_is_read_whole_or_raised(compact: bool) -> None:
+    """A prepared call's reply reader: the success, the InferenceError and a
+    TApplicationException each come out as the generated client gives them, and every
+    incomplete prefix of them asks for more bytes (EOFError)."""
+    success = ttypes.PredictResponse(model="iris", predictions=[ttypes.Prediction(label="setosa")])
+    error = ttypes.InferenceError(code="NOT_FOUND", message="no model")
+    failure = TApplicationException(TApplicationException.INTERNAL_ERROR, "boom")
+    replies = {
+        "success": _thrift_message(compact, TMessageType.REPLY, Predict_result(success=success)),
+        "error": _thrift_message(compact, TMessageType.REPLY, Predict_result(error=error)),
+        "exception": _thrift_message(compact, TMessageType.EXCEPTION, failure),
+    }
+    reader = ReplyReader("Predict", compact)
+    assert reader.read(replies["success"]) == success
+    with pytest.raises(ttypes.InferenceError) as raised:
+        reader.read(replies["error"])
+    assert raised.value.code == "NOT_FOUND"
+    with pytest.raises(TApplicationException) as thrown:
+        reader.read(replies["exception"])
+    assert thrown.value.type == TApplicationException.INTERNAL_ERROR
+    for reply in replies.values():
+        for end in range(len(reply)):
+            with pytest.raises(EOFError):
+                reader.read(reply[:end])
+
+
 GEVENT_THRIFT_DEADLINE = """
 from gevent import monkey; monkey.patch_all()
 import socket
@@ -154,6 +198,40 @@ def test_a_thrift_prepared_call_keeps_its_deadline_under_gevent() -> None:
     done = subprocess.run([sys.executable, "-c", GEVENT_THRIFT_DEADLINE], capture_output=True,
                           text=True, timeout=120, cwd=Path(__file__).parents[2])  # fmt: skip
     assert done.stdout.strip() == "DEADLINE_EXCEEDED", done.stderr
+
+
+GEVENT_THRIFT_CALLS = """
+from gevent import monkey; monkey.patch_all()
+import sys
+from clients.base import ClientError
+from clients.thrift_client import ThriftClient
+client = ThriftClient(sys.argv[1], timeout=30.0)
+predict = client.prepare("predict", model="iris", instances=[[5.9, 3.0, 5.1, 1.8]])
+missing = client.prepare("predict", model="no-such-model", instances=[[5.9, 3.0, 5.1, 1.8]])
+for round in range(2):
+    print(predict().predictions[0].label, predict().predictions[0].label)
+    try:
+        missing()
+    except ClientError as error:
+        print(error.code.value)
+    client.close()  # the next round on a new connection
+"""
+
+
+def test_thrift_prepared_calls_under_gevent_answer_on_every_connection(
+    models_dir: Path, tmp_path: Path
+) -> None:
+    """Under gevent a prepared call waits on its connection's own read watcher: answers and
+    error codes stay right on a connection made after the first was closed."""
+    with (
+        running_server("thrift", tmp_path, models_dir) as server,
+        connect("thrift", server.target) as full,
+    ):
+        label = full.predict("iris", IRIS).predictions[0].label
+        done = subprocess.run([sys.executable, "-c", GEVENT_THRIFT_CALLS, server.target],
+                              capture_output=True, text=True, timeout=120,
+                              cwd=Path(__file__).parents[2])  # fmt: skip
+    assert done.stdout.split("\n")[:4] == [f"{label} {label}", "NOT_FOUND"] * 2, done.stderr
 
 
 # The protocols whose prepared calls go over clients/grpc_h2c.py under load (their specs say so).

@@ -64,6 +64,19 @@ def test_our_client_speaks_both_protocols(target: str, compact: bool) -> None:
         assert failed.value.protocol_status == "INVALID_INPUT"
 
 
+@pytest.mark.parametrize("compact", [False, True], ids=["binary", "compact"])
+def test_prepared_calls_read_both_protocols_replies(target: str, compact: bool) -> None:
+    """The load tests' prepared calls: an answer, an error answer and a failed server are each
+    read from the reply's bytes in either wire protocol, on one connection."""
+    with ThriftClient(target, compact=compact) as client:
+        predict: Any = client.prepare("predict", model="iris", instances=[SETOSA])
+        assert predict().predictions[0].label == "setosa"
+        with pytest.raises(ClientError) as failed:
+            client.prepare("predict", model="iris", instances=[[float("nan")] * 4])()
+        assert failed.value.code is ErrorCode.INVALID_INPUT
+        assert predict().predictions[0].label == "setosa"
+
+
 def _predict_message(fill: Any) -> bytes:
     """A Predict call whose request struct ``fill`` writes (and may leave unfinished)."""
     buffer = TTransport.TMemoryBuffer()
@@ -119,10 +132,11 @@ def test_an_internal_error_leaks_nothing(target: str, service: InferenceService)
         raise RuntimeError("secret internals /etc/passwd")
 
     service.registry.names = broken  # type: ignore[method-assign]
-    with ThriftClient(target) as client, pytest.raises(ClientError) as failed:
-        client.list_models()
-    assert failed.value.code is ErrorCode.INTERNAL
-    assert "secret" not in failed.value.message and "Traceback" not in failed.value.message
+    for call in ("list_models", "prepared list_models"):
+        with ThriftClient(target) as client, pytest.raises(ClientError) as failed:
+            client.list_models() if call == "list_models" else client.prepare("list_models")()
+        assert failed.value.code is ErrorCode.INTERNAL, call
+        assert "secret" not in failed.value.message and "Traceback" not in failed.value.message
 
 
 def test_the_api_key_is_presented_once_per_connection(service: InferenceService) -> None:
