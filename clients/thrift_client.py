@@ -95,6 +95,7 @@ class ThriftClient(InferenceClient):
         self._transport: TTransport.TTransportBase | None = None
         self._socket: TSocket.TSocket | None = None  # under the transport, for prepared calls
         self._client: Any = None
+        self._reply_wait = ReplyWait(timeout)  # every prepared call's, on this connection
 
     def _connect(self) -> Any:
         host, port = self._address
@@ -216,11 +217,9 @@ class ThriftClient(InferenceClient):
                 raise TTransportException(TTransportException.TIMED_OUT, "read timeout") from exc
             raise TTransportException(TTransportException.END_OF_FILE, "the server closed")
 
-        wait = ReplyWait(self.timeout)
-
         def exchange(client: Any) -> Any:
             assert self._socket is not None
-            return wait.run(self._socket.handle, over)
+            return self._reply_wait.run(self._socket.handle, over)
 
         def send() -> object:
             answer = self._guarded(exchange)

@@ -79,6 +79,8 @@ class ReplyWait:
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
+        self._hub: Any = None  # gevent's, once a gevent socket is seen
+        self._current: Callable[[], Any] = lambda: None  # gevent's getcurrent, then
         self._timer: Any = None
         self._handle: socket.socket | None = None
         self._readable: Any = None  # the handle's read watcher
@@ -87,17 +89,17 @@ class ReplyWait:
     def run(self, handle: socket.socket, exchange: Exchange) -> Any:
         if not type(handle).__module__.startswith("gevent"):
             return exchange(handle, _ready)
-        from gevent import get_hub, getcurrent
+        if self._hub is None:
+            from gevent import get_hub, getcurrent
 
-        hub = get_hub()
-        if self._timer is None:
-            self._timer = hub.loop.timer(self.seconds)
+            self._hub, self._current = get_hub(), getcurrent
+            self._timer = self._hub.loop.timer(self.seconds)
         if handle is not self._handle:
             if self._readable is not None:
                 self._readable.close()
-            self._handle, self._readable = handle, hub.loop.io(handle.fileno(), 1)
-            self._wait = functools.partial(hub.wait, self._readable)
-        self._timer.start(getcurrent().throw, TimeoutError)
+            self._handle, self._readable = handle, self._hub.loop.io(handle.fileno(), 1)
+            self._wait = functools.partial(self._hub.wait, self._readable)
+        self._timer.start(self._current().throw, TimeoutError)
         try:
             return exchange(handle, self._wait)
         finally:
