@@ -455,7 +455,7 @@ class InferenceService:
         except Exception as exc:
             elapsed = time.perf_counter() - started
             self.counters.inference(model, version, "error", elapsed)
-            self.strategies.record(model, version, elapsed, ok=False)
+            self.strategies.failed(model, version)
             raise CoreError(
                 ErrorCode.INTERNAL,
                 f"version {version} of {model!r} failed to answer",
@@ -463,10 +463,8 @@ class InferenceService:
             ) from exc
         elapsed = time.perf_counter() - started
         self.counters.inference(model, version, "ok", elapsed)
-        self.strategies.record(model, version, elapsed, ok=True)
-        self.strategies.shadow(model, x, labels)
         prediction_id = new_prediction_id()
-        self.strategies.remember(prediction_id, model, version)
+        self.strategies.answered(model, version, elapsed, x, labels, prediction_id)
         return PredictAnswer(
             model, version, self.served_by, labels, probabilities_rows, prediction_id, route.arm
         )

@@ -295,15 +295,12 @@ class StrategyBook:
         means = [state.of(v).reward / state.of(v).feedback for v in arms]
         return Route(arms[means.index(max(means))], "bandit:exploit")
 
-    def record(self, model: str, version: str, latency_s: float, *, ok: bool) -> None:
-        """Count a call; a failing canary past its threshold is rolled back here."""
+    def failed(self, model: str, version: str) -> None:
+        """Count a failed call; a failing canary past its threshold is rolled back here."""
         with self._lock:
             state = self._state(model)
             counters = state.of(version)
             counters.calls += 1
-            if ok:
-                counters.latency_s += latency_s
-                return
             counters.errors += 1
             config = state.config
             if config.kind != "canary" or version != config.versions[1]:
@@ -314,8 +311,25 @@ class StrategyBook:
                 why = f"error rate {rate:.0%} over {counters.calls} calls > {limit:.0%}"
                 self._settle_locked(model, keep=0, verb="rolled back automatically", why=why)
 
-    def remember(self, prediction_id: str, model: str, version: str) -> None:
+    def answered(
+        self,
+        model: str,
+        version: str,
+        latency_s: float,
+        x: FloatArray,
+        labels: list[str],
+        prediction_id: str,
+    ) -> None:
+        """A call that answered, under one lock (three acquisitions per predict before): count
+        it, queue a copy for the shadow candidate if the model runs shadow (never blocks), and
+        remember the prediction for ``feedback``."""
         with self._lock:
+            state = self._state(model)
+            counters = state.of(version)
+            counters.calls += 1
+            counters.latency_s += latency_s
+            if state.config.kind == "shadow":
+                self._shadow_locked(state, model, x, labels)
             self._predictions[prediction_id] = (model, version)
             if len(self._predictions) > REMEMBERED_PREDICTIONS:
                 self._predictions.popitem(last=False)
@@ -345,22 +359,20 @@ class StrategyBook:
 
     # -- shadow -----------------------------------------------------------------------------
 
-    def shadow(self, model: str, x: FloatArray, primary_labels: list[str]) -> None:
-        """Queue a copy for the shadow candidate, if the model runs shadow; never blocks."""
-        with self._lock:
-            state = self._state(model)
-            if state.config.kind != "shadow":
-                return
-            job = _ShadowJob(model, state.config.versions[1], x, primary_labels)
-            if self._shadow_thread is None:
-                self._shadow_thread = threading.Thread(
-                    target=self._shadow_worker, name="protobench-shadow", daemon=True
-                )
-                self._shadow_thread.start()
-            try:
-                self._shadow.put_nowait(job)
-            except queue.Full:
-                state.shadow_dropped += 1
+    def _shadow_locked(
+        self, state: _ModelState, model: str, x: FloatArray, primary_labels: list[str]
+    ) -> None:
+        """Queue a copy for the shadow candidate without blocking; the lock is held."""
+        job = _ShadowJob(model, state.config.versions[1], x, primary_labels)
+        if self._shadow_thread is None:
+            self._shadow_thread = threading.Thread(
+                target=self._shadow_worker, name="protobench-shadow", daemon=True
+            )
+            self._shadow_thread.start()
+        try:
+            self._shadow.put_nowait(job)
+        except queue.Full:
+            state.shadow_dropped += 1
 
     def _shadow_worker(self) -> None:
         while True:
