@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn
 
 import grpc
 
@@ -54,7 +54,6 @@ SERVICE_NAME: str = pb.DESCRIPTOR.services_by_name["InferenceService"].full_name
 EXTRA_RPCS = frozenset({"PredictStream"})
 
 Context = grpc.ServicerContext
-T = TypeVar("T")
 
 
 def status_of(code: ErrorCode) -> grpc.StatusCode:
@@ -85,15 +84,6 @@ def _check_deadline(context: Context, work_s: float = 0.0) -> None:
                 f"the model takes at least {work_s * 1000:.0f} ms)",
             ),
         )
-
-
-def _unary(context: Context, rpc: str, call: Callable[[], T], work_s: float = 0.0) -> T:
-    """Every unary RPC: refuse a deadline that cannot be met, run ``call``, map any error."""
-    _check_deadline(context, work_s)
-    try:
-        return call()
-    except Exception as exc:
-        _fail(context, rpc, exc)
 
 
 def _stream_error(error: CoreError) -> pb.PredictStreamResponse:
@@ -185,9 +175,15 @@ OPERATIONS: dict[str, str] = {rpc.operation: rpc.name for rpc in RPCS}
 
 
 def _method(rpc: Rpc) -> Callable[[InferenceServicer, Any, Context], Any]:
+    answer, name, waits_for_model = rpc.answer, rpc.name, rpc.waits_for_model
+
     def method(self: InferenceServicer, request: Any, context: Context) -> Any:
-        work_s = self._model_s if rpc.waits_for_model else 0.0
-        return _unary(context, rpc.name, lambda: rpc.answer(self._service, request), work_s)
+        """Refuse a deadline that cannot be met, answer, map any error."""
+        _check_deadline(context, self._model_s if waits_for_model else 0.0)
+        try:
+            return answer(self._service, request)
+        except Exception as exc:
+            _fail(context, name, exc)
 
     method.__name__ = method.__qualname__ = rpc.name
     return method

@@ -13,6 +13,7 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ class SoftmaxNetwork:
     weights: tuple[FloatArray, ...]
     biases: tuple[FloatArray, ...]
 
-    @property
+    @cached_property
     def n_features(self) -> int:
         return int(self.weights[0].shape[0])
 

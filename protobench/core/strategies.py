@@ -49,6 +49,9 @@ class Route(NamedTuple):
     arm: str
 
 
+_DEFAULT_ROUTE = Route(None, "single")  # a model with no strategy set: its default version
+
+
 @dataclass
 class _Counters:
     calls: int = 0
@@ -259,6 +262,14 @@ class StrategyBook:
     def route(self, model: str, version: str | None, caller: str | None) -> Route:
         if version is not None:
             return Route(version, "requested")
+        # single takes no lock: it draws nothing, and a strategy set meanwhile replaces the
+        # state's (frozen) config whole, so this reads the old one or the new one.
+        state = self._models.get(model)
+        if state is None:
+            return _DEFAULT_ROUTE
+        config = state.config
+        if config.kind == "single":
+            return Route(config.versions[0], "single") if config.versions else _DEFAULT_ROUTE
         with self._lock:
             state = self._state(model)
             config = state.config

@@ -116,6 +116,34 @@ def test_bad_instances(service: InferenceService, instances: object, code: Error
     assert exc.value.message
 
 
+@pytest.mark.parametrize("probabilities", [True, False])
+def test_features_that_overflow_the_model_are_the_callers_error(
+    service: InferenceService, probabilities: bool
+) -> None:
+    """1e308 is a finite float, but the model's dot products overflow on it: answering would
+    mean NaN probabilities and a meaningless label, so the row is refused by its index, and
+    the version is not charged with a failure."""
+    rows = [[5.1, 3.5, 1.4, 0.2], [1e308, 1e308, 1e308, 1e308]]
+    with pytest.warns(RuntimeWarning), pytest.raises(CoreError) as exc:
+        service.predict("iris", rows, probabilities=probabilities)
+    assert _code(exc) == ErrorCode.INVALID_INPUT
+    assert exc.value.details == {"instance": 1}
+    assert all(v.errors == 0 for v in service.get_strategy("iris").stats)
+
+
+def test_large_features_within_the_models_range_are_answered(service: InferenceService) -> None:
+    """Finite inputs whose sum overflows are told apart from NaN and infinity exactly."""
+    with pytest.warns(RuntimeWarning):
+        answer = service.predict("iris", [[1e308, 1e308, 0.0, 0.0]], version="1")
+    assert answer.predictions[0].label in service.get_model("iris").labels
+
+
+def test_rows_as_any_sequence(service: InferenceService) -> None:
+    as_tuples = service.predict("iris", ((5.1, 3.5, 1.4, 0.2),), plain=True)
+    as_lists = service.predict("iris", [[5.1, 3.5, 1.4, 0.2]], plain=True)
+    assert as_tuples.probabilities == as_lists.probabilities
+
+
 def test_batch_limit_is_a_setting(models_dir: Path) -> None:
     service = InferenceService(Settings(models_dir=models_dir, max_batch=2))
     service.load()

@@ -1,5 +1,6 @@
 """The classic killers, on every protocol they apply to: a body at and over the size limit,
-a batch at and over its limit, 150,000-deep JSON, an image bomb, NaN and infinity.
+a batch at and over its limit, 150,000-deep JSON, an image bomb, NaN and infinity, and finite
+numbers too large for the model.
 
 Each answer is a client error from the error table (TOO_LARGE for every size limit), never a
 5xx or INTERNAL, with no traceback; and the server still predicts afterwards.
@@ -149,6 +150,15 @@ def test_an_image_bomb_is_too_large(server: RunningServer) -> None:
 def test_nan_and_infinity_in_json_are_invalid_input(json_probe: Probe, number: bytes) -> None:
     body = json_probe.predict_body([[0.0, 3.5, 1.4, 0.2]])
     _refused(json_probe.send(body.replace(b"0.0", number, 1)), ErrorCode.INVALID_INPUT)
+
+
+def test_features_that_overflow_the_model_are_invalid_input(server: RunningServer) -> None:
+    """1e308 is a finite number on every wire, but the model's arithmetic overflows on it:
+    a refusal naming the row, not NaN probabilities or a meaningless label."""
+    with connect(server.protocol, server.target) as client, pytest.raises(ClientError) as refused:
+        client.predict("iris", [[5.1, 3.5, 1.4, 0.2], [1e308, 1e308, 1e308, 1e308]])
+    assert refused.value.code is ErrorCode.INVALID_INPUT
+    assert "instance 1 is too large" in refused.value.message
 
 
 @pytest.mark.parametrize("number", [float("nan"), float("inf"), float("-inf")])
