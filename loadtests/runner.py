@@ -24,7 +24,7 @@ from typing import Any
 from clients import client_class
 from clients.base import InferenceClient
 from loadtests.coldstart import measure as measure_cold_starts
-from loadtests.cpu import CpuUsage, CpuWindow
+from loadtests.cpu import CpuWindow, MachineUsage, MachineWindow
 from loadtests.distributed import START_SLACK_S, distributed_command
 from loadtests.expected import server_cores
 from loadtests.matrix import BenchConfig, Cell, cells
@@ -39,6 +39,9 @@ from protobench.protocols import Protocol, spec
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 GENERATOR_BOUND_SHARE = 0.85
+# cpu-contended: the machine's CPUs this busy, with other work keeping this many busy
+CONTENDED_BUSY_SHARE = 0.9
+CONTENDED_OTHER_CPUS = 0.2
 NATIVE_SLACK_S = 10.0  # wrk and h2load run this long past the window (a late start eats into it)
 LOCUST_START_SLACK_S = 60.0  # Locust's own start-up and shutdown, beyond the run time (a busy
 # shared machine has seen a pinned Locust take over 20 s to send its first request)
@@ -269,8 +272,7 @@ class CellRun:
         latency, failed = native_latency(native)
         rps = answered / self.config.duration_s
         flags = ["errors"] if failed else []
-        if window["cpu"]["generator"].busiest_share > GENERATOR_BOUND_SHARE:
-            flags.append("generator-bound")
+        flags += _cpu_flags(window["cpu"])
         return {
             "requests": answered, "ok": answered, "errors": {"NATIVE_FAILED": failed} if failed
             else {}, "requests_per_s": rps, "predictions_per_s": rps * self.cell.batch,
@@ -304,6 +306,7 @@ class CellRun:
         )
         balancer = CpuWindow([cluster.balancer_pid] if cluster.balancer_pid else [])
         load = CpuWindow([generator.pid])
+        machine = MachineWindow()
         stall = Stall([r.pid for r in cluster.replicas], start, config.stall)
         last_total, last_time = sum(cluster.request_counts().values()), time.time()
         counts_start: dict[str, int] = {}
@@ -315,7 +318,7 @@ class CellRun:
                 stall.tick(now)
                 if not measuring and now >= start:
                     counts_start = cluster.request_counts()
-                    for w in (servers, balancer, load):
+                    for w in (servers, balancer, load, machine):
                         w.start()
                     measuring = True
                 if stall.active:
@@ -328,18 +331,17 @@ class CellRun:
             stall.release()
         if not measuring:
             raise RuntimeError("the load generator stopped before the measured window began")
-        usage = {"server": servers.stop(), "balancer": balancer.stop(), "generator": load.stop()}
+        usage = {"server": servers.stop(), "balancer": balancer.stop(), "generator": load.stop(),
+                 "machine": machine.stop()}  # fmt: skip
         counts_end = cluster.request_counts()
         shares = {name: counts_end.get(name, 0) - counts_start.get(name, 0) for name in counts_end}
         return {"start": start, "end": end, "cpu": usage, "replica_requests": shares}
 
     def _measurements(self, stats: WindowStats, window: dict[str, Any],
                       samples_dir: Path) -> dict[str, Any]:  # fmt: skip
-        cpu: dict[str, CpuUsage] = window["cpu"]
+        cpu: dict[str, Any] = window["cpu"]
         ok = max(stats.ok, 1)
-        flags = []
-        if cpu["generator"].busiest_share > GENERATOR_BOUND_SHARE:
-            flags.append("generator-bound")
+        flags = _cpu_flags(cpu)
         if stats.unstable:
             flags.append("unstable")
         if stats.errors:
@@ -368,7 +370,30 @@ class CellRun:
         }
 
 
-def _cpu_block(cpu: dict[str, CpuUsage], ok: int) -> dict[str, float]:
+def _ours_s(cpu: dict[str, Any]) -> float:
+    """CPU seconds of the cell's own processes (servers measured remotely included, so other
+    work is never overstated)."""
+    return float(cpu["server"].total_s + cpu["balancer"].total_s + cpu["generator"].total_s)
+
+
+def _cpu_flags(cpu: dict[str, Any]) -> list[str]:
+    """generator-bound: the instrument was the limit. cpu-contended: the machine's CPUs were
+    busy and other work took a share of them, so the cell measured less than its servers
+    could do on their own (a shared machine; docs/loadtests.md)."""
+    flags = []
+    if cpu["generator"].busiest_share > GENERATOR_BOUND_SHARE:
+        flags.append("generator-bound")
+    machine: MachineUsage = cpu["machine"]
+    if (
+        machine.busy_share >= CONTENDED_BUSY_SHARE
+        and machine.other_cpus(_ours_s(cpu)) >= CONTENDED_OTHER_CPUS
+    ):
+        flags.append("cpu-contended")
+    return flags
+
+
+def _cpu_block(cpu: dict[str, Any], ok: int) -> dict[str, float]:
+    machine: MachineUsage = cpu["machine"]
     return {
         "server_s": cpu["server"].total_s,
         "balancer_s": cpu["balancer"].total_s,
@@ -384,6 +409,9 @@ def _cpu_block(cpu: dict[str, CpuUsage], ok: int) -> dict[str, float]:
         "capacity_per_core": ok / max(cpu["server"].total_s, 1e-9),
         "generator_busiest_share": cpu["generator"].busiest_share,
         "generator_processes": cpu["generator"].processes,
+        # the whole machine: how busy its CPUs were, and how many CPUs other work took
+        "machine_busy_share": machine.busy_share,
+        "other_cpus": machine.other_cpus(_ours_s(cpu)),
     }
 
 

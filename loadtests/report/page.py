@@ -21,6 +21,7 @@ from loadtests.workload import PAYLOADS
 # Which flag qualifies which number: it is shown next to that number, not only in a column.
 FLAG_PLACES = {
     "generator-bound": "rps",
+    "cpu-contended": "rps",
     "unstable": "rps",
     "errors": "errors",
     "no-successful-requests": "latency",

@@ -98,22 +98,7 @@ def _needs_nginx(protocol: Protocol) -> None:
         pytest.skip(str(exc))
 
 
-# SOAP's four replicas at 400/s take 0.9-1.25 of the machine's two CPUs with nginx and the
-# generator (2.2-2.7 ms of replica CPU per call, REST's 1.1 ms), so it is the first cell to fall
-# short when other work takes CPU. With spyne reading the answers by attribute (about 0.9 of the
-# replica CPU per call before) this test passed 7 of 12 runs (2026-12-01 13:28-14:18 UTC, load
-# 3-16): SOAP x 4 alone fell short twice at load 5-9, two runs at load 10-16 missed at N = 1
-# and 2 as well, one stopped on a 502 from nginx (a kept-alive upstream connection the replica
-# was closing; nginx now closes idle ones first). Measured in docs/scaling.md; open under the
-# scaling issue.
-SHORT_AT_FOUR = {"soap": "4 SOAP replicas need 1.2 of the 2 CPUs: short when other work takes CPU"}
-
-
-@pytest.mark.parametrize("protocol", [
-    pytest.param(p, marks=[marker(p), pytest.mark.xfail(reason=SHORT_AT_FOUR[p], strict=False)])
-    if p in SHORT_AT_FOUR else pytest.param(p, marks=marker(p))
-    for p in PROTOCOLS
-])  # fmt: skip
+@pytest.mark.parametrize("protocol", [pytest.param(p, marks=marker(p)) for p in PROTOCOLS])
 def test_replicas_of_the_capacity_limited_model_scale_linearly(
     tmp_path: Path, protocol: Protocol
 ) -> None:
@@ -122,7 +107,7 @@ def test_replicas_of_the_capacity_limited_model_scale_linearly(
         balancer="nginx", users=(32,), duration_s=4.0, warmup_s=1.5, calibration_calls=10,
         model_workers=1, model_service_ms=10.0,
     )  # fmt: skip
-    measured: dict[int, list[float]] = {}
+    measured: dict[int, list[tuple[float, list[str]]]] = {}
     with _alone(), launch(protocol, replicas=4, balancer="nginx", serve_args=config.serve_args(),
                           workdir=tmp_path / "replicas") as cluster:  # fmt: skip
         backends = [Backend(r.name, HOST, r.port) for r in cluster.replicas]
@@ -139,12 +124,17 @@ def test_replicas_of_the_capacity_limited_model_scale_linearly(
                     folder = tmp_path / f"attempt-{attempt}"
                     result = _run(folder, replace(config, remote=remote), protocol, n)
                     assert result["errors"] == {}, result["errors"]
-                    measured.setdefault(n, []).append(result["requests_per_s"])
+                    measured.setdefault(n, []).append((result["requests_per_s"], result["flags"]))
                     if result["requests_per_s"] >= 0.9 * n * PER_REPLICA:
                         break
     for n, attempts in measured.items():
-        assert max(attempts) >= 0.9 * n * PER_REPLICA, measured
-        assert max(attempts) <= 1.05 * n * PER_REPLICA, measured  # the model cannot serve faster
+        best = max(rps for rps, _ in attempts)
+        assert best <= 1.05 * n * PER_REPLICA, measured  # the model cannot serve faster
+        if best < 0.9 * n * PER_REPLICA:
+            # Short only with the bench's own account of why: other work took the CPUs this
+            # cell needed (SOAP's four replicas need 1.2 of the 2 at 400/s, so they are the
+            # first to fall short on a shared machine). A clean machine never raises it.
+            assert all("cpu-contended" in flags for _, flags in attempts), measured
 
 
 @pytest.mark.rest

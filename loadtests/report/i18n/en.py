@@ -77,6 +77,10 @@ MESSAGES: dict[str, str] = {
     "flag.generator-bound": "generator-bound",
     "flag.generator-bound.explain": "the load generator's busiest process used more than 85 % of "
     "a core: the limit measured is the client's, not the server's",
+    "flag.cpu-contended": "CPU contended",
+    "flag.cpu-contended.explain": "the machine's CPUs were at least 90 % busy and work other than "
+    "this cell's kept at least 0.2 of a CPU busy: the cell measured less than its servers could "
+    "do on their own (results.json: cpu.other_cpus)",
     "flag.unstable": "unstable",
     "flag.unstable.explain": "throughput in the two halves of the window differed by more than "
     "15 %: the system had not settled",

@@ -82,6 +82,10 @@ MESSAGES: dict[str, str] = {
     "flag.generator-bound": "generador saturado",
     "flag.generator-bound.explain": "el proceso más cargado del generador de carga usó más del "
     "85 % de un núcleo: el límite medido es el del cliente, no el del servidor",
+    "flag.cpu-contended": "CPU disputada",
+    "flag.cpu-contended.explain": "las CPU de la máquina estuvieron ocupadas al menos un 90 % y "
+    "otro trabajo, ajeno a esta celda, ocupó al menos 0,2 de una CPU: la celda midió menos de lo "
+    "que sus servidores harían por sí solos (results.json: cpu.other_cpus)",
     "flag.unstable": "inestable",
     "flag.unstable.explain": "el rendimiento de las dos mitades de la ventana difirió en más del "
     "15 %: el sistema no se había estabilizado",
