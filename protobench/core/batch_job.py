@@ -128,6 +128,20 @@ def _matrix(records: list[Record], features: Sequence[str]) -> np.ndarray:
         raise
 
 
+def _located(error: CoreError, records: list[Record]) -> CoreError:
+    """The core names a bad row by its index in the chunk; a job's reader needs the file's."""
+    index = error.details.get("instance")
+    if not isinstance(index, int) or not 0 <= index < len(records):
+        return error
+    record = records[index]
+    return CoreError(
+        error.code,
+        f"input {record.input_id} (data row {record.position}) "
+        + error.message.removeprefix(f"instance {index} "),
+        {**error.details, "input_id": record.input_id},
+    )
+
+
 def _is_number(cell: Any) -> bool:
     try:
         float(cell)
@@ -199,7 +213,10 @@ def run_job(
         skipped += len(batch) - len(todo)
         if todo:
             x = _matrix(todo, features)
-            answer = service.predict(model, x, version)
+            try:
+                answer = service.predict(model, x, version)
+            except CoreError as exc:
+                raise _located(exc, todo) from None
             stored = [
                 Row(record.input_id, p.label, p.probabilities, record.position)
                 for record, p in zip(todo, answer.predictions, strict=True)

@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -199,6 +200,23 @@ def test_features_columns_choose_and_order_the_features(
             feature_columns=["r", "s", "p", "q"])  # fmt: skip
     expected = [p.label for p in service.predict("iris", x).predictions]
     assert [row.label for row in store.page("a", 100, 0)] == expected
+
+
+@pytest.mark.parametrize(
+    ("cell", "why"), [("nan", "holds NaN or infinity"), ("1e308", "is too large for the model")]
+)
+def test_a_row_the_model_refuses_is_named_by_its_place_in_the_file(
+    service: InferenceService, tmp_path: Path, cell: str, why: str
+) -> None:
+    """The core names the row by its index in the chunk (0 here); the job by the file's."""
+    source = tmp_path / "bad.csv"
+    rows = [f"r{i},5.1,3.5,1.4,0.2" for i in range(1, 6)] + [f"r6,{cell},{cell},{cell},{cell}"]
+    source.write_text("id,sepal_length,sepal_width,petal_length,petal_width\n" + "\n".join(rows))
+    with pytest.warns() if cell == "1e308" else nullcontext(), pytest.raises(CoreError) as exc:
+        run_job(service, PredictionStore(f"sqlite:///{tmp_path / 'p.db'}"), model="iris",
+                source=source, job="n", chunk=5)  # fmt: skip
+    assert exc.value.message.startswith(f"input r6 (data row 6) {why}")
+    assert exc.value.details["input_id"] == "r6"
 
 
 def test_a_cell_that_is_not_a_number_is_named(service: InferenceService, tmp_path: Path) -> None:
