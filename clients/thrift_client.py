@@ -28,7 +28,7 @@ from thrift.transport.TTransport import TTransportException
 
 from clients.base import ClientError, InferenceClient, Prepared
 from clients.probe import IRIS_ROW, Probe, Verdict
-from clients.thrift_lean import ReplyReader, ReplyWait
+from clients.thrift_lean import NotAReply, ReplyReader, ReplyWait, read_reply
 from protobench.core.errors import ErrorCode
 from protobench.core.types import (
     FeedbackResponse,
@@ -122,7 +122,11 @@ class ThriftClient(InferenceClient):
         return client
 
     def _invoke(self, method: str, request: Any) -> Any:
-        return self._guarded(lambda client: getattr(client, method)(request))
+        def exchange(client: Any) -> Any:
+            getattr(client, f"send_{method}")(request)
+            return read_reply(getattr(client, f"recv_{method}"))
+
+        return self._guarded(exchange)
 
     def _guarded(self, exchange: Callable[[Any], Any]) -> Any:
         """``exchange(client)`` on the open connection, its failures as ClientError."""
@@ -138,6 +142,11 @@ class ThriftClient(InferenceClient):
                 f"Thrift application error: {exc.message}",
                 protocol_status=exc.type,
             ) from None
+        except NotAReply as exc:
+            self.close()
+            raise ClientError(
+                ErrorCode.INTERNAL, f"the answer of {self.target} is not a Thrift reply: {exc}"
+            ) from exc
         except TTransport.TTransportException as exc:
             self.close()
             if exc.type == TTransport.TTransportException.TIMED_OUT:

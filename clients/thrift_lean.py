@@ -10,14 +10,39 @@ from __future__ import annotations
 import functools
 import socket
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from thrift.protocol.TBinaryProtocol import TBinaryProtocol, TBinaryProtocolAccelerated
 from thrift.protocol.TCompactProtocol import TCompactProtocol, TCompactProtocolAccelerated
+from thrift.protocol.TProtocol import TProtocolException
 from thrift.Thrift import TApplicationException, TMessageType
-from thrift.transport.TTransport import TMemoryBuffer
+from thrift.transport.TTransport import TMemoryBuffer, TTransportException
 
 from protobench.v1.inference_thrift import InferenceService as ThriftService
+
+T = TypeVar("T")
+# A length out of bounds, found by the decoder's checks rather than by the socket.
+BAD_LENGTH = {TTransportException.NEGATIVE_SIZE, TTransportException.SIZE_LIMIT}
+
+
+class NotAReply(Exception):
+    """The server's bytes are no reply to the call (a server of another protocol on the port,
+    or a broken one): nothing more can be read on that connection."""
+
+
+def read_reply(read: Callable[..., T], *args: Any) -> T:
+    """``read(*args)``, its decoder's failures as NotAReply. Thrift's decoders raise
+    TProtocolException, TTransportException for a length out of bounds, or (the C decoder)
+    TypeError, ValueError or OverflowError, depending on where the bytes go wrong; EOFError
+    (too few bytes yet) and the reply's own errors pass."""
+    try:
+        return read(*args)
+    except TTransportException as exc:
+        if exc.type not in BAD_LENGTH:
+            raise
+        raise NotAReply(str(exc)) from exc
+    except (TProtocolException, TypeError, ValueError, OverflowError) as exc:
+        raise NotAReply(str(exc) or type(exc).__name__) from exc
 
 
 class ReplyReader:
@@ -27,7 +52,8 @@ class ReplyReader:
     REPLY type, the method's name, seqid 0): when the bytes start with it, the result struct
     after it is decoded by Thrift's C decoder and its success returned or its error raised.
     Anything else (an EXCEPTION message, or too few bytes to tell) is read by the generated
-    client, which raises it. Incomplete bytes raise EOFError either way."""
+    client, which raises it. Incomplete bytes raise EOFError either way, bytes that are no reply
+    NotAReply."""
 
     def __init__(self, method: str, compact: bool) -> None:
         header = TMemoryBuffer()
@@ -46,12 +72,12 @@ class ReplyReader:
         if not received.startswith(self._header):
             # A protocol of its own: the compact one keeps state, left dirty by a failed read.
             client = ThriftService.Client(self._protocol_class(TMemoryBuffer(received)))
-            return getattr(client, f"recv_{self._method}")()
+            return read_reply(getattr(client, f"recv_{self._method}"))
         protocol = self._protocol
         protocol.trans = TMemoryBuffer(received, len(self._header))
         result = self._result()
         try:
-            result.read(protocol)
+            read_reply(result.read, protocol)
         except Exception:
             self._protocol = self._protocol_class(TMemoryBuffer())  # clean for the next reply
             raise

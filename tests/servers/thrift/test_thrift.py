@@ -4,7 +4,11 @@ refused without harm, the API key per connection, the committed generated code c
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import socketserver
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +16,7 @@ import pytest
 import thriftpy2
 from pydantic import SecretStr
 from thrift.protocol.TBinaryProtocol import TBinaryProtocol
+from thrift.protocol.TCompactProtocol import TCompactProtocol
 from thrift.Thrift import TMessageType, TType
 from thrift.transport import TTransport
 from thriftpy2.protocol import TCompactProtocolFactory
@@ -125,6 +130,69 @@ def test_bytes_that_are_not_thrift_close_the_connection_and_the_server_goes_on(
     assert _exchange(target, b"GET / HTTP/1.1\r\nhost: x\r\n\r\n") is None
     with ThriftClient(target) as client:
         assert client.health().ready
+
+
+class _Garbage(socketserver.BaseRequestHandler):
+    """A broken server's connection: the call read, ``server.answer`` sent back, then held
+    open until the client hangs up (so only the bytes can fail the client, not a close)."""
+
+    def handle(self) -> None:
+        self.request.settimeout(30)
+        with contextlib.suppress(OSError):
+            self.request.recv(65536)
+            self.request.sendall(self.server.answer)  # type: ignore[attr-defined]
+            while self.request.recv(65536):
+                pass
+
+
+@contextlib.contextmanager
+def _answering(answer: bytes) -> Iterator[str]:
+    """The target of a loopback server that answers every call with ``answer``."""
+    with socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Garbage) as server:
+        server.daemon_threads = True
+        server.answer = answer  # type: ignore[attr-defined]
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            yield f"127.0.0.1:{server.server_address[1]}"
+        finally:
+            server.shutdown()  # returns once serve_forever has
+
+
+def _reply_header(compact: bool) -> bytes:
+    buffer = TTransport.TMemoryBuffer()
+    (TCompactProtocol if compact else TBinaryProtocol)(buffer).writeMessageBegin(
+        "Predict", TMessageType.REPLY, 0
+    )
+    return bytes(buffer.getvalue())
+
+
+@pytest.mark.parametrize("compact", [False, True], ids=["binary", "compact"])
+@pytest.mark.parametrize("answer", ["http", "bad field type", "bad length"])
+@pytest.mark.parametrize("call", ["full", "prepared"])
+def test_an_answer_that_is_not_a_thrift_reply_is_a_client_error(
+    compact: bool, answer: str, call: str
+) -> None:
+    """A server of another protocol on the port, or a broken one: each decoder failure (a
+    protocol error, a bad type, a length out of bounds) is ClientError(INTERNAL), and the
+    next call starts on a new connection rather than reading what is left of the old one."""
+    # a string field whose length is -16 (binary) or a varint that never ends (compact)
+    bad_length = b"\x18" + b"\xff" * 6 if compact else b"\x0b\x00\x00\xff\xff\xff\xf0"
+    data = {
+        "http": b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n",
+        "bad field type": _reply_header(compact) + b"\xff" * 8,
+        "bad length": _reply_header(compact) + bad_length,
+    }[answer]
+    with _answering(data) as target, ThriftClient(target, compact=compact) as client:
+        predict: Any = (
+            client.prepare("predict", model="iris", instances=[SETOSA])
+            if call == "prepared"
+            else lambda: client.predict("iris", [SETOSA])
+        )
+        for _ in range(2):
+            with pytest.raises(ClientError) as failed:
+                predict()
+            assert failed.value.code is ErrorCode.INTERNAL
+            assert "not a Thrift reply" in failed.value.message
 
 
 def test_an_internal_error_leaks_nothing(target: str, service: InferenceService) -> None:
