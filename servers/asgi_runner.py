@@ -115,16 +115,25 @@ def serve_asgi(app: Any, protocol: str, service: InferenceService, listen: Liste
     """Bind, start loading the models, announce the port, then serve until SIGINT/SIGTERM.
 
     uvicorn handles both signals itself: it stops accepting, lets in-flight requests finish
-    (up to ``GRACEFUL_SHUTDOWN_S``), then returns, and the process exits 0. With
-    ``tls_cert_file`` set it serves HTTPS.
+    (up to ``GRACEFUL_SHUTDOWN_S``), sends the app the lifespan's shutdown, then returns, and
+    the process exits 0. With ``tls_cert_file`` set it serves HTTPS.
     """
-    settings = service.settings
     sock = bind_socket(listen)
+    server = asgi_server(app, service.settings)
+    service.load_in_background()
+    announce(listen, protocol, sock.getsockname()[1])
+    server.run(sockets=[sock])
+
+
+def asgi_server(app: Any, settings: Settings) -> DrainingServer:
+    """uvicorn as every HTTP adapter runs on it. The ASGI lifespan is uvicorn's "auto": an app
+    that takes it hears of the stop (the SOAP app ends its WSGI threads), one that refuses it
+    (strawberry's GraphQL view) is served without it."""
     config = uvicorn.Config(
         with_api_key(app, settings),
         loop="uvloop",
         http=limited_protocol(HttpLimits.from_settings(settings)),
-        lifespan="off",
+        lifespan="auto",
         access_log=False,
         server_header=False,  # no "server: uvicorn" for a scanner to read
         log_level="warning",
@@ -133,9 +142,7 @@ def serve_asgi(app: Any, protocol: str, service: InferenceService, listen: Liste
         ssl_certfile=settings.tls_cert_file,
         ssl_keyfile=settings.tls_key_file,
     )
-    service.load_in_background()
-    announce(listen, protocol, sock.getsockname()[1])
-    DrainingServer(config).run(sockets=[sock])
+    return DrainingServer(config)
 
 
 class DrainingServer(uvicorn.Server):

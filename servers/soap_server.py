@@ -301,6 +301,8 @@ def create_app(service: InferenceService) -> ASGIApp:
     wsgi = asgi_of(_guarded(spyne_app), WSGI_THREADS)
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            return await wsgi(scope, receive, send)
         if scope["type"] != "http":
             return
         if scope["path"] != PATH:

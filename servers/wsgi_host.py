@@ -83,10 +83,13 @@ def run_wsgi(app: WSGIApp, environ: dict[str, Any]) -> Answer:
 
 
 def asgi_of(app: WSGIApp, threads: int) -> ASGIApp:
-    """``app`` as an ASGI application, run in a pool of ``threads`` (calls in flight)."""
+    """``app`` as an ASGI application, run in a pool of ``threads`` (calls in flight) that the
+    server's stop (the ASGI lifespan's shutdown) ends."""
     pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="wsgi")
 
     async def serve(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            return await _end_with_server(pool, receive, send)
         chunks: list[bytes] = []
         while True:
             message = await receive()
@@ -105,3 +108,14 @@ def asgi_of(app: WSGIApp, threads: int) -> ASGIApp:
         await send({"type": "http.response.body", "body": body})
 
     return serve
+
+
+async def _end_with_server(pool: ThreadPoolExecutor, receive: Receive, send: Send) -> None:
+    """The lifespan: at shutdown (the server has drained its connections or given up on
+    them), calls not started are dropped and the threads end, idle ones at once, a busy one
+    when its call returns. Not waited for: a call that never returns cannot hold up the stop."""
+    await receive()  # lifespan.startup
+    await send({"type": "lifespan.startup.complete"})
+    await receive()  # lifespan.shutdown, once the server stops
+    pool.shutdown(wait=False, cancel_futures=True)
+    await send({"type": "lifespan.shutdown.complete"})

@@ -17,8 +17,8 @@ JSON = {"content-type": "application/json"}
 
 
 def _client(service: InferenceService) -> TestClient:
-    """Not entered as a context manager: that would send ASGI lifespan events, which uvicorn
-    does not send here (``lifespan="off"``) and strawberry's view does not take."""
+    """Not entered as a context manager: that would send ASGI lifespan events, which
+    strawberry's view refuses (uvicorn, with ``lifespan="auto"``, serves it without them)."""
     return TestClient(create_app(service), raise_server_exceptions=False)
 
 
