@@ -61,10 +61,10 @@ def model_problem(args: argparse.Namespace) -> str | None:
     """What is wrong with the options together (checked before any replica starts)."""
     from pydantic import ValidationError
 
-    from protobench.core.settings import Settings
+    from protobench.core.settings import Settings, settings_problem
 
     try:
         Settings(**model_overrides(args))
     except ValidationError as exc:
-        return "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        return settings_problem(exc)
     return None

@@ -194,14 +194,12 @@ def _settings(overrides: dict[str, Any]) -> Settings | None:
     """The settings, or None after saying what is wrong with them."""
     from pydantic import ValidationError
 
-    from protobench.core.settings import Settings
+    from protobench.core.settings import Settings, settings_problem
 
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}"
-                             for e in exc.errors())  # fmt: skip
-        print(f"protobench: {problems}", file=sys.stderr)
+        print(f"protobench: {settings_problem(exc)}", file=sys.stderr)
         return None
 
 

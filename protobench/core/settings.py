@@ -6,8 +6,10 @@ import os
 import socket
 from pathlib import Path
 
-from pydantic import Field, FilePath, SecretStr, field_validator, model_validator
+from pydantic import Field, FilePath, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "PROTOBENCH_"
 
 
 def default_models_dir() -> Path:
@@ -21,7 +23,7 @@ def default_replica_name() -> str:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PROTOBENCH_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
     models_dir: Path = Field(
         default_factory=default_models_dir,
@@ -172,3 +174,19 @@ class Settings(BaseSettings):
         if (self.tls_cert_file is None) != (self.tls_key_file is None):
             raise ValueError("TLS needs both a certificate and a key file")
         return self
+
+
+def settings_problem(error: ValidationError) -> str:
+    """What is wrong with the settings, for a person: each bad field with its environment
+    variable (where a setting usually comes from) and the value given, e.g.
+    ``http_keep_alive_s (PROTOBENCH_HTTP_KEEP_ALIVE_S) is '0': Input should be greater than or
+    equal to 1``; a check across fields by its message alone."""
+    problems = []
+    for problem in error.errors():
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        if problem["loc"]:
+            field = ".".join(map(str, problem["loc"]))
+            given = problem["input"]
+            message = f"{field} ({ENV_PREFIX}{field.upper()}) is {given!r}: {message}"
+        problems.append(message)
+    return "; ".join(problems)

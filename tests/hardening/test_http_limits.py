@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from protobench.protocol_spec import load
-from protobench.protocols import Transport, spec, with_transport
+from protobench.protocols import Transport, with_transport
 from tests.hardening.conftest import server_for
-from tests.hardening.wire import IRIS_ROW
+from tests.hardening.wire import http_predict
 from tests.support.protocols import protocol_params
 from tests.support.servers import RunningServer
 
@@ -57,21 +56,9 @@ def _status_line(sock: socket.socket) -> str:
     return data.split(b"\r\n", 1)[0].decode() if data else "closed"
 
 
-def _predict(protocol: str, extra_headers: bytes = b"") -> bytes:
-    """A one-row predict as the protocol's probe POSTs it, ``extra_headers`` added."""
-    probe = load(spec(protocol).probe)
-    body = probe("unused").predict_body([IRIS_ROW])
-    head = b"POST %s HTTP/1.1\r\nhost: t\r\ncontent-type: %s\r\ncontent-length: %d\r\n" % (
-        probe.path.encode(),
-        probe.content_type.encode(),
-        len(body),
-    )
-    return head + extra_headers + b"\r\n" + body
-
-
 def _serves(server: RunningServer) -> str:
     with _connect(server) as sock:
-        sock.sendall(_predict(server.protocol))
+        sock.sendall(http_predict(server.protocol))
         return _status_line(sock)
 
 
@@ -101,7 +88,7 @@ def test_a_huge_header_is_431_before_it_is_buffered(server: RunningServer) -> No
 def test_headers_just_under_the_limit_are_served(server: RunningServer) -> None:
     with _connect(server) as sock:
         filler = b"x-fill: " + b"a" * (30 * 1024) + b"\r\n"
-        sock.sendall(_predict(server.protocol, filler))
+        sock.sendall(http_predict(server.protocol, filler))
         assert _status_line(sock) == "HTTP/1.1 200 OK"
 
 
@@ -125,7 +112,7 @@ def test_slowloris_connections_are_closed_with_408(server: RunningServer) -> Non
 
 def test_a_body_that_never_ends_is_408(server: RunningServer) -> None:
     with _connect(server) as sock:
-        sock.sendall(_predict(server.protocol)[:-5])  # the declared length never arrives
+        sock.sendall(http_predict(server.protocol)[:-5])  # the declared length never arrives
         assert _status_line(sock) == "HTTP/1.1 408 Request Timeout"
 
 
@@ -147,7 +134,7 @@ def test_pipelined_requests_then_a_hang_up_log_nothing(server: RunningServer) ->
     client pipelined requests and hung up (16 of 20 tries)."""
     for _ in range(10):
         with _connect(server) as sock:
-            sock.sendall(_predict(server.protocol) * 8)
+            sock.sendall(http_predict(server.protocol) * 8)
         time.sleep(0.05)
     time.sleep(1.0)
     assert _serves(server) == "HTTP/1.1 200 OK"

@@ -24,6 +24,19 @@ def probe_for(server: RunningServer) -> Probe:
     return probe_class(server.target)
 
 
+def http_predict(protocol: str, extra_headers: bytes = b"") -> bytes:
+    """A one-row predict as the protocol's probe POSTs it over HTTP/1.1, ``extra_headers``
+    added."""
+    probe = load(spec(protocol).probe)
+    body = probe("unused").predict_body([IRIS_ROW])
+    head = b"POST %s HTTP/1.1\r\nhost: t\r\ncontent-type: %s\r\ncontent-length: %d\r\n" % (
+        probe.path.encode(),
+        probe.content_type.encode(),
+        len(body),
+    )
+    return head + extra_headers + b"\r\n" + body
+
+
 def assert_caller_error_at_most(verdict: Verdict, context: object = "") -> None:
     """A success or the caller's error: never INTERNAL, a 5xx or a leaked traceback."""
     assert ErrorCode.INTERNAL not in verdict.errors, (context, verdict)
@@ -32,4 +45,11 @@ def assert_caller_error_at_most(verdict: Verdict, context: object = "") -> None:
     assert not any(marker in verdict.text for marker in LEAK_MARKERS), (context, verdict)
 
 
-__all__ = ["IRIS_ROW", "Probe", "Verdict", "assert_caller_error_at_most", "probe_for"]
+__all__ = [
+    "IRIS_ROW",
+    "Probe",
+    "Verdict",
+    "assert_caller_error_at_most",
+    "http_predict",
+    "probe_for",
+]
