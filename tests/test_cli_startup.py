@@ -8,8 +8,16 @@ from __future__ import annotations
 import subprocess
 import sys
 
-# libraries only some commands need: load tests, balancers, other protocols' frameworks
-NOT_FOR_EVERY_COMMAND = ("graphql", "httpx", "locust", "loadtests.remote", "servers.balancers")
+# libraries only some commands need: load tests, the report's statistics (2.1 s of CPU), balancers,
+# other protocols' frameworks
+NOT_FOR_EVERY_COMMAND = (
+    "graphql",
+    "httpx",
+    "locust",
+    "loadtests.remote",
+    "scipy.stats",
+    "servers.balancers",
+)
 
 
 def test_building_the_command_line_loads_no_command_s_libraries() -> None:

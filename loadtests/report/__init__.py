@@ -9,9 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from loadtests.report.build import load
 from loadtests.report.i18n import LANGUAGES, Locale
-from loadtests.report.page import build_page
 
 FORMATS = ("html", "md")
 
@@ -19,7 +17,11 @@ FORMATS = ("html", "md")
 def render(results: Path | Sequence[Path], lang: str = "es", fmt: str = "html") -> str:
     """The report's text for one or more runs (folders, results.json files, or an out dir
     whose newest run is taken)."""
+    # here, not at the top: every command line imports this package for its choices, and the
+    # page's statistics (scipy) cost seconds of each server's start
+    from loadtests.report.build import load
     from loadtests.report.markdown import render_markdown
+    from loadtests.report.page import build_page
     from loadtests.report.template import render_html
 
     if fmt not in FORMATS:
