@@ -31,12 +31,15 @@ system-deps:
 # stay on one worker so its servers start once, see tests/conftest.py); tests that judge speed
 # or timing (marked `serial`) run afterwards, alone on the machine.
 TEST_WORKERS ?= 4
+# Both runs use the models trained once (about 20 s of CPU), afresh for each `make test`.
+TEST_MODELS := $(CURDIR)/var/test-models
 
 test: $(STAMP) system-deps check
 	$(PY) -m servers.graphiql_assets
-	@status=0; \
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not serial" || status=1; \
-	$(PY) -m pytest -m serial || status=1; \
+	rm -rf $(TEST_MODELS)
+	@status=0; export PROTOBENCH_TEST_MODELS=$(TEST_MODELS); \
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not serial" --durations=30 || status=1; \
+	$(PY) -m pytest -m serial --durations=30 || status=1; \
 	exit $$status
 
 check: $(STAMP)

@@ -64,12 +64,19 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
 def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Artifacts trained once per test session and shared by every server the tests start.
 
-    Under pytest-xdist the first worker trains them (about 10 s of CPU) in the session's
+    Under pytest-xdist the first worker trains them (about 20 s of CPU) in the session's
     shared folder and the others copy them; each worker keeps its own copy, since the default
-    prediction store lives beside it."""
+    prediction store lives beside it. ``PROTOBENCH_TEST_MODELS`` names a shared folder that
+    outlives the session: `make test` gives its parallel and serial runs one training."""
     path = tmp_path_factory.mktemp("models")
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        shared = tmp_path_factory.getbasetemp().parent / "trained-models"
+    shared_across_runs = os.environ.get("PROTOBENCH_TEST_MODELS")
+    if shared_across_runs or os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = (
+            Path(shared_across_runs)
+            if shared_across_runs
+            else tmp_path_factory.getbasetemp().parent / "trained-models"
+        )
+        shared.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(f"{shared}.lock"):
             ModelRegistry(shared).load()  # trains only what is not there yet
         shutil.copytree(shared, path, dirs_exist_ok=True)
