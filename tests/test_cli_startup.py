@@ -8,13 +8,14 @@ from __future__ import annotations
 import subprocess
 import sys
 
-# libraries only some commands need: load tests, the report's statistics (2.1 s of CPU), balancers,
-# other protocols' frameworks
+# libraries only some commands need: load tests, the report's statistics (2.1 s of CPU), tables
+# (rich), balancers, other protocols' frameworks
 NOT_FOR_EVERY_COMMAND = (
     "graphql",
     "httpx",
     "locust",
     "loadtests.remote",
+    "rich",
     "scipy.stats",
     "servers.balancers",
 )

@@ -7,8 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rich.table import Table
-
 from protobench.commands.common import add_client_options, open_client, show, target_of
 
 
@@ -43,6 +41,8 @@ def register(commands: Any) -> None:
 
 
 def run_models(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
     with open_client(args) as client:
         models = client.list_models()
     if args.json:
@@ -77,6 +77,8 @@ def _parse_features(raw: list[str]) -> list[list[float]]:
 
 
 def run_predict(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
     with open_client(args) as client:
         if args.image is not None:
             try:

@@ -7,12 +7,11 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.console import Console, RenderableType
-from rich.measure import Measurement
-
 from protobench.protocols import DEFAULT_PORTS, PROTOCOLS, Protocol
 
 if TYPE_CHECKING:
+    from rich.console import RenderableType
+
     from clients.base import InferenceClient
 
 
@@ -39,6 +38,9 @@ def show(renderable: RenderableType, *, stderr: bool = False) -> None:
     """Print a table or a line. On a terminal it fits the window; piped or redirected, where
     rich would assume 80 columns, it takes the width it needs, so no command or number that
     people copy is wrapped or cut short."""
+    from rich.console import Console
+    from rich.measure import Measurement
+
     console = Console(stderr=stderr, soft_wrap=True)
     if not console.is_terminal:
         wide = Console(stderr=stderr, soft_wrap=True, width=UNLIMITED)

@@ -17,9 +17,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-
 from protobench.commands.common import show
 from protobench.protocols import PROTOCOLS
 
@@ -57,6 +54,8 @@ def register(commands: Any) -> None:
 def _same_answer_everywhere() -> Breakdowns:
     """Show one answer per protocol and, while each server is up, measure where the CPU of one
     predict goes (``loadtests.breakdown``: a few hundred calls, a second or two each)."""
+    from rich.table import Table
+
     from clients import connect
     from loadtests.breakdown import breakdown, has_codec
     from protobench.core.service import InferenceService
@@ -91,6 +90,8 @@ def _same_answer_everywhere() -> Breakdowns:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
     from loadtests.breakdown import store as store_breakdown
     from loadtests.report import write_report
     from protobench.cli import main as cli_main

@@ -8,8 +8,6 @@ import json
 import sys
 from typing import Any, get_args
 
-from rich.table import Table
-
 from protobench.commands.common import add_client_options, open_client, show, target_of
 from protobench.core.types import BanditAlgorithm, StrategyKind, StrategyStatus
 
@@ -114,6 +112,8 @@ def run_strategy(args: argparse.Namespace) -> int:
 
 
 def _print_status(status: StrategyStatus) -> None:
+    from rich.table import Table
+
     config = status.strategy
     summary = f"{status.model}: {config.kind} {', '.join(config.versions) or '(default version)'}"
     table = Table(title=summary, caption=status.event or None)
@@ -142,6 +142,8 @@ def run_feedback(args: argparse.Namespace) -> int:
 
 
 def run_predictions(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
     with open_client(args) as client:
         if args.id:
             rows = [client.get_prediction(args.id)]
