@@ -22,9 +22,9 @@ import numpy as np
 from sklearn.datasets import load_iris
 
 from protobench.core.batch_job import run_job
-from protobench.core.prediction_store import PredictionStore
 from protobench.core.service import InferenceService
 from protobench.core.settings import Settings, default_models_dir
+from protobench.core.sql_store import PredictionStore
 from protobench.core.types import StrategyConfig
 
 STRATEGIES = {

@@ -30,3 +30,16 @@ def test_building_the_command_line_loads_no_command_s_libraries() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
     ).stdout.strip()
     assert loaded == "", f"protobench.cli loads {loaded} before any command runs"
+
+
+def test_a_server_loads_sqlalchemy_only_when_it_reads_stored_predictions() -> None:
+    """The prediction store's SQL engine (0.45 s of CPU) is for batch results, which most
+    servers never read."""
+    probe = (
+        "import sys; from protobench.core.service import InferenceService; "
+        "print('sqlalchemy' in sys.modules)"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    ).stdout.strip()
+    assert loaded == "False", "importing the service loads SQLAlchemy"

@@ -17,7 +17,8 @@ import pytest
 from clients import connect
 from clients.base import ClientError, InferenceClient
 from protobench.core.errors import ErrorCode
-from protobench.core.prediction_store import PredictionStore, Row
+from protobench.core.prediction_store import Row
+from protobench.core.sql_store import PredictionStore
 from protobench.core.types import StrategyConfig
 from protobench.protocols import Protocol
 from tests.support.protocols import skip_unless_offered

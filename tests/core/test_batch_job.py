@@ -23,8 +23,8 @@ from sklearn.datasets import load_iris
 
 from protobench.core.batch_job import JobInterrupted, JobResult, run_job
 from protobench.core.errors import CoreError, ErrorCode
-from protobench.core.prediction_store import PredictionStore
 from protobench.core.service import InferenceService
+from protobench.core.sql_store import PredictionStore
 
 IRIS = load_iris().data
 
