@@ -16,8 +16,6 @@ from protobench.cli import main
 from servers.cpu_quota import PREFIX, CpuQuota, QuotaError
 from servers.launcher import launch
 
-pytestmark = pytest.mark.serial  # the CPU a quota lets a replica use: measured alone
-
 SPIN = "import time\nend = time.time() + 30\nwhile time.time() < end: pass\n"
 
 
@@ -31,6 +29,7 @@ def quota() -> Iterator[CpuQuota]:
     chosen.remove()
 
 
+@pytest.mark.serial  # the CPU a quota lets a replica use: measured alone (the others measure none)
 def test_the_kernel_holds_a_replica_to_its_quota(quota: CpuQuota) -> None:
     spinner = subprocess.Popen([sys.executable, "-c", SPIN])
     try:
