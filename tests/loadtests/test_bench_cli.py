@@ -27,7 +27,8 @@ def test_bench_writes_results_json_and_sqlite_with_a_relative_out(
     [cell] = document["cells"]
     assert cell["ok"] > 0 and cell["requests_per_s"] > 0
     assert cell["errors"] == {}
-    assert cell["flags"] == [] or set(cell["flags"]) <= {"generator-bound", "unstable"}
+    # flags that describe the machine this shared suite runs on, not a fault of the bench
+    assert set(cell["flags"]) <= {"generator-bound", "unstable", "cpu-contended"}
     assert document["manifest"]["libraries"]["locust"]
     assert (path.parent / "cells" / cell["cell_id"] / "locust_stats.csv").exists()
     with sqlite3.connect(tmp_path / "results" / "results.db") as db:
