@@ -37,14 +37,18 @@ class CpuUsage:
 
 
 class CpuWindow:
-    """Snapshot at ``start()``, again at ``stop()``; children found at start are included."""
+    """Snapshot at ``start()``, again at ``stop()``; children found at start are included
+    unless ``children`` is false."""
 
-    def __init__(self, root_pids: Iterable[int]) -> None:
+    def __init__(self, root_pids: Iterable[int], *, children: bool = True) -> None:
         self._roots = list(root_pids)
+        self._children = children
         self._before: dict[int, float] = {}
         self._started = 0.0
 
     def _processes(self) -> list[psutil.Process]:
+        if not self._children:
+            return [p for pid in self._roots for p in _tree(pid)[:1]]
         return [p for pid in self._roots for p in _tree(pid)]
 
     def start(self) -> None:

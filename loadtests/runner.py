@@ -306,6 +306,7 @@ class CellRun:
         )
         balancer = CpuWindow([cluster.balancer_pid] if cluster.balancer_pid else [])
         load = CpuWindow([generator.pid])
+        bench = CpuWindow([os.getpid()], children=False)  # this process: counters, progress
         machine = MachineWindow()
         stall = Stall([r.pid for r in cluster.replicas], start, config.stall)
         last_total, last_time = sum(cluster.request_counts().values()), time.time()
@@ -318,7 +319,7 @@ class CellRun:
                 stall.tick(now)
                 if not measuring and now >= start:
                     counts_start = cluster.request_counts()
-                    for w in (servers, balancer, load, machine):
+                    for w in (servers, balancer, load, bench, machine):
                         w.start()
                     measuring = True
                 if stall.active:
@@ -332,7 +333,7 @@ class CellRun:
         if not measuring:
             raise RuntimeError("the load generator stopped before the measured window began")
         usage = {"server": servers.stop(), "balancer": balancer.stop(), "generator": load.stop(),
-                 "machine": machine.stop()}  # fmt: skip
+                 "bench": bench.stop(), "machine": machine.stop()}  # fmt: skip
         counts_end = cluster.request_counts()
         shares = {name: counts_end.get(name, 0) - counts_start.get(name, 0) for name in counts_end}
         return {"start": start, "end": end, "cpu": usage, "replica_requests": shares}
@@ -371,9 +372,9 @@ class CellRun:
 
 
 def _ours_s(cpu: dict[str, Any]) -> float:
-    """CPU seconds of the cell's own processes (servers measured remotely included, so other
-    work is never overstated)."""
-    return float(cpu["server"].total_s + cpu["balancer"].total_s + cpu["generator"].total_s)
+    """CPU seconds of the cell's own processes, the bench's included (servers measured remotely
+    too, so other work is never overstated)."""
+    return float(sum(cpu[part].total_s for part in ("server", "balancer", "generator", "bench")))
 
 
 def _cpu_flags(cpu: dict[str, Any]) -> list[str]:

@@ -40,6 +40,7 @@ def _cpu(generator_s: float, server_s: float, machine_busy_s: float) -> dict[str
         "server": CpuUsage(server_s, server_s / 4.0, 1),
         "balancer": CpuUsage(0.0, 0.0, 0),
         "generator": CpuUsage(generator_s, generator_s / 4.0, 1),
+        "bench": CpuUsage(0.1, 0.025, 1),
         "machine": MachineUsage(busy_s=machine_busy_s, wall_s=4.0, cpus=2),
     }
 
