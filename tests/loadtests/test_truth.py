@@ -19,7 +19,7 @@ from clients import connect
 from loadtests.matrix import BenchConfig, Cell
 from loadtests.runner import CellRun
 from loadtests.wire import CountingRelay
-from protobench.protocols import PROTOCOLS, Protocol, spec
+from protobench.protocols import PROTOCOLS, Protocol, Transport, spec
 from tests.support.servers import running_server
 
 pytestmark = pytest.mark.serial  # rates and Little's law: measured alone, not beside other tests
@@ -52,17 +52,16 @@ def held_20_ms(tmp_path_factory: pytest.TempPathFactory) -> HeldCell:
     return measure
 
 
-# Measured on a quiet 2-core machine (clean-clone run, 2026-11-30): p50 36.6 ms (SOAP: spyne's
-# per-call CPU queued among 8 users) and 31.7 ms (MQTT: the broker hop) over the 30 ms bound, with
-# the generator not the limit. Open under the lighter-generator and lean-adapter issues.
-SLOW_PATH = {"soap": "spyne's per-call CPU", "mqtt": "the broker's extra hop"}
+# What a request pays at the median beyond the server's 20 ms hold: the protocol and the
+# machine's wake-ups, and through a broker a second hop each way (client -> broker -> server).
+# Measured alone on this 2-core VM (2026-12-01 18:12 UTC, load 0.2): SOAP 24.4-24.7 ms, MQTT
+# 25.7-27.9 ms, once over the single 10 ms bound (36.6 and 31.7 ms on 2026-11-30, before the
+# lean generator and adapters).
+BEYOND_HOLD_MS = 10.0
+BEYOND_HOLD_THROUGH_BROKER_MS = 15.0
 
 
-@pytest.mark.parametrize("protocol", [
-    pytest.param(p, marks=pytest.mark.xfail(reason=f"p50 over 30 ms: {SLOW_PATH[p]}", strict=False))
-    if p in SLOW_PATH else p
-    for p in PROTOCOLS
-])  # fmt: skip
+@pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_littles_law(held_20_ms: HeldCell, protocol: Protocol) -> None:
     """8 closed-loop users, each request held 20 ms by the server.
 
@@ -77,7 +76,9 @@ def test_littles_law(held_20_ms: HeldCell, protocol: Protocol) -> None:
     assert result["little_concurrency"] == pytest.approx(8.0, rel=0.05)
     assert result["requests_per_s"] == pytest.approx(8.0 / mean_s, rel=0.05)
     assert result["requests_per_s"] <= 400.0 * 1.02
-    assert 20.0 <= result["latency_ms"]["p50"] <= 20.0 + 10.0
+    brokered = spec(protocol).transport is Transport.BROKER
+    beyond_ms = BEYOND_HOLD_THROUGH_BROKER_MS if brokered else BEYOND_HOLD_MS
+    assert 20.0 <= result["latency_ms"]["p50"] <= 20.0 + beyond_ms
     assert "generator-bound" not in result["flags"]
     assert result["replica_shares"] == {"replica-0": 1.0}
 
